@@ -1,0 +1,58 @@
+# Quick start: `make run` serves the API with demo data; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+UV := .tools/bin/uv
+PY := $(VENV)/bin/python
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON)
+
+.PHONY: run test install install-dev lint format typecheck migrations-check pytest worker serve clean
+
+## run: install, migrate, load demo data and serve on http://127.0.0.1:8000
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+## test: lint, format check, type check, migrations check and the whole test suite
+test: install-dev lint typecheck migrations-check pytest
+
+$(UV):
+	scripts/bootstrap
+
+install: $(UV)
+	$(UV) sync --frozen --no-dev --inexact
+
+install-dev: $(UV)
+	$(UV) sync --frozen
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck:
+	$(VENV)/bin/mypy .
+
+migrations-check:
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+pytest:
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## worker: a Celery worker (needs CELERY_BROKER_URL)
+worker: install
+	$(VENV)/bin/celery -A config worker --loglevel INFO
+
+## serve: production-like server (gunicorn, production settings from the environment)
+serve: install
+	$(PY) manage.py collectstatic --noinput
+	$(VENV)/bin/gunicorn -c config/gunicorn.py config.wsgi
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache .test-media staticfiles

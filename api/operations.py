@@ -1,0 +1,107 @@
+"""Endpoints for operators, not clients: liveness, readiness and metrics."""
+
+import asyncio
+import dataclasses
+import datetime
+import hmac
+import ipaddress
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django_prometheus.exports import ExportToDjangoView
+from health_check.base import HealthCheck
+from health_check.checks import Cache, Database, Storage
+from health_check.exceptions import ServiceUnavailable
+from health_check.views import HealthCheckView
+
+
+@never_cache
+def live(request: HttpRequest) -> JsonResponse:
+    """The process answers. Touches nothing else, so a busy database never restarts it."""
+    return JsonResponse({"status": "ok"})
+
+
+@dataclasses.dataclass
+class CeleryBroker(HealthCheck):
+    """The Celery broker accepts a connection (checked only when one is configured)."""
+
+    timeout: datetime.timedelta = dataclasses.field(
+        default=datetime.timedelta(seconds=3), repr=False
+    )
+
+    def run(self) -> None:
+        from config.celery import app
+
+        try:
+            with app.connection_for_write() as connection:
+                connection.ensure_connection(
+                    max_retries=1, interval_start=0, timeout=self.timeout.total_seconds()
+                )
+        except Exception as error:
+            raise ServiceUnavailable("Broker unreachable") from error
+
+
+class ReadyView(HealthCheckView):
+    """Database, cache, storage and (when configured) the Celery broker; 503 if any is down.
+
+    ``{"status": "ok"|"unavailable", "checks": {"database": {"status": "ok", "ms": 1.2}, ...}}``
+    """
+
+    def named_checks(self) -> dict[str, HealthCheck]:
+        checks: dict[str, HealthCheck] = {
+            "database": Database(),
+            "cache": Cache(),
+            "storage": Storage(),
+        }
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            checks["celery_broker"] = CeleryBroker()
+        return checks
+
+    async def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        named = self.named_checks()
+        with self.get_executor() as executor:
+            results = await asyncio.gather(
+                *(check.get_result(executor) for check in named.values())
+            )
+        checks: dict[str, dict[str, Any]] = {}
+        for name, result in zip(named, results, strict=True):
+            checks[name] = {
+                "status": "ok" if result.error is None else "unavailable",
+                "ms": round(result.time_taken * 1000, 1),
+            }
+            if result.error is not None:
+                checks[name]["error"] = str(result.error)
+        healthy = all(check["status"] == "ok" for check in checks.values())
+        return JsonResponse(
+            {"status": "ok" if healthy else "unavailable", "checks": checks},
+            status=200 if healthy else 503,
+        )
+
+
+def _client_allowed(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    if token:
+        given = request.headers.get("Authorization", "")
+        if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return True
+    try:
+        client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(
+        client in ipaddress.ip_network(allowed, strict=False)
+        for allowed in settings.METRICS_ALLOWED_IPS
+    )
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for a bearer of METRICS_TOKEN or a client in METRICS_ALLOWED_IPS.
+
+    Everyone else gets 404: the endpoint does not advertise itself.
+    """
+    if not _client_allowed(request):
+        raise Http404
+    return ExportToDjangoView(request)

@@ -1,0 +1,20 @@
+"""Version 1 of the API, mounted at /api/v1/ under the ``v1`` namespace.
+
+Each module adds one line here: ``path("<module>/", include("api.v1.<module>.urls"))``.
+"""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from api.views import ApiRootView
+
+urlpatterns = [
+    path("", ApiRootView.as_view(), name="root"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="v1:schema"), name="docs"),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="v1:schema", template_name="api/redoc.html"),
+        name="redoc",
+    ),
+]

@@ -1,0 +1,1 @@
+"""Education programs, sessions and enrollments."""

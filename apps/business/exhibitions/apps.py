@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ExhibitionsConfig(AppConfig):
+    name = "apps.business.exhibitions"
+    label = "exhibitions"
+    verbose_name = _("Exhibitions")

@@ -1,0 +1,1 @@
+"""Exhibition content shown to visitors."""

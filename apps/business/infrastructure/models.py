@@ -1,0 +1,1 @@
+"""The park's sections and physical habitats, and their water quality."""

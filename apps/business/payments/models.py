@@ -1,0 +1,1 @@
+"""Orders, payments, donations and invoices."""

@@ -1,0 +1,1 @@
+"""Timed-entry ticket types, slots, tickets and check-in."""

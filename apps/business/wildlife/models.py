@@ -1,0 +1,1 @@
+"""Species, animals and their records."""

@@ -1,0 +1,1 @@
+"""The append-only audit trail (built by the security and audit issue)."""

@@ -1,0 +1,48 @@
+"""Demo data: each module registers the steps that fill the park with believable data.
+
+A module's ``demo.py`` calls ``demo_step(...)``; ``python manage.py seed_demo`` runs every step
+in order. Steps must be idempotent (``update_or_create`` on a natural key): running the
+command twice leaves the same data.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    password: str
+    role: str
+
+
+@dataclass
+class DemoContext:
+    """What steps share: the accounts to print at the end and the objects others build on."""
+
+    accounts: list[DemoAccount] = field(default_factory=list)
+    objects: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    order: int
+    name: str
+    run: Callable[[DemoContext], None]
+
+
+_steps: dict[str, DemoStep] = {}
+
+
+def demo_step(*, order: int, name: str) -> Callable[[Callable[[DemoContext], None]], Callable]:
+    """Register a demo data step; lower ``order`` runs first."""
+
+    def register(function: Callable[[DemoContext], None]) -> Callable[[DemoContext], None]:
+        _steps[name] = DemoStep(order=order, name=name, run=function)
+        return function
+
+    return register
+
+
+def demo_steps() -> list[DemoStep]:
+    return sorted(_steps.values(), key=lambda step: (step.order, step.name))

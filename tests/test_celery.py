@@ -1,0 +1,94 @@
+"""Tasks run eagerly by default, and through a real broker to a real worker when configured."""
+
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from celery import Celery
+from django.core import mail
+
+from apps.support.common.services import email_send_on_commit
+from apps.support.common.tasks import send_email
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_eager_task_sends_the_email():
+    assert send_email.delay(subject="Hola", body="Bienvenida", to=["a@example.org"]).get() == 1
+    assert [(m.subject, m.to) for m in mail.outbox] == [("Hola", ["a@example.org"])]
+
+
+@pytest.mark.django_db
+def test_email_leaves_only_when_the_transaction_commits(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        email_send_on_commit(subject="Tickets", body="Your tickets", to=["b@example.org"])
+    assert mail.outbox == []
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert [m.subject for m in mail.outbox] == ["Tickets"]
+
+
+@pytest.mark.redis
+def test_task_round_trips_through_redis_and_a_worker(tmp_path):
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.skip("REDIS_URL is not set")
+    base = redis_url.rsplit("/", 1)[0]
+    broker, backend = f"{base}/14", f"{base}/15"
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "CELERY_"))},
+        "DJANGO_SETTINGS_MODULE": "config.settings.development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}",
+        "CELERY_BROKER_URL": broker,
+        "CELERY_RESULT_BACKEND": backend,
+        "EMAIL_URL": "",
+    }
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--queues",
+            queue,
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    # A separate client app: the project's app stays eager for the rest of the suite.
+    client = Celery("test-client", broker=broker, backend=backend)
+    try:
+        result = client.send_task(
+            "common.send_email",
+            kwargs={"subject": "Via Redis", "body": "x", "to": ["c@example.org"]},
+            queue=queue,
+        )
+        assert result.get(timeout=60) == 1, (tmp_path / "worker.log").read_text()
+        assert result.status == "SUCCESS"
+        # Eager execution would have put the email in this process's outbox: it did not.
+        assert mail.outbox == []
+    finally:
+        client.close()
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        log.close()
