@@ -8,25 +8,29 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: run test install install-dev lint format typecheck migrations-check pytest worker serve clean
+.PHONY: run test bootstrap install install-dev messages lint format typecheck migrations-check pytest worker serve clean
 
 ## run: install, migrate, load demo data and serve on http://127.0.0.1:8000
-run: install
+run: install messages
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 ## test: lint, format check, type check, migrations check and the whole test suite
-test: install-dev lint typecheck migrations-check pytest
+test: install-dev messages lint typecheck migrations-check pytest
 
-$(UV):
+bootstrap:
 	scripts/bootstrap
 
-install: $(UV)
+install: bootstrap
 	$(UV) sync --frozen --no-dev --inexact
 
-install-dev: $(UV)
+install-dev: bootstrap
 	$(UV) sync --frozen
+
+## messages: compile the Spanish translations (locale/*/LC_MESSAGES/django.po)
+messages:
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=.tools -v0
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views import defaults
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -41,6 +42,7 @@ class ApiRootView(APIView):
         return Response(ApiRootSerializer(data).data)
 
 
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """Unknown routes under /api/: JSON 404, whatever DEBUG says."""
     return error_response(request, 404, message=_("No resource at this address."))
@@ -56,6 +58,18 @@ def handler403(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return error_response(request, 403, message=_("You do not have permission."))
     return defaults.permission_denied(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """``CSRF_FAILURE_VIEW``: a cookie-authenticated write without its CSRF token."""
+    if request.path.startswith(API_PREFIX):
+        return error_response(
+            request,
+            403,
+            code="csrf_failed",
+            message=_("CSRF check failed: %(reason)s") % {"reason": reason},
+        )
+    return csrf.csrf_failure(request, reason)
 
 
 def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -1,5 +1,6 @@
 """Tasks run eagerly by default, and through a real broker to a real worker when configured."""
 
+import json
 import os
 import subprocess
 import sys
@@ -46,6 +47,8 @@ def test_task_round_trips_through_redis_and_a_worker(tmp_path):
         "CELERY_BROKER_URL": broker,
         "CELERY_RESULT_BACKEND": backend,
         "EMAIL_URL": "",
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "json",
     }
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
@@ -79,6 +82,7 @@ def test_task_round_trips_through_redis_and_a_worker(tmp_path):
             "common.send_email",
             kwargs={"subject": "Via Redis", "body": "x", "to": ["c@example.org"]},
             queue=queue,
+            headers={"request_id": "trace-worker-1"},
         )
         assert result.get(timeout=60) == 1, (tmp_path / "worker.log").read_text()
         assert result.status == "SUCCESS"
@@ -92,3 +96,36 @@ def test_task_round_trips_through_redis_and_a_worker(tmp_path):
         except subprocess.TimeoutExpired:
             worker.kill()
         log.close()
+    lines = [
+        json.loads(line)
+        for line in (tmp_path / "worker.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    sent = [line for line in lines if line["logger"] == "apps.support.common.tasks"]
+    assert [(line["message"], line["request_id"]) for line in sent] == [
+        ("Sent 1 email(s) 'Via Redis' to 1 recipient(s)", "trace-worker-1")
+    ]
+
+
+def test_request_id_is_attached_to_published_tasks():
+    from apps.support.common.request_context import request_id_var
+    from config.celery import _attach_request_id
+
+    headers: dict[str, str] = {}
+    token = request_id_var.set("trace-publish-1")
+    try:
+        _attach_request_id(headers=headers)
+    finally:
+        request_id_var.reset(token)
+    assert headers == {"request_id": "trace-publish-1"}
+
+
+def test_eager_task_keeps_the_request_id_of_its_request():
+    from apps.support.common.request_context import request_id_var
+
+    token = request_id_var.set("trace-eager-1")
+    try:
+        send_email.delay(subject="x", body="y", to=["d@example.org"])
+        assert request_id_var.get() == "trace-eager-1"
+    finally:
+        request_id_var.reset(token)

@@ -315,6 +315,7 @@ CORS_ALLOW_HEADERS = (
 
 # --- Security ---------------------------------------------------------------------------
 
+CSRF_FAILURE_VIEW = "api.views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

@@ -5,10 +5,11 @@ import logging
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.test import override_settings
+from django.test import Client, override_settings
 from rest_framework.exceptions import ErrorDetail
 
 from api.errors import _flatten
+from api.views import csrf_failure
 from conftest import bearer
 
 pytestmark = [pytest.mark.urls("tests.api.urls"), pytest.mark.django_db]
@@ -61,7 +62,7 @@ def test_wrong_content_type_is_415(writer_client):
 def test_unknown_field_is_rejected_by_name(writer_client):
     response = writer_client.post(GROUPS, {"name": "Aquarists", "colour": "blue"}, format="json")
     body = assert_error(response, 400, "validation_error", [("colour", "unknown_field")])
-    assert body["errors"][0]["message"] == "Unknown field."
+    assert body["errors"][0]["message"] == "Campo desconocido."  # the park's default: Spanish
     assert Group.objects.count() == 0
 
 
@@ -109,6 +110,26 @@ def test_unknown_route_under_api_is_json_404(api_client, settings, debug):
     assert_error(response, 404, "not_found")
     response = api_client.get("/api/v2/")
     assert_error(response, 404, "not_found")
+
+
+def test_post_to_unknown_route_is_404_not_a_csrf_page():
+    response = Client(enforce_csrf_checks=True).post(
+        "/api/v1/no-such-thing/", data="{bad", content_type="application/json"
+    )
+    assert_error(response, 404, "not_found")
+
+
+def test_csrf_failure_under_api_is_in_the_error_shape(rf):
+    request = rf.post("/api/v1/groups/")
+    request.request_id = "csrf-1"
+    response = csrf_failure(request, reason="CSRF cookie not set.")
+    assert response.status_code == 403
+    assert json.loads(response.content) == {
+        "code": "csrf_failed",
+        "message": "Falló la verificación CSRF: CSRF cookie not set.",
+        "errors": [],
+        "request_id": "csrf-1",
+    }
 
 
 def test_unknown_route_outside_api_is_not_json(api_client):
@@ -168,7 +189,16 @@ def test_crash_is_json_500_and_logged_with_request_id(api_client, settings, capl
     assert [r.exc_info[1].args for r in caplog.records if r.exc_info] == [("boom",)]
 
 
-def test_error_messages_follow_the_request_language(writer_client):
-    response = writer_client.post(GROUPS, {}, format="json", HTTP_ACCEPT_LANGUAGE="es")
+@pytest.mark.parametrize(
+    ("language", "message", "field_message"),
+    [
+        ("es", "La solicitud tiene campos no válidos.", "Este campo es requerido."),
+        ("en", "The request has invalid fields.", "This field is required."),
+    ],
+)
+def test_error_messages_follow_the_request_language(
+    writer_client, language, message, field_message
+):
+    response = writer_client.post(GROUPS, {}, format="json", HTTP_ACCEPT_LANGUAGE=language)
     body = response.json()
-    assert body["errors"][0]["message"] == "Este campo es requerido."
+    assert (body["message"], body["errors"][0]["message"]) == (message, field_message)

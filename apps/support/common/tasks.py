@@ -1,9 +1,12 @@
 """Background tasks shared by every module."""
 
+import logging
 from smtplib import SMTPException
 
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -28,4 +31,6 @@ def send_email(
     message = EmailMultiAlternatives(subject=subject, body=body, to=to, reply_to=reply_to)
     if html_body:
         message.attach_alternative(html_body, "text/html")
-    return message.send()
+    sent = message.send()
+    logger.info("Sent %d email(s) %r to %d recipient(s)", sent, subject, len(to))
+    return sent
