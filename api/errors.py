@@ -93,7 +93,7 @@ def error_response(
     body = error_body(
         request, code=code or _DEFAULT_CODES.get(status_code, "error"), message=message
     )
-    return JsonResponse(body, status=status_code)
+    return JsonResponse(body, status=status_code, json_dumps_params={"ensure_ascii": False})
 
 
 def _flatten(detail: Any, path: str | None = None) -> Iterator[dict[str, Any]]:
