@@ -1,8 +1,11 @@
 import pytest
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from apps.support.security.models import User
+from apps.support.security.roles import Role
 from tests.factories import UserFactory
 
 
@@ -26,7 +29,23 @@ def user(db):
 
 @pytest.fixture
 def administrator(db):
-    return UserFactory(email="root@parquemarino.test", is_staff=True, is_superuser=True)
+    """A member of the administrator role (not a superuser: the role alone must suffice)."""
+    user = UserFactory(email="root@parquemarino.test", is_staff=True)
+    user.groups.add(Group.objects.get(name=Role.ADMINISTRATOR))
+    return user
+
+
+def staff_member(role: str, **fields) -> User:
+    user = UserFactory(is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=bearer(user)["Authorization"])
+    return client
 
 
 def bearer(user) -> dict[str, str]:
@@ -36,6 +55,4 @@ def bearer(user) -> dict[str, str]:
 
 @pytest.fixture
 def admin_client(administrator) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=bearer(administrator)["Authorization"])
-    return client
+    return client_for(administrator)

@@ -27,9 +27,18 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.support.common.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError
+from apps.support.common.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    ServiceError,
+    TooManyRequestsError,
+    UnauthenticatedError,
+)
 
 _SERVICE_ERROR_STATUS: list[tuple[type[ServiceError], int]] = [
+    (UnauthenticatedError, status.HTTP_401_UNAUTHORIZED),
+    (TooManyRequestsError, status.HTTP_429_TOO_MANY_REQUESTS),
     (NotFoundError, status.HTTP_404_NOT_FOUND),
     (ForbiddenError, status.HTTP_403_FORBIDDEN),
     (ConflictError, status.HTTP_409_CONFLICT),
@@ -142,7 +151,9 @@ def _service_error_response(exc: ServiceError, request: HttpRequest | None) -> R
     errors = []
     if exc.field:
         errors = [{"field": exc.field, "code": exc.code, "message": str(exc.message)}]
-    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else {}
+    if status_code == status.HTTP_401_UNAUTHORIZED:
+        headers["WWW-Authenticate"] = 'Bearer realm="api"'
     return Response(
         error_body(request, code=exc.code, message=str(exc.message), errors=errors),
         status=status_code,

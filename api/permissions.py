@@ -1,12 +1,22 @@
 """Permission classes that modules declare on their views.
 
-Staff roles are Django groups carrying model permissions (``<app>.view_<model>``,
-``add``, ``change``, ``delete``), so one role can be granted exactly what its work needs.
+- ``ModelPermissions`` / ``PublicReadModelPermissions``: the Django model permission of the
+  action (``view``/``add``/``change``/``delete``), which staff roles (groups) carry.
+- ``role_permission(read=..., write=..., public_read=...)``: by role name, for endpoints that
+  are not one model's CRUD (workflows, reports, the audit trail).
+- ``IsAdministrator``: administrators only (user and role management).
+
+Administrators (the ``administrator`` role or a superuser) pass every check. An anonymous
+caller who is refused gets 401, an authenticated one 403.
 """
+
+from collections.abc import Iterable
+from typing import Any
 
 from rest_framework import permissions
 from rest_framework.request import Request
-from rest_framework.views import APIView
+
+from apps.support.security.roles import has_any_role, is_administrator
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
@@ -19,11 +29,47 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
     }
 
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return is_administrator(request.user) or super().has_permission(request, view)
+
 
 class PublicReadModelPermissions(ModelPermissions):
     """Anyone may read (the public website); writes need the model permission."""
 
-    def has_permission(self, request: Request, view: APIView) -> bool:
+    def has_permission(self, request: Request, view: Any) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True
         return super().has_permission(request, view)
+
+
+class RolePermission(permissions.BasePermission):
+    """Reads by ``read_roles`` (or anyone when ``public_read``), writes by ``write_roles``."""
+
+    read_roles: tuple[str, ...] = ()
+    write_roles: tuple[str, ...] = ()
+    public_read = False
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            if self.public_read:
+                return True
+            return has_any_role(request.user, (*self.read_roles, *self.write_roles))
+        return has_any_role(request.user, self.write_roles)
+
+
+def role_permission(
+    *, read: Iterable[str] = (), write: Iterable[str] = (), public_read: bool = False
+) -> type[RolePermission]:
+    """A permission class for these roles, e.g. ``role_permission(read=["auditor"])``."""
+    read_roles, write_roles = tuple(read), tuple(write)
+    label = "_".join((*read_roles, "w", *write_roles)) or "administrators"
+    return type(
+        f"RolePermission_{label}",
+        (RolePermission,),
+        {"read_roles": read_roles, "write_roles": write_roles, "public_read": public_read},
+    )
+
+
+class IsAdministrator(permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return is_administrator(request.user)

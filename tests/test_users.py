@@ -7,9 +7,13 @@ from apps.support.security.models import User
 pytestmark = pytest.mark.django_db
 
 
-def test_email_is_the_login_and_ignores_case():
+def test_email_is_the_login_and_ignores_case(rf):
     User.objects.create_user("Vera.Visitor@Example.ORG", "a-long-enough-password")
-    user = authenticate(username="VERA.visitor@example.org", password="a-long-enough-password")
+    user = authenticate(
+        rf.post("/admin/login/"),
+        username="VERA.visitor@example.org",
+        password="a-long-enough-password",
+    )
     assert user is not None
     assert user.email == "vera.visitor@example.org"
     assert user.preferred_language == "es"

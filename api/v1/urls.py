@@ -3,15 +3,22 @@
 Each module adds one line here: ``path("<module>/", include("api.v1.<module>.urls"))``.
 """
 
-from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from django.urls import include, path
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from api.views import ApiRootView
 
 urlpatterns = [
     path("", ApiRootView.as_view(), name="root"),
+    path("auth/", include("api.v1.auth.urls")),
+    path("security/", include("api.v1.security.urls")),
+    path("audit/", include("api.v1.audit.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="v1:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="v1:schema"), name="docs"),
     path(
         "redoc/",
         SpectacularRedocView.as_view(url_name="v1:schema", template_name="api/redoc.html"),

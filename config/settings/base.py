@@ -39,6 +39,8 @@ DJANGO_APPS = [
 THIRD_PARTY_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "django_filters",
     "corsheaders",
     "drf_spectacular",
@@ -77,7 +79,20 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.support.common.middleware.RequestLogMiddleware",
+    "apps.support.security.middleware.ContentSecurityPolicyMiddleware",
+    # Lockout responses for the back office's login; the API answers lockouts itself.
+    "apps.support.security.middleware.BackOfficeAxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+# axes.W002 looks for AxesMiddleware by name; BackOfficeAxesMiddleware is that middleware,
+# limited to pages outside /api/.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses sign-in for an (email, IP) pair that is locked out, then defers to ModelBackend.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -229,6 +244,9 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# Reverse proxies in front of the service whose X-Forwarded-For is believed (0: none).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # --- Django REST Framework --------------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -255,29 +273,74 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "api.throttling.AnonymousThrottle",
+        "api.throttling.UserThrottle",
+        "api.throttling.ScopedThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_RATE_ANON", default="120/minute"),
         "user": env.str("THROTTLE_RATE_USER", default="600/minute"),
+        "login": env.str("THROTTLE_RATE_LOGIN", default="20/minute"),
+        "register": env.str("THROTTLE_RATE_REGISTER", default="10/hour"),
+        "password_reset": env.str("THROTTLE_RATE_PASSWORD_RESET", default="5/hour"),
     },
-    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0) or None,
+    # 0: X-Forwarded-For is ignored (None would make DRF trust whatever the client sends).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+JWT_ACCESS_MINUTES = env.int("JWT_ACCESS_MINUTES", default=10)
+JWT_REFRESH_DAYS = env.int("JWT_REFRESH_DAYS", default=7)
+if not 1 <= JWT_ACCESS_MINUTES <= 15:
+    raise ImproperlyConfigured("JWT_ACCESS_MINUTES must be between 1 and 15.")
+if not 1 <= JWT_REFRESH_DAYS <= 7:
+    raise ImproperlyConfigured("JWT_REFRESH_DAYS must be between 1 and 7.")
+
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=10)),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=JWT_ACCESS_MINUTES),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=JWT_REFRESH_DAYS),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
     "ALGORITHM": "HS256",
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
     "ISSUER": env.str("JWT_ISSUER", default="parque-marino"),
     "AUDIENCE": env.str("JWT_AUDIENCE", default="parque-marino-api"),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
-    "UPDATE_LAST_LOGIN": True,
+    # last_login is updated by Django's user_logged_in signal, sent by the login service.
+    "UPDATE_LAST_LOGIN": False,
+    "AUTH_HEADER_TYPES": ("Bearer",),
 }
+
+# --- Sign-in lockout (django-axes) --------------------------------------------------------
+
+# 5 failures per (email, client IP) lock that pair out for 15 minutes; other accounts on the
+# same address (a school group on one Wi-Fi) keep signing in.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Django's authenticate() and the admin login form both call the identifier "username".
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "apps.support.security.lockout.username_from_credentials"
+AXES_CLIENT_IP_CALLABLE = "apps.support.security.lockout.client_ip_address"
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "new_password", "old_password"]
+AXES_VERBOSE = False
+# Counters live in the shared cache when Redis is configured, else in the database (the
+# local-memory cache is per process and would not lock anything under several workers).
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler"
+    if REDIS_URL
+    else "axes.handlers.database.AxesDatabaseHandler"
+)
+
+# --- Password reset -----------------------------------------------------------------------
+
+# The front end's page that receives ?uid=...&token=... and posts them to
+# /api/v1/auth/password/reset/confirm/.
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="http://localhost:3000/reset-password")
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3 * 3600)
 
 # --- API documentation ------------------------------------------------------------------
 
@@ -326,6 +389,31 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Largest request body the API accepts (bytes); larger bodies get 413 in the API's error shape.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+
+# --- Audit -----------------------------------------------------------------------------
+
+# Values under keys naming any of these never reach the audit trail. A key matches when one
+# of its words (split at "_", "-", ".", spaces) is the marker, optionally followed by digits
+# ("password1"), or when its words contain the marker's words in a row ("card_number").
+AUDIT_MASKED_KEYS = (
+    "password",
+    "passwd",
+    "token",
+    "refresh",
+    "jwt",
+    "secret",
+    "authorization",
+    "api_key",
+    "private_key",
+    "card",
+    "pan",
+    "cvc",
+    "cvv",
+    "iban",
+    "pin",
+    "otp",
+    "signature",
+)
 
 # --- Metrics ----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from rest_framework.exceptions import ErrorDetail
 from api.errors import _flatten
 from api.views import csrf_failure
 from conftest import bearer
+from tests.api.urls import custom_groups
 
 pytestmark = [pytest.mark.urls("tests.api.urls"), pytest.mark.django_db]
 
@@ -50,26 +51,26 @@ def test_malformed_json_is_400_and_writes_nothing(writer_client):
         GROUPS, data='{"name": "Aquarists",', content_type="application/json"
     )
     assert_error(response, 400, "parse_error")
-    assert Group.objects.count() == 0
+    assert custom_groups().count() == 0
 
 
 def test_wrong_content_type_is_415(writer_client):
     response = writer_client.post(GROUPS, data="name=Aquarists", content_type="text/plain")
     assert_error(response, 415, "unsupported_media_type")
-    assert Group.objects.count() == 0
+    assert custom_groups().count() == 0
 
 
 def test_unknown_field_is_rejected_by_name(writer_client):
     response = writer_client.post(GROUPS, {"name": "Aquarists", "colour": "blue"}, format="json")
     body = assert_error(response, 400, "validation_error", [("colour", "unknown_field")])
     assert body["errors"][0]["message"] == "Campo desconocido."  # the park's default: Spanish
-    assert Group.objects.count() == 0
+    assert custom_groups().count() == 0
 
 
 def test_read_only_field_echoed_back_is_ignored(writer_client):
     response = writer_client.post(GROUPS, {"name": "Aquarists", "note": "x"}, format="json")
     assert response.status_code == 201
-    assert response.json() == {"id": Group.objects.get().pk, "name": "Aquarists"}
+    assert response.json() == {"id": custom_groups().get().pk, "name": "Aquarists"}
 
 
 def test_field_errors_name_every_field(writer_client):
@@ -100,7 +101,7 @@ def test_flatten_puts_body_errors_on_a_null_field():
 def test_oversized_body_is_413_and_writes_nothing(writer_client):
     response = writer_client.post(GROUPS, {"name": "A" * 200}, format="json")
     assert_error(response, 413, "payload_too_large")
-    assert Group.objects.count() == 0
+    assert custom_groups().count() == 0
 
 
 @pytest.mark.parametrize("debug", [False, True])
@@ -152,7 +153,7 @@ def test_anonymous_write_is_401_and_writes_nothing(api_client):
     response = api_client.post(GROUPS, {"name": "Aquarists"}, format="json")
     assert_error(response, 401, "not_authenticated")
     assert response["WWW-Authenticate"] == 'Bearer realm="api"'
-    assert Group.objects.count() == 0
+    assert custom_groups().count() == 0
 
 
 def test_invalid_token_is_401_with_the_token_code(api_client):
@@ -165,7 +166,7 @@ def test_write_without_permission_is_403_and_writes_nothing(api_client, user):
     api_client.credentials(HTTP_AUTHORIZATION=bearer(user)["Authorization"])
     response = api_client.post(GROUPS, {"name": "Aquarists"}, format="json")
     assert_error(response, 403, "permission_denied")
-    assert Group.objects.count() == 0
+    assert custom_groups().count() == 0
 
 
 def test_service_conflict_is_409_with_retry_after(writer_client):
@@ -174,7 +175,7 @@ def test_service_conflict_is_409_with_retry_after(writer_client):
     body = assert_error(response, 409, "group_exists")
     assert body["message"] == "A group with this name exists."
     assert response["Retry-After"] == "5"
-    assert Group.objects.count() == 1
+    assert custom_groups().count() == 1
 
 
 @pytest.mark.parametrize("debug", [False, True])

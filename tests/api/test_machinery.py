@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 
 from conftest import bearer
+from tests.api.urls import custom_groups
 
 pytestmark = [pytest.mark.urls("tests.api.urls"), pytest.mark.django_db]
 
@@ -78,7 +79,7 @@ def test_model_permission_write_goes_through_the_service(api_client, user):
     api_client.credentials(HTTP_AUTHORIZATION=bearer(user)["Authorization"])
     response = api_client.post(GROUPS, {"name": "Educators"}, format="json")
     assert response.status_code == 201
-    group = Group.objects.get()
+    group = custom_groups().get()
     assert response.json() == {"id": group.pk, "name": "Educators"}
 
 
@@ -99,4 +100,4 @@ def test_update_needs_change_permission_and_denied_changes_nothing(api_client, u
 def test_delete_returns_204(admin_client):
     group = Group.objects.create(name="Educators")
     assert admin_client.delete(f"{GROUPS}{group.pk}/").status_code == 204
-    assert not Group.objects.exists()
+    assert not custom_groups().exists()

@@ -19,11 +19,17 @@ from api.serializers import InputSerializer, ModelSerializer
 from api.v1 import urls as v1_urls
 from api.viewsets import CatalogViewSet
 from apps.support.common.errors import ConflictError
+from apps.support.security.roles import Role
 from config import urls as root_urls
 
 
+def custom_groups() -> QuerySet[Group]:
+    """Groups other than the staff roles that migrations create."""
+    return Group.objects.exclude(name__in=Role.values)
+
+
 def group_list() -> QuerySet[Group]:
-    return Group.objects.order_by("name")
+    return custom_groups().order_by("name")
 
 
 def group_create(*, name: str, note: str = "") -> Group:

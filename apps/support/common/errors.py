@@ -44,3 +44,15 @@ class ConflictError(ServiceError):
     """The state of the world forbids it now: sold out, already paid, lock busy (HTTP 409)."""
 
     default_code = "conflict"
+
+
+class UnauthenticatedError(ServiceError):
+    """Credentials or tokens that do not authenticate (HTTP 401)."""
+
+    default_code = "authentication_failed"
+
+
+class TooManyRequestsError(ServiceError):
+    """Refused for a while (lockout, limits); ``retry_after`` says how long (HTTP 429)."""
+
+    default_code = "throttled"

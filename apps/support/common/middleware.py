@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from .request_context import request_id_var, user_id_var
+from .request_context import request_id_var, request_var, user_id_var
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -37,13 +37,15 @@ class RequestIdMiddleware:
         given = request.headers.get(REQUEST_ID_HEADER, "")
         request_id = given if _VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
-        request_token = request_id_var.set(request_id)
+        request_id_token = request_id_var.set(request_id)
         user_token = user_id_var.set("")
+        request_token = request_var.set(request)
         try:
             response = self.get_response(request)
         finally:
-            request_id_var.reset(request_token)
+            request_id_var.reset(request_id_token)
             user_id_var.reset(user_token)
+            request_var.reset(request_token)
         response[REQUEST_ID_HEADER] = request_id
         return response
 

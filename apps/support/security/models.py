@@ -88,3 +88,23 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.first_name or self.email
+
+
+class RefreshTokenRotation(models.Model):
+    """A refresh token that was exchanged for a new pair (rotation).
+
+    Presenting it again is not a stale session (those are merely blacklisted, by sign-out or a
+    password change) but a replay: the token leaked, and every session of its user is revoked.
+    """
+
+    token = models.OneToOneField(
+        "token_blacklist.OutstandingToken", on_delete=models.CASCADE, related_name="rotation"
+    )
+    rotated_at = models.DateTimeField(_("rotated at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refresh token rotation")
+        verbose_name_plural = _("refresh token rotations")
+
+    def __str__(self) -> str:
+        return f"rotation of {self.token_id}"

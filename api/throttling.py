@@ -1,0 +1,34 @@
+"""Request rates by scope, counted in the shared cache (Redis in production).
+
+Rates are read from settings on every request (not once at import), so operators and tests
+can change them. Scopes: ``anon`` and ``user`` for everything; ``login``, ``register``,
+``password_reset`` on those endpoints; modules add theirs (``purchase``, ``donation``) with
+``throttle_scope`` on a view.
+"""
+
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+
+
+class _RatesFromSettings:
+    scope: str
+
+    def get_rate(self) -> str | None:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class AnonymousThrottle(_RatesFromSettings, AnonRateThrottle):
+    """Per client IP, for requests without credentials."""
+
+
+class UserThrottle(_RatesFromSettings, UserRateThrottle):
+    """Per account, for authenticated requests."""
+
+
+class ScopedThrottle(_RatesFromSettings, ScopedRateThrottle):
+    """Per account or IP, for views that declare ``throttle_scope``."""
+
+    def get_rate(self) -> str | None:
+        if not getattr(self, "scope", None):
+            return None
+        return super().get_rate()

@@ -1,0 +1,101 @@
+"""Recording audit entries. Services call ``record`` inside their own transaction::
+
+    from apps.support.audit import services as audit
+
+    audit.record(action="payments.order.refunded", target=order, changes={"state": [old, new]})
+
+Action codes are namespaced ``<module>.<object>.<verb>``. The entry commits or rolls back with
+the change it records.
+"""
+
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from apps.support.common.http import client_ip
+from apps.support.common.request_context import request_id_var, request_var
+
+from .chain import entry_hash, json_normalise
+from .masking import mask
+from .models import AuditChainHead, AuditEvent
+
+SYSTEM = "system"
+ANONYMOUS = "anonymous"
+
+
+def _actor_fields(actor: Any) -> tuple[int | None, str, list[str]]:
+    if actor is None:
+        request = request_var.get()
+        if request is None:
+            return None, SYSTEM, []
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None, ANONYMOUS, []
+        actor = user
+    if actor == SYSTEM:
+        return None, SYSTEM, []
+    roles = sorted(actor.groups.values_list("name", flat=True))
+    if actor.is_superuser and "superuser" not in roles:
+        roles.append("superuser")
+    return actor.pk, actor.email, roles
+
+
+def _request_fields() -> dict[str, Any]:
+    request = request_var.get()
+    if request is None:
+        return {"request_id": request_id_var.get(), "ip_address": None, "user_agent": ""}
+    return {
+        "request_id": request_id_var.get(),
+        "ip_address": client_ip(request) or None,
+        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512],
+    }
+
+
+def record(
+    *,
+    action: str,
+    actor: Any = None,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str | int = "",
+    changes: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one entry to the audit trail.
+
+    - ``actor``: the user who acted; by default the authenticated user of the current request
+      (``"anonymous"`` when nobody is signed in), or ``"system"`` outside a request (tasks,
+      commands). Pass ``audit.SYSTEM`` explicitly for what the system does on its own.
+    - ``target``: the object acted on (or ``target_type`` / ``target_id`` for one without a
+      model instance at hand).
+    - ``changes``: ``{field: [old, new]}``; ``metadata``: any other context. Values under
+      sensitive keys (settings.AUDIT_MASKED_KEYS) are masked before they are stored.
+    """
+    if target is not None:
+        target_type = target._meta.label_lower
+        target_id = target.pk
+    actor_id, actor_label, actor_roles = _actor_fields(actor)
+    fields: dict[str, Any] = {
+        "occurred_at": timezone.now(),
+        "actor_id": actor_id,
+        "actor_label": actor_label,
+        "actor_roles": actor_roles,
+        "action": action,
+        "target_type": target_type,
+        "target_id": "" if target_id is None else str(target_id),
+        "changes": json_normalise(mask(changes or {})),
+        "metadata": json_normalise(mask(metadata or {})),
+        **_request_fields(),
+    }
+    with transaction.atomic():
+        # Locked late, once, for the shortest time: the chain has one head.
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        fields["sequence"] = head.sequence + 1
+        fields["previous_hash"] = head.last_hash
+        fields["hash"] = entry_hash(fields)
+        event = AuditEvent.objects.create(**fields)
+        AuditChainHead.objects.filter(pk=1).update(
+            sequence=fields["sequence"], last_hash=fields["hash"]
+        )
+    return event
