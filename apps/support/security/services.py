@@ -9,8 +9,8 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -25,11 +25,11 @@ from apps.support.common.errors import (
     TooManyRequestsError,
     UnauthenticatedError,
 )
-from apps.support.common.services import email_send_on_commit
 
 from . import errors
 from .models import RefreshTokenRotation, User
 from .roles import Role
+from .tasks import send_password_reset_email
 
 
 class AuthenticationError(UnauthenticatedError):
@@ -156,7 +156,7 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     with transaction.atomic():
         # One refresh at a time per token: two racing requests cannot both rotate it.
         outstanding = (
-            OutstandingToken.objects.select_for_update()
+            OutstandingToken.objects.select_for_update(of=("self",))
             .filter(jti=payload[jwt_settings.JTI_CLAIM])
             .select_related("user")
             .first()
@@ -242,22 +242,11 @@ def password_reset_request(*, email: str) -> None:
         if user is None or not user.has_usable_password():
             audit.record(action="security.password.reset_requested", metadata={"known": False})
             return
-        uid = urlsafe_base64_encode(force_bytes(user.pk))
-        token = default_token_generator.make_token(user)
-        link = f"{settings.PASSWORD_RESET_URL}?uid={uid}&token={token}"
         audit.record(
             action="security.password.reset_requested", target=user, metadata={"known": True}
         )
-        email_send_on_commit(
-            subject=_("Reset your Parque Marino password"),
-            body=_(
-                "Someone asked to reset the password of your Parque Marino account.\n\n"
-                "To choose a new password, open this link (valid for %(hours)d hours, once):\n"
-                "%(link)s\n\nIf it was not you, ignore this email: your password stays the same."
-            )
-            % {"hours": settings.PASSWORD_RESET_TIMEOUT // 3600, "link": link},
-            to=[user.email],
-        )
+        user_id = user.pk
+        transaction.on_commit(lambda: send_password_reset_email.delay(user_id))
 
 
 def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
