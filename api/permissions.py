@@ -14,8 +14,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from rest_framework import permissions
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
+from apps.support.security.models import User
 from apps.support.security.roles import has_any_role, is_administrator
 
 
@@ -73,3 +75,11 @@ def role_permission(
 class IsAdministrator(permissions.BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         return is_administrator(request.user)
+
+
+def signed_in_user(request: Request) -> User:
+    """The caller of a view that requires authentication (its permission class ran first)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated
+    return user

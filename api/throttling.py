@@ -6,15 +6,15 @@ can change them. Scopes: ``anon`` and ``user`` for everything; ``login``, ``regi
 ``throttle_scope`` on a view.
 """
 
+from typing import Any
+
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
 
 class _RatesFromSettings:
-    scope: str
-
-    def get_rate(self) -> str | None:
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+    def get_rate(self) -> Any:
+        return api_settings.DEFAULT_THROTTLE_RATES.get(getattr(self, "scope", ""))
 
 
 class AnonymousThrottle(_RatesFromSettings, AnonRateThrottle):
@@ -28,7 +28,7 @@ class UserThrottle(_RatesFromSettings, UserRateThrottle):
 class ScopedThrottle(_RatesFromSettings, ScopedRateThrottle):
     """Per account or IP, for views that declare ``throttle_scope``."""
 
-    def get_rate(self) -> str | None:
+    def get_rate(self) -> Any:
         if not getattr(self, "scope", None):
             return None
         return super().get_rate()

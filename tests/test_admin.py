@@ -25,3 +25,26 @@ def test_admin_requires_staff(client, user):
     response = client.get("/admin/security/user/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_only_a_superuser_can_make_a_superuser(client, administrator, user):
+    client.force_login(administrator)
+    response = client.get(f"/admin/security/user/{user.pk}/change/")
+    form_fields = response.context["adminform"].form.fields
+    assert "is_superuser" not in form_fields
+    assert "user_permissions" not in form_fields
+    assert "groups" in form_fields
+
+
+def test_security_and_audit_records_are_in_the_back_office(client, administrator):
+    administrator.is_superuser = True
+    administrator.save()
+    client.force_login(administrator)
+    for url in (
+        "/admin/audit/auditevent/",
+        "/admin/audit/auditchainhead/",
+        "/admin/security/refreshtokenrotation/",
+        "/admin/token_blacklist/outstandingtoken/",
+        "/admin/axes/accessattempt/",
+    ):
+        assert client.get(url).status_code == 200, url

@@ -14,22 +14,43 @@ def seed(**options) -> str:
     return out.getvalue()
 
 
-def test_seed_demo_creates_the_accounts_and_prints_them():
+def test_seed_demo_creates_one_account_per_role_and_prints_them(api_client):
     output = seed()
-    assert "admin@parquemarino.test" in output
-    assert "visitor@parquemarino.test" in output
+    accounts = {
+        user.email: sorted(user.groups.values_list("name", flat=True))
+        for user in User.objects.prefetch_related("groups")
+    }
+    assert accounts == {
+        "admin@parquemarino.test": ["administrator"],
+        "curator@parquemarino.test": ["curator"],
+        "vet@parquemarino.test": ["veterinarian"],
+        "aquarist@parquemarino.test": ["aquarist"],
+        "educator@parquemarino.test": ["educator"],
+        "editor@parquemarino.test": ["content_editor"],
+        "tickets@parquemarino.test": ["ticket_office"],
+        "gate@parquemarino.test": ["gate_staff"],
+        "finance@parquemarino.test": ["finance"],
+        "auditor@parquemarino.test": ["auditor"],
+        "visitor@parquemarino.test": [],
+    }
+    for email in accounts:
+        assert email in output
+        response = api_client.post(
+            "/api/v1/auth/token/", {"email": email, "password": "parque-marino-demo"}, format="json"
+        )
+        assert response.status_code == 200, email
     admin = User.objects.get(email="admin@parquemarino.test")
     assert (admin.is_staff, admin.is_superuser) == (True, True)
-    assert admin.check_password("parque-marino-demo")
     visitor = User.objects.get(email="visitor@parquemarino.test")
     assert (visitor.is_staff, visitor.is_superuser) == (False, False)
 
 
 def test_seed_demo_is_idempotent():
     seed()
-    first = sorted(User.objects.values_list("id", "email", "is_staff"))
+    first = sorted(User.objects.values_list("id", "email", "is_staff", "password", "groups__name"))
     seed()
-    assert sorted(User.objects.values_list("id", "email", "is_staff")) == first
+    again = sorted(User.objects.values_list("id", "email", "is_staff", "password", "groups__name"))
+    assert again == first
 
 
 def test_seed_demo_refuses_with_debug_off():

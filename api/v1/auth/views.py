@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.permissions import signed_in_user
 from api.v1.security.serializers import ProfileUpdateSerializer, UserSerializer
 from apps.support.security import services
 
@@ -97,7 +98,7 @@ class LogoutView(APIView):
         tags=TAGS, operation_id="auth_logout", request=LogoutSerializer, responses={204: None}
     )
     def post(self, request: Request) -> Response:
-        services.auth_logout(user=request.user, **_valid(LogoutSerializer, request))
+        services.auth_logout(user=signed_in_user(request), **_valid(LogoutSerializer, request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -118,7 +119,7 @@ class MeView(APIView):
     )
     def patch(self, request: Request) -> Response:
         user = services.user_profile_update(
-            user=request.user, **_valid(ProfileUpdateSerializer, request)
+            user=signed_in_user(request), **_valid(ProfileUpdateSerializer, request)
         )
         return Response(UserSerializer(user).data)
 
@@ -136,7 +137,7 @@ class PasswordChangeView(APIView):
     )
     def post(self, request: Request) -> Response:
         tokens = services.password_change(
-            user=request.user, **_valid(PasswordChangeSerializer, request)
+            user=signed_in_user(request), **_valid(PasswordChangeSerializer, request)
         )
         return Response(TokenPairSerializer(tokens).data)
 

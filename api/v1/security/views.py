@@ -4,7 +4,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from api.permissions import IsAdministrator
+from api.permissions import IsAdministrator, signed_in_user
 from api.viewsets import CatalogReadViewSet, ServiceCreateMixin, ServiceUpdateMixin
 from apps.support.security import selectors, services
 
@@ -36,11 +36,11 @@ class UserViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet):
         return UserSerializer
 
     def perform_create(self, serializer: Any) -> Any:
-        return services.user_create(actor=self.request.user, **serializer.validated_data)
+        return services.user_create(actor=signed_in_user(self.request), **serializer.validated_data)
 
     def perform_update(self, instance: Any, serializer: Any) -> Any:
         return services.user_update(
-            actor=self.request.user, user=instance, **serializer.validated_data
+            actor=signed_in_user(self.request), user=instance, **serializer.validated_data
         )
 
 

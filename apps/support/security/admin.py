@@ -1,9 +1,12 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from .models import RefreshTokenRotation, User
 
 
 class UserCreateForm(UserCreationForm):
@@ -27,6 +30,15 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_active", "preferred_language", "groups")
     search_fields = ("email", "first_name", "last_name", "phone")
     readonly_fields = ("last_login", "date_joined", "updated_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # Only a superuser can make a superuser or hand out permissions one by one; roles
+        # (groups) are the way administrators grant access.
+        fields = super().get_readonly_fields(request, obj)
+        if not request.user.is_superuser:
+            fields = (*fields, "is_superuser", "user_permissions")
+        return tuple(fields)
+
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (
@@ -55,3 +67,23 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+
+@admin.register(RefreshTokenRotation)
+class RefreshTokenRotationAdmin(admin.ModelAdmin):
+    """Read-only record of rotated refresh tokens (replaying one revokes every session)."""
+
+    list_display = ("token", "rotated_at")
+    list_select_related = ("token__user",)
+    search_fields = ("token__jti", "token__user__email")
+    list_filter = ("rotated_at",)
+    readonly_fields = ("token", "rotated_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
