@@ -144,3 +144,12 @@ def test_env_example_lists_every_variable_the_settings_read():
         if "=" in line and line.lstrip("# ").split("=", 1)[0].strip().isupper()
     }
     assert read - listed == set()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"), [("JWT_ACCESS_MINUTES", "16"), ("JWT_REFRESH_DAYS", "8")]
+)
+def test_token_lifetimes_have_a_ceiling(variable, value):
+    result = show("config.settings.production", {**PRODUCTION_ENV, variable: value}, "s.DEBUG")
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {variable} must be between" in result.stderr

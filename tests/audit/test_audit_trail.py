@@ -196,3 +196,35 @@ def test_back_office_shows_entries_read_only(client, administrator):
     response = client.post(f"/admin/audit/auditevent/{event.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_registered_models_are_recorded_on_delete_with_their_last_values(user):
+    user_id, email = user.pk, user.email
+    user.delete()
+    event = AuditEvent.objects.get(action="security.user.deleted")
+    assert event.target_id == str(user_id)
+    assert event.changes["email"] == [email, None]
+    assert event.changes["password"] == MASK
+    assert "last_login" not in event.changes
+
+
+def test_back_office_edits_are_recorded_with_the_staff_member(client, administrator, user):
+    administrator.is_superuser = True
+    administrator.save()
+    client.force_login(administrator)
+    response = client.post(
+        f"/admin/security/user/{user.pk}/change/",
+        {
+            "email": user.email,
+            "first_name": "Changed",
+            "last_name": user.last_name,
+            "phone": "",
+            "preferred_language": "es",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    event = AuditEvent.objects.filter(action="security.user.updated", target_id=str(user.pk)).get()
+    assert (event.actor_id, event.changes) == (administrator.pk, {"first_name": ["Ada", "Changed"]})
