@@ -107,3 +107,18 @@ def test_list_queries_are_constant(auditor, django_assert_num_queries):
         assert len(client.get(EVENTS, {"page_size": 1}).json()["results"]) == 1
     with django_assert_num_queries(4):
         assert len(client.get(EVENTS, {"page_size": 50}).json()["results"]) == 50
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("2691-06-29T11:38:20+17:42", 200),  # an offset PostgreSQL refuses: turned into UTC
+        ("0001-01-01T00:00:00+05:00", 400),  # before year 1 in UTC
+        ("not-a-date", 400),
+    ],
+)
+def test_odd_dates_are_answered_never_500(auditor, value, status):
+    response = client_for(auditor).get(EVENTS, {"occurred_after": value})
+    assert response.status_code == status
+    if status == 400:
+        assert [e["field"] for e in response.json()["errors"]] == ["occurred_after"]

@@ -1,5 +1,6 @@
 import django_filters
 
+from api.filters import UtcIsoDateTimeFilter
 from apps.support.audit.models import AuditEvent
 
 
@@ -15,8 +16,8 @@ class AuditEventFilter(django_filters.FilterSet):
     target_type = django_filters.CharFilter(label="`app_label.model`, e.g. `security.user`")
     target_id = django_filters.CharFilter()
     request_id = django_filters.CharFilter()
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_after = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent
