@@ -357,3 +357,17 @@ def test_reset_confirm_with_a_forged_token_changes_nothing(api_client, user):
     assert response.status_code == 400
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_register_race_on_one_email_is_400_not_500(api_client, monkeypatch):
+    """Two sign-ups pass the existence check at once; the database's unique index decides."""
+    from django.db.models import QuerySet
+
+    UserFactory(email="nina@example.org")
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False)
+    response = api_client.post(
+        "/api/v1/auth/register/", {"email": "nina@example.org", "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "email_taken"
+    assert User.objects.count() == 1

@@ -7,7 +7,7 @@ from django.contrib.auth import authenticate, password_validation, user_logged_i
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
@@ -69,15 +69,17 @@ def user_register(
         preferred_language=preferred_language,
     )
     _password_errors(password, user)
-    with transaction.atomic():
-        if User.objects.filter(email__iexact=email).exists():
-            raise ServiceError(
-                _("An account with this email already exists."),
-                code=errors.EMAIL_TAKEN,
-                field="email",
-            )
-        user.set_password(password)
-        user.save()  # audited as security.user.created (the model is registered with audit)
+    taken = ServiceError(
+        _("An account with this email already exists."), code=errors.EMAIL_TAKEN, field="email"
+    )
+    if User.objects.filter(email__iexact=email).exists():
+        raise taken
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()  # audited as security.user.created (the model is registered with audit)
+    except IntegrityError as error:  # the same email registered a moment ago
+        raise taken from error
     return user
 
 
