@@ -303,7 +303,8 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
+    # Each run mode falls back to its SECRET_KEY once that is known.
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=""),
     "ISSUER": env.str("JWT_ISSUER", default="parque-marino"),
     "AUDIENCE": env.str("JWT_AUDIENCE", default="parque-marino-api"),
     "USER_ID_FIELD": "id",

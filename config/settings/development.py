@@ -12,6 +12,7 @@ SECRET_KEY = env.str(
     "SECRET_KEY",
     default="development-only-key-never-used-in-production-0123456789abcdefghij",
 )
+SIMPLE_JWT["SIGNING_KEY"] = SIMPLE_JWT["SIGNING_KEY"] or SECRET_KEY  # noqa: F405
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CORS_ALLOWED_ORIGINS = env.list(
     "CORS_ALLOWED_ORIGINS", default=["http://localhost:3000", "http://localhost:5173"]

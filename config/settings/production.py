@@ -34,6 +34,7 @@ def _check_secret_key(value: str) -> None:
 
 DEBUG = False
 _check_secret_key(SECRET_KEY)
+SIMPLE_JWT["SIGNING_KEY"] = SIMPLE_JWT["SIGNING_KEY"] or SECRET_KEY  # noqa: F405
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 _require("ALLOWED_HOSTS", ALLOWED_HOSTS, "list the host names the service answers to.")
 _require("DATABASE_URL", env.str("DATABASE_URL", default=""), "e.g. postgres://user:pw@host/db.")
