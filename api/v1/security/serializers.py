@@ -3,6 +3,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import InputSerializer, ModelSerializer
+from api.v1.auth.serializers import RegisterSerializer
 from apps.support.security.models import Language, User
 from apps.support.security.roles import ROLE_DESCRIPTIONS, Role, role_names
 
@@ -43,15 +44,10 @@ class ProfileUpdateSerializer(InputSerializer):
     preferred_language = serializers.ChoiceField(Language.choices, required=False)
 
 
-class UserCreateSerializer(InputSerializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(
-        write_only=True, max_length=128, style={"input_type": "password"}
-    )
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+class UserCreateSerializer(RegisterSerializer):
+    """An administrator opens an account: a visitor's fields, plus phone and roles."""
+
     phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-    preferred_language = serializers.ChoiceField(Language.choices, required=False, default="es")
     roles = serializers.ListField(
         child=serializers.ChoiceField(Role.choices), required=False, default=list, max_length=10
     )

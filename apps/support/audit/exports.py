@@ -6,24 +6,11 @@ from collections.abc import Iterator
 
 from django.db.models import QuerySet
 
+from .chain import HASHED_FIELDS
 from .models import AuditEvent
 
-COLUMNS = (
-    "sequence",
-    "occurred_at",
-    "actor_id",
-    "actor_label",
-    "actor_roles",
-    "action",
-    "target_type",
-    "target_id",
-    "changes",
-    "metadata",
-    "request_id",
-    "ip_address",
-    "user_agent",
-    "hash",
-)
+# What an auditor reads: every hashed field but the link, then the entry's own hash.
+COLUMNS = (*(name for name in HASHED_FIELDS if name != "previous_hash"), "hash")
 
 
 class _Echo:

@@ -6,6 +6,8 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from apps.support.common.admin import RecordAdmin
+
 from .models import RefreshTokenRotation, User
 
 
@@ -70,20 +72,10 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(RefreshTokenRotation)
-class RefreshTokenRotationAdmin(admin.ModelAdmin):
-    """Read-only record of rotated refresh tokens (replaying one revokes every session)."""
+class RefreshTokenRotationAdmin(RecordAdmin):
+    """Rotated refresh tokens (replaying one revokes every session of its user)."""
 
     list_display = ("token", "rotated_at")
     list_select_related = ("token__user",)
     search_fields = ("token__jti", "token__user__email")
     list_filter = ("rotated_at",)
-    readonly_fields = ("token", "rotated_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
