@@ -5,8 +5,13 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
+from rest_framework.filters import SearchFilter
+from rest_framework.request import Request
+
+from apps.support.common.text import search_key
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):
@@ -31,3 +36,24 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     """``IsoDateTimeFilter`` for every date-time filter of the API."""
 
     field_class = UtcIsoDateTimeField
+
+
+class AccentInsensitiveSearchFilter(SearchFilter):
+    """``?search=`` over a view's ``search_key_field``: a column holding the searchable text
+    lower-cased and without accents (``apps.support.common.text.search_key``), so "tiburon"
+    finds "Tiburón" on every database. Every word must match."""
+
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[Any], view: Any
+    ) -> QuerySet[Any]:
+        field = getattr(view, "search_key_field", None)
+        if field is None:
+            return super().filter_queryset(request, queryset, view)
+        for term in self.get_search_terms(request):
+            queryset = queryset.filter(**{f"{field}__contains": search_key(term)})
+        return queryset
+
+    def get_search_fields(self, view: Any, request: Request) -> Any:
+        if getattr(view, "search_key_field", None):
+            return (view.search_key_field,)
+        return super().get_search_fields(view, request)

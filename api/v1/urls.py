@@ -17,6 +17,8 @@ urlpatterns = [
     path("auth/", include("api.v1.auth.urls")),
     path("security/", include("api.v1.security.urls")),
     path("audit/", include("api.v1.audit.urls")),
+    path("infrastructure/", include("api.v1.infrastructure.urls")),
+    path("wildlife/", include("api.v1.wildlife.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="v1:schema"), name="docs"),
     path(

@@ -261,7 +261,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "api.filters.AccentInsensitiveSearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -359,7 +359,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "HabitatKindEnum": "apps.business.infrastructure.models.HabitatKind",
+        "MedicalRecordKindEnum": "apps.business.wildlife.models.MedicalRecordKind",
+        "WaterParameterEnum": "apps.business.infrastructure.models.WaterParameter",
+        "AnimalStatusEnum": "apps.business.wildlife.models.AnimalStatus",
+    },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
 
@@ -390,6 +395,11 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Largest request body the API accepts (bytes); larger bodies get 413 in the API's error shape.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+
+# --- Wildlife ---------------------------------------------------------------------------
+
+# Largest species picture accepted (bytes).
+SPECIES_IMAGE_MAX_BYTES = env.int("SPECIES_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 
 # --- Audit -----------------------------------------------------------------------------
 

@@ -6,3 +6,12 @@ class InfrastructureConfig(AppConfig):
     name = "apps.business.infrastructure"
     label = "infrastructure"
     verbose_name = _("Infrastructure")
+
+    def ready(self) -> None:
+        from apps.support.audit.registry import audit_register
+
+        from .models import Habitat, Section, WaterTargetRange
+
+        audit_register(Section)
+        audit_register(Habitat)
+        audit_register(WaterTargetRange)

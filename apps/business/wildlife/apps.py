@@ -6,3 +6,16 @@ class WildlifeConfig(AppConfig):
     name = "apps.business.wildlife"
     label = "wildlife"
     verbose_name = _("Wildlife")
+
+    def ready(self) -> None:
+        from apps.support.audit.registry import audit_register
+
+        from .models import Animal, MedicalRecord, Species, SpeciesImage, Weight
+
+        audit_register(Species, exclude=("search_text",))
+        audit_register(SpeciesImage)
+        audit_register(Animal)
+        audit_register(Weight)
+        # The trail says a medical record was written or changed, and by whom; its clinical
+        # content stays with the veterinarians.
+        audit_register(MedicalRecord, exclude=("details", "medication", "summary"))

@@ -1,0 +1,80 @@
+"""Reads of the wildlife module."""
+
+from typing import Any
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+
+from .models import (
+    RESIDENT_STATUSES,
+    Animal,
+    AnimalLocation,
+    AnimalStatus,
+    MedicalRecord,
+    Species,
+    SpeciesImage,
+    Weight,
+)
+
+
+def species_list(*, public_only: bool) -> QuerySet[Species]:
+    species = Species.objects.select_related("conservation_status").prefetch_related(
+        Prefetch("images", queryset=SpeciesImage.objects.order_by("display_order", "id"))
+    )
+    return species.filter(is_public=True) if public_only else species
+
+
+def animal_list(*, public_only: bool) -> QuerySet[Animal]:
+    animals = Animal.objects.select_related(
+        "species", "species__conservation_status", "current_habitat", "current_habitat__section"
+    )
+    if public_only:
+        animals = animals.filter(
+            is_public=True,
+            species__is_public=True,
+            status__in=RESIDENT_STATUSES,
+        ).filter(Q(current_habitat__is_public=True))
+    return animals
+
+
+def animal_locations(*, animal: Animal) -> QuerySet[AnimalLocation]:
+    return animal.locations.select_related("habitat", "moved_by")
+
+
+def animal_weights(*, animal: Animal) -> QuerySet[Weight]:
+    return animal.weights.select_related("recorded_by")
+
+
+def medical_record_list() -> QuerySet[MedicalRecord]:
+    return MedicalRecord.objects.select_related("animal", "animal__species", "veterinarian")
+
+
+CENSUS_GROUPS = {
+    "species": ("species_id", F("species__common_name_es")),
+    "habitat": ("current_habitat_id", F("current_habitat__name")),
+    "section": ("current_habitat__section_id", F("current_habitat__section__name_es")),
+    "status": ("status", F("status")),
+}
+
+
+def census(*, by: str) -> list[dict[str, Any]]:
+    """Head counts grouped by species, habitat, section or status.
+
+    By habitat and section only animals in our care count; by species and status, everyone
+    (by status shows how many were released, transferred or died).
+    """
+    key, label = CENSUS_GROUPS[by]
+    animals = Animal.objects.all()
+    if by in ("habitat", "section"):
+        animals = animals.filter(status__in=RESIDENT_STATUSES)
+    rows = animals.values(key).annotate(label=label, count=Count("id")).order_by("-count", "label")
+    labels = dict(AnimalStatus.choices)
+    return [
+        {
+            "key": str(row[key]) if row[key] is not None else "",
+            "label": str(labels.get(row["label"], row["label"]))
+            if by == "status"
+            else row["label"],
+            "count": row["count"],
+        }
+        for row in rows
+    ]
