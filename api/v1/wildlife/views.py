@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
@@ -110,7 +110,7 @@ class SpeciesViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet)
     create=extend_schema(request=AnimalCreateInput, responses={201: AnimalSerializer}),
     partial_update=extend_schema(request=AnimalUpdateInput, responses={200: AnimalSerializer}),
 )
-class AnimalViewSet(mixins.CreateModelMixin, CatalogViewSet):
+class AnimalViewSet(CatalogViewSet):
     """Individual animals. Visitors see public animals with public fields; staff of the
     collection see the whole record; curators register, edit, move and release."""
 

@@ -20,6 +20,7 @@ def habitat_list(*, public_only: bool) -> QuerySet[Habitat]:
         Habitat.objects.select_related("section")
         .prefetch_related("water_ranges")
         .annotate(occupancy=Count("animals", filter=Q(animals__status__in=RESIDENT)))
+        .order_by("section__display_order", "name")
     )
     if public_only:
         habitats = habitats.filter(is_public=True, section__is_public=True)

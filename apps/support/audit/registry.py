@@ -12,6 +12,7 @@ a cross-cutting concern, so signals are the right tool here (STYLE.md).
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 from django.db.models.signals import post_delete, post_save, pre_save
 
 from .chain import json_normalise
@@ -29,12 +30,16 @@ def _tracked_fields(model: type[models.Model]) -> list[models.Field]:
     ]
 
 
+def _stored_value(field: models.Field, instance: models.Model) -> Any:
+    value = field.value_from_object(instance)
+    if isinstance(value, FieldFile):  # as the column stores it (and .values() reads it)
+        return value.name or ""
+    return value
+
+
 def _values(instance: models.Model) -> dict[str, Any]:
     return json_normalise(
-        {
-            field.attname: field.value_from_object(instance)
-            for field in _tracked_fields(type(instance))
-        }
+        {field.attname: _stored_value(field, instance) for field in _tracked_fields(type(instance))}
     )
 
 

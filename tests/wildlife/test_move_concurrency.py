@@ -1,0 +1,72 @@
+"""Two curators move animals into the last free place of a habitat at the same moment.
+
+The harness makes both moves pass the room check before either writes, unless something
+serialises them. With the habitat locked (the real service) exactly one move wins; with the
+lock replaced by a plain read (the control run) both win and the habitat is overfull — which
+shows the harness does catch the bug it guards against.
+"""
+
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from apps.business.infrastructure.models import Habitat
+from apps.business.wildlife import services
+from apps.business.wildlife.models import RESIDENT_STATUSES, Animal
+from apps.support.common.errors import ConflictError
+from apps.support.security.roles import Role
+from conftest import staff_member
+from tests.factories import AnimalFactory, HabitatFactory
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor == "sqlite", reason="row locks need PostgreSQL or MySQL"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def race_two_moves(monkeypatch) -> tuple[list[str], int]:
+    target = HabitatFactory(capacity=1, name="Last place")
+    animals = [AnimalFactory(), AnimalFactory()]
+    curator = staff_member(Role.CURATOR)
+    both_checked = threading.Barrier(2)
+    ensure_room = services._ensure_room
+
+    def ensure_room_then_wait(habitat, *, animal):
+        ensure_room(habitat, animal=animal)
+        # Wait for the other move to pass its check too, if it can get there.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_checked.wait(timeout=2)
+
+    monkeypatch.setattr(services, "_ensure_room", ensure_room_then_wait)
+
+    def move(animal: Animal) -> str:
+        try:
+            services.animal_move(actor=curator, animal=animal, habitat=target, reason="race")
+            return "moved"
+        except ConflictError as error:
+            return error.code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = sorted(pool.map(move, animals))
+    residents = Animal.objects.filter(current_habitat=target, status__in=RESIDENT_STATUSES).count()
+    return outcomes, residents
+
+
+def test_racing_moves_never_overfill_a_habitat(monkeypatch):
+    outcomes, residents = race_two_moves(monkeypatch)
+    assert outcomes == ["habitat_full", "moved"]
+    assert residents == 1
+
+
+def test_control_without_the_lock_the_harness_sees_overfilling(monkeypatch):
+    monkeypatch.setattr(
+        services, "_lock_habitat", lambda habitat_id: Habitat.objects.get(pk=habitat_id)
+    )
+    outcomes, residents = race_two_moves(monkeypatch)
+    assert outcomes == ["moved", "moved"]
+    assert residents == 2  # capacity 1: exactly the bug the lock prevents
