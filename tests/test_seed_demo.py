@@ -57,3 +57,44 @@ def test_seed_demo_refuses_with_debug_off():
     with pytest.raises(CommandError, match="Refusing to load demo data"):
         call_command("seed_demo", "--no-progress", stdout=io.StringIO())
     assert User.objects.count() == 0
+
+
+def test_seed_demo_fills_the_collection_and_stays_the_same_when_run_again():
+    from apps.business.infrastructure.models import Habitat, WaterAlert, WaterReading
+    from apps.business.wildlife.models import Animal, AnimalLocation, MedicalRecord, Species, Weight
+    from apps.support.audit.models import AuditEvent
+
+    def counts():
+        return {
+            model.__name__: model.objects.count()
+            for model in (
+                Species,
+                Animal,
+                AnimalLocation,
+                Weight,
+                MedicalRecord,
+                Habitat,
+                WaterReading,
+                WaterAlert,
+            )
+        }
+
+    seed()
+    first = counts()
+    assert first == {
+        "Species": 15,
+        "Animal": 15,
+        "AnimalLocation": 17,
+        "Weight": 10,
+        "MedicalRecord": 2,
+        "Habitat": 8,
+        "WaterReading": 336,
+        "WaterAlert": first["WaterAlert"],
+    }
+    assert list(
+        WaterAlert.objects.filter(closed_at__isnull=True).values_list("habitat__name", "parameter")
+    ) == [("Piscina de Tortugas", "temperature")]
+    audited = AuditEvent.objects.count()
+    seed()
+    assert counts() == first
+    assert AuditEvent.objects.count() == audited  # nothing changed, nothing recorded

@@ -228,3 +228,12 @@ def test_back_office_edits_are_recorded_with_the_staff_member(client, administra
     assert response.status_code == 302, response.content[:500]
     event = AuditEvent.objects.filter(action="security.user.updated", target_id=str(user.pk)).get()
     assert (event.actor_id, event.changes) == (administrator.pk, {"first_name": ["Ada", "Changed"]})
+
+
+def test_nul_characters_never_break_an_entry(client):
+    event = audit.record(
+        action="test.nul", target_type="x", target_id="a\x00b", metadata={"k\x00": "v\x00"}
+    )
+    event.refresh_from_db()
+    assert (event.target_id, event.metadata) == ("a\ufffdb", {"k\ufffd": "v\ufffd"})
+    assert verify().strip().endswith("1 entries verified.")

@@ -56,7 +56,8 @@ class AuditEventViewSet(CatalogReadViewSet):
     def export(self, request: Request) -> StreamingHttpResponse:
         """The filtered entries as CSV. The export itself is recorded in the trail."""
         events = self.filter_queryset(self.get_queryset()).order_by("sequence")
-        filters = dict(request.query_params.items())
+        known = {*AuditEventFilter.base_filters, "search", "ordering"}
+        filters = {key: value for key, value in request.query_params.items() if key in known}
         audit.record(
             action="audit.events.exported",
             metadata={"filters": filters, "count": events.count()},

@@ -27,9 +27,20 @@ HASHED_FIELDS = (
 )
 
 
+def without_nul(value: Any) -> Any:
+    """Text columns and PostgreSQL's jsonb cannot hold NUL characters: they become U+FFFD."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
+
+
 def json_normalise(value: Any) -> Any:
     """The value as it reads back from a JSON column (dates, decimals, UUIDs as strings)."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return without_nul(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
 
 
 def _canonical_time(value: datetime) -> str:

@@ -9,6 +9,7 @@ writes ``<app>.<model>.created|updated|deleted`` with field-level old and new va
 a cross-cutting concern, so signals are the right tool here (STYLE.md).
 """
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
@@ -34,6 +35,9 @@ def _stored_value(field: models.Field, instance: models.Model) -> Any:
     value = field.value_from_object(instance)
     if isinstance(value, FieldFile):  # as the column stores it (and .values() reads it)
         return value.name or ""
+    if isinstance(field, models.DecimalField) and value is not None:
+        # 110 and 110.0 are one stored value: compare them at the column's precision.
+        return Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places))
     return value
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.support.common.http import client_ip
 from apps.support.common.request_context import request_id_var, request_var
 
-from .chain import entry_hash, json_normalise
+from .chain import entry_hash, json_normalise, without_nul
 from .masking import mask
 from .models import AuditChainHead, AuditEvent
 
@@ -48,7 +48,7 @@ def _request_fields() -> dict[str, Any]:
     return {
         "request_id": request_id_var.get(),
         "ip_address": client_ip(request) or None,
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512],
+        "user_agent": without_nul(request.META.get("HTTP_USER_AGENT", "")[:512]),
     }
 
 
@@ -83,7 +83,7 @@ def record(
         "actor_roles": actor_roles,
         "action": action,
         "target_type": target_type,
-        "target_id": "" if target_id is None else str(target_id),
+        "target_id": "" if target_id is None else without_nul(str(target_id))[:64],
         "changes": json_normalise(mask(changes or {})),
         "metadata": json_normalise(mask(metadata or {})),
         **_request_fields(),
