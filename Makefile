@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: run test bootstrap install install-dev messages lint format typecheck migrations-check pytest worker serve clean
+.PHONY: run test bench bootstrap install install-dev messages lint format typecheck migrations-check pytest worker serve clean
 
 ## run: install, migrate, load demo data and serve on http://127.0.0.1:8000
 run: install messages
@@ -48,6 +48,10 @@ migrations-check:
 
 pytest:
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## bench: species list against a raw-SQL baseline (needs PostgreSQL and Redis on 127.0.0.1)
+bench: install-dev
+	$(PY) bench/species_list.py
 
 ## worker: a Celery worker (needs CELERY_BROKER_URL)
 worker: install

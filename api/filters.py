@@ -7,6 +7,7 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters_backends
 from django_filters.fields import IsoDateTimeField
 from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
@@ -57,3 +58,22 @@ class AccentInsensitiveSearchFilter(SearchFilter):
         if getattr(view, "search_key_field", None):
             return (view.search_key_field,)
         return super().get_search_fields(view, request)
+
+
+class DjangoFilterBackend(filters_backends.DjangoFilterBackend):
+    """django-filter's backend, skipped when the request names none of the view's filters.
+
+    Building the filter set and its form costs about as much as a small query; most list
+    requests (the public catalogue's pages) filter nothing.
+    """
+
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[Any], view: Any
+    ) -> QuerySet[Any]:
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        names = set(filterset_class.base_filters)
+        if not any(name in names for name in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

@@ -22,7 +22,13 @@ class AnonymousThrottle(_RatesFromSettings, AnonRateThrottle):
 
 
 class UserThrottle(_RatesFromSettings, UserRateThrottle):
-    """Per account, for authenticated requests."""
+    """Per account, for authenticated requests (anonymous ones are AnonymousThrottle's: DRF's
+    own class would count them a second time, by address)."""
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)
 
 
 class ScopedThrottle(_RatesFromSettings, ScopedRateThrottle):

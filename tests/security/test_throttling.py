@@ -70,3 +70,19 @@ def test_anonymous_scope_is_per_address(api_client, rates):
     codes = [api_client.get("/api/v1/", REMOTE_ADDR="203.0.113.5").status_code for _ in range(3)]
     assert codes == [200, 200, 429]
     assert api_client.get("/api/v1/", REMOTE_ADDR="203.0.113.6").status_code == 200
+
+
+def test_anonymous_requests_are_counted_once(api_client, rates):
+    """Only the anonymous scope counts them: a tighter user rate does not apply."""
+    rates("anon", "3/minute")
+    rates("user", "1/minute")
+    codes = [api_client.get("/api/v1/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_user_scope_is_per_account(user, rates):
+    from conftest import client_for
+
+    rates("user", "2/minute")
+    client = client_for(user)
+    assert [client.get("/api/v1/").status_code for _ in range(3)] == [200, 200, 429]

@@ -197,3 +197,28 @@ def test_image_over_the_size_limit_is_refused(curator, settings, tmp_path):
     )
     assert (response.status_code, response.json()["code"]) == (400, "image_too_large")
     assert not SpeciesImage.objects.exists()
+
+
+def test_fast_list_says_exactly_what_the_serializer_says(api_client, rf):
+    """The catalogue's list builds its JSON from plain rows; it must match SpeciesSerializer."""
+    from api.v1.wildlife.serializers import SpeciesSerializer
+    from apps.business.wildlife.selectors import species_list
+
+    for index in range(3):
+        species = SpeciesFactory(typical_length_cm="12.5" if index else None, aphia_id=1000 + index)
+        SpeciesImage.objects.create(
+            species=species,
+            image=f"species/{index}.png",
+            width=8,
+            height=6,
+            alt_text_es="Foto",
+            credit="PM",
+        )
+    listed = api_client.get(SPECIES).json()["results"]
+    request = rf.get(SPECIES)
+    expected = SpeciesSerializer(
+        species_list(public_only=True), many=True, context={"request": request}
+    ).data
+    assert listed == [
+        dict(item) | {"images": [dict(i) for i in item["images"]]} for item in expected
+    ]

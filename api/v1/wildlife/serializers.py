@@ -1,7 +1,9 @@
 from decimal import Decimal
+from typing import Any
 
 from rest_framework import serializers
 
+from api.media import media_url_builder
 from api.serializers import InputSerializer, ModelSerializer
 from api.v1.infrastructure.serializers import HabitatBriefSerializer
 from apps.business.infrastructure.models import Habitat
@@ -76,6 +78,90 @@ class SpeciesSerializer(ModelSerializer):
             "is_public",
             "images",
         )
+
+
+def species_rows_representation(
+    rows: list[tuple[Any, ...]], images: dict[int, list[tuple[Any, ...]]], request: Any
+) -> list[dict[str, Any]]:
+    """``SpeciesSerializer``'s output for a page of plain rows (the fast read path of the
+    catalogue; a test keeps the two identical). Rows come as tuples in the order of
+    ``selectors.SPECIES_ROW_FIELDS`` and ``SPECIES_IMAGE_ROW_FIELDS``. Building the dicts
+    directly is several times faster than the serializer's field-by-field machinery."""
+    image_url = media_url_builder(request)
+    page = []
+    for (
+        species_id,
+        common_name_es,
+        common_name_en,
+        scientific_name,
+        taxon_class,
+        taxon_order,
+        family,
+        aphia_id,
+        status_code,
+        status_name_es,
+        status_name_en,
+        status_rank,
+        cites_appendix,
+        description_es,
+        description_en,
+        diet,
+        natural_habitat,
+        typical_length_cm,
+        typical_lifespan_years,
+        is_public,
+    ) in rows:
+        page.append(
+            {
+                "id": species_id,
+                "common_name_es": common_name_es,
+                "common_name_en": common_name_en,
+                "scientific_name": scientific_name,
+                "taxon_class": taxon_class,
+                "taxon_order": taxon_order,
+                "family": family,
+                "aphia_id": aphia_id,
+                "conservation_status": status_code,
+                "conservation_status_detail": {
+                    "code": status_code,
+                    "name_es": status_name_es,
+                    "name_en": status_name_en,
+                    "rank": status_rank,
+                },
+                "cites_appendix": cites_appendix,
+                "description_es": description_es,
+                "description_en": description_en,
+                "diet": diet,
+                "natural_habitat": natural_habitat,
+                "typical_length_cm": None if typical_length_cm is None else str(typical_length_cm),
+                "typical_lifespan_years": typical_lifespan_years,
+                "is_public": is_public,
+                "images": [
+                    {
+                        "id": image_id,
+                        "url": image_url(path) if path else None,
+                        "width": width,
+                        "height": height,
+                        "alt_text_es": alt_text_es,
+                        "alt_text_en": alt_text_en,
+                        "credit": credit,
+                        "display_order": display_order,
+                    }
+                    for (
+                        image_id,
+                        _species_id,
+                        path,
+                        width,
+                        height,
+                        alt_text_es,
+                        alt_text_en,
+                        credit,
+                        display_order,
+                    ) in images.get(species_id, [])
+                ],
+            }
+        )
+    return page
 
 
 class SpeciesBriefSerializer(serializers.ModelSerializer):

@@ -78,3 +78,59 @@ def census(*, by: str) -> list[dict[str, Any]]:
         }
         for row in rows
     ]
+
+
+# The fast read path of the public catalogue: plain rows, no model instances.
+SPECIES_ROW_FIELDS = (
+    "id",
+    "common_name_es",
+    "common_name_en",
+    "scientific_name",
+    "taxon_class",
+    "taxon_order",
+    "family",
+    "aphia_id",
+    "conservation_status__code",
+    "conservation_status__name_es",
+    "conservation_status__name_en",
+    "conservation_status__rank",
+    "cites_appendix",
+    "description_es",
+    "description_en",
+    "diet",
+    "natural_habitat",
+    "typical_length_cm",
+    "typical_lifespan_years",
+    "is_public",
+)
+SPECIES_IMAGE_ROW_FIELDS = (
+    "id",
+    "species_id",
+    "image",
+    "width",
+    "height",
+    "alt_text_es",
+    "alt_text_en",
+    "credit",
+    "display_order",
+)
+
+
+def species_rows(*, public_only: bool) -> QuerySet[Species]:
+    """The catalogue for lists: filter and order it, then read
+    ``.values_list(*SPECIES_ROW_FIELDS)``."""
+    species = Species.objects.all()
+    return species.filter(is_public=True) if public_only else species
+
+
+def species_image_rows(*, species_ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
+    """Each species' images as tuples in the order of ``SPECIES_IMAGE_ROW_FIELDS``."""
+    images: dict[int, list[tuple[Any, ...]]] = {species_id: [] for species_id in species_ids}
+    rows = (
+        SpeciesImage.objects.filter(species_id__in=species_ids)
+        .order_by("display_order", "id")
+        .values_list(*SPECIES_IMAGE_ROW_FIELDS)
+    )
+    for row in rows:
+        images[row[1]].append(row)
+    return images

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from bench.baseline import species_page
+from config.urls import handler400, handler403, handler404, handler500, urlpatterns
+
+urlpatterns = [path("bench/baseline/species/", species_page), *urlpatterns]
+
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
