@@ -48,3 +48,36 @@ def test_security_and_audit_records_are_in_the_back_office(client, administrator
         "/admin/axes/accessattempt/",
     ):
         assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/infrastructure/section/?q=Arrecife&is_public__exact=1",
+        "/admin/infrastructure/habitat/?q=Tank&kind__exact=tank",
+        "/admin/infrastructure/waterreading/?q=Tank",
+        "/admin/infrastructure/wateralert/?parameter__exact=ph",
+        "/admin/wildlife/conservationstatus/?q=EN",
+        "/admin/wildlife/species/?q=pez&conservation_status__id__exact=1",
+        "/admin/wildlife/animal/?q=PMP&status__exact=in_collection",
+        "/admin/wildlife/animallocation/",
+        "/admin/wildlife/weight/",
+        "/admin/wildlife/medicalrecord/?kind__exact=exam",
+    ],
+)
+def test_collection_models_are_searchable_in_the_back_office(client, administrator, url):
+    from tests.factories import AnimalFactory
+
+    AnimalFactory()
+    administrator.is_superuser = True
+    administrator.save()
+    client.force_login(administrator)
+    assert client.get(url).status_code == 200
+
+
+def test_records_of_the_collection_are_read_only(client, administrator):
+    administrator.is_superuser = True
+    administrator.save()
+    client.force_login(administrator)
+    for url in ("/admin/infrastructure/waterreading/add/", "/admin/wildlife/animallocation/add/"):
+        assert client.get(url).status_code == 403
