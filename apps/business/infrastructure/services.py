@@ -97,6 +97,9 @@ def water_reading_record(
         if name in ranges and (verdict := ranges[name].verdict(value))
     }
     with transaction.atomic():
+        # Readings of one habitat are taken one after the other, so two aquarists entering
+        # values at the same moment cannot both open the same alert.
+        Habitat.objects.select_for_update().filter(pk=habitat.pk).first()
         reading = WaterReading.objects.create(
             habitat=habitat,
             taken_at=taken_at,
