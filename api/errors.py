@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
@@ -170,6 +171,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     request = context.get("request")
     if isinstance(exc, ServiceError):
         return _service_error_response(exc, request)
+    if isinstance(exc, IntegrityError):
+        # A uniqueness check passed, then a concurrent request wrote the same value first.
+        return _service_error_response(
+            ConflictError(_("This conflicts with data written a moment ago; check and retry.")),
+            request,
+        )
 
     exc = _to_api_exception(exc)
     response = drf_exception_handler(exc, context)

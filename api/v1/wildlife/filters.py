@@ -1,5 +1,6 @@
 import django_filters
 
+from apps.business.infrastructure.models import Habitat, Section
 from apps.business.wildlife.models import Animal, MedicalRecord, Species
 
 
@@ -21,8 +22,12 @@ class SpeciesFilter(django_filters.FilterSet):
 
 
 class AnimalFilter(django_filters.FilterSet):
-    habitat = django_filters.NumberFilter(field_name="current_habitat")
-    section = django_filters.NumberFilter(field_name="current_habitat__section")
+    habitat = django_filters.ModelChoiceFilter(
+        field_name="current_habitat", queryset=Habitat.objects.all(), label="Current habitat"
+    )
+    section = django_filters.ModelChoiceFilter(
+        field_name="current_habitat__section", queryset=Section.objects.all(), label="Section"
+    )
 
     class Meta:
         model = Animal
@@ -33,3 +38,25 @@ class MedicalRecordFilter(django_filters.FilterSet):
     class Meta:
         model = MedicalRecord
         fields = ("animal", "kind")
+
+
+def _public_species(request: object) -> object:
+    return Species.objects.filter(is_public=True)
+
+
+class PublicAnimalFilter(django_filters.FilterSet):
+    """What visitors may filter on: nothing the public representation hides (origin, status
+    dates), and only species they can see."""
+
+    species = django_filters.ModelChoiceFilter(queryset=_public_species)
+    habitat = django_filters.ModelChoiceFilter(
+        field_name="current_habitat",
+        queryset=Habitat.objects.filter(is_public=True, section__is_public=True),
+    )
+    section = django_filters.ModelChoiceFilter(
+        field_name="current_habitat__section", queryset=Section.objects.filter(is_public=True)
+    )
+
+    class Meta:
+        model = Animal
+        fields = ("species", "habitat", "section", "sex")

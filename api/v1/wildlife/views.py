@@ -18,7 +18,7 @@ from api.viewsets import CatalogReadViewSet, CatalogViewSet, ServiceCreateMixin,
 from apps.business.wildlife import selectors, services
 from apps.support.security.roles import Role
 
-from .filters import AnimalFilter, MedicalRecordFilter, SpeciesFilter
+from .filters import AnimalFilter, MedicalRecordFilter, PublicAnimalFilter, SpeciesFilter
 from .serializers import (
     AnimalCreateInput,
     AnimalPublicSerializer,
@@ -127,15 +127,24 @@ class AnimalViewSet(CatalogViewSet):
     collection see the whole record; curators register, edit, move and release."""
 
     permission_classes = [role_permission(public_read=True, write=(Role.CURATOR,))]
-    filterset_class = AnimalFilter
     search_fields = (
         "institutional_id",
         "house_name",
         "species__common_name_es",
         "species__scientific_name",
     )
-    ordering_fields = ("institutional_id", "house_name", "status_date")
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @property
+    def filterset_class(self) -> type:
+        """Visitors filter only on what they can see."""
+        return AnimalFilter if sees_private(self.request) else PublicAnimalFilter
+
+    @property
+    def ordering_fields(self) -> tuple[str, ...]:
+        if sees_private(self.request):
+            return ("institutional_id", "house_name", "status_date")
+        return ("institutional_id", "house_name")
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.animal_list(public_only=not sees_private(self.request))

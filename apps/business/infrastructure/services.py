@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from apps.support.audit import services as audit
-from apps.support.common.errors import ServiceError
+from apps.support.common.errors import ConflictError, ServiceError
 from apps.support.security.models import User
 
 from . import errors
@@ -20,6 +20,7 @@ from .models import (
     WaterTargetRange,
     WaterType,
 )
+from .selectors import RESIDENT
 
 # Sections, habitats and ranges are registered with the audit trail (apps.py): every field
 # change is recorded by audit_register.
@@ -47,10 +48,22 @@ def habitat_create(**fields: Any) -> Habitat:
 
 
 def habitat_update(*, habitat: Habitat, **fields: Any) -> Habitat:
-    for name, value in fields.items():
-        setattr(habitat, name, value)
-    habitat.full_clean()
+    """Edit a habitat. Its capacity never drops below the animals living there: the row is
+    locked as moves lock it, so a move and a capacity change are decided one after the other."""
     with transaction.atomic():
+        habitat = Habitat.objects.select_for_update().get(pk=habitat.pk)
+        for name, value in fields.items():
+            setattr(habitat, name, value)
+        habitat.full_clean()
+        if "capacity" in fields:
+            residents = habitat.animals.filter(status__in=RESIDENT).count()
+            if fields["capacity"] < residents:
+                raise ConflictError(
+                    _("%(count)d animals live here: the capacity cannot be lower.")
+                    % {"count": residents},
+                    code=errors.CAPACITY_BELOW_OCCUPANCY,
+                    field="capacity",
+                )
         habitat.save(update_fields=[*fields, "updated_at"])
     return habitat
 
@@ -83,7 +96,8 @@ def water_reading_record(
     """Store a reading, flag every value outside its habitat's range, and open or close alerts.
 
     An alert stays open per (habitat, parameter) while the latest reading of that parameter is
-    out of range; a reading back within range closes it.
+    out of range; a reading back within range closes it. Readings entered late for an earlier
+    time are flagged but leave the alerts to the newer readings.
     """
     values = {name: value for name, value in values.items() if value is not None}
     if not values:
@@ -114,7 +128,18 @@ def water_reading_record(
                 habitat=habitat, parameter__in=list(values), closed_at__isnull=True
             )
         }
+        # Only the newest reading of a parameter decides its alert: a reading entered late for an
+        # earlier time is stored and flagged, but does not open or close anything.
+        newer = {
+            name
+            for name in values
+            if WaterReading.objects.filter(
+                habitat=habitat, taken_at__gt=taken_at, **{f"{name}__isnull": False}
+            ).exists()
+        }
         for name, value in values.items():
+            if name in newer:
+                continue
             alert = open_alerts.get(name)
             if name in flags and alert is None:
                 WaterAlert.objects.create(

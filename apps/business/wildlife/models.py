@@ -205,7 +205,7 @@ class AnimalLocation(models.Model):
         Habitat, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     moved_at = models.DateTimeField(_("moved at"))
-    reason = models.CharField(_("reason"), max_length=255)
+    reason = models.TextField(_("reason"))
     moved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

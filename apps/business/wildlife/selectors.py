@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, QuerySet
 
 from .models import (
     RESIDENT_STATUSES,
@@ -32,7 +32,7 @@ def animal_list(*, public_only: bool) -> QuerySet[Animal]:
             is_public=True,
             species__is_public=True,
             status__in=RESIDENT_STATUSES,
-        ).filter(Q(current_habitat__is_public=True))
+        ).filter(current_habitat__is_public=True, current_habitat__section__is_public=True)
     return animals
 
 

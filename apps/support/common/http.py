@@ -4,6 +4,7 @@ import ipaddress
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.ipv6 import clean_ipv6_address
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -25,7 +26,12 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def _valid_ip(value: str) -> str:
+    """The address as GenericIPAddressField stores it (IPv4-mapped IPv6 written as
+    ``::ffff:10.0.0.1``, no zone id), so what is hashed is what is read back."""
     try:
-        return str(ipaddress.ip_address(value.strip()))
+        address = ipaddress.ip_address(value.strip().split("%", 1)[0])
     except ValueError:
         return ""
+    if address.version == 6:
+        return clean_ipv6_address(str(address))
+    return str(address)

@@ -17,22 +17,24 @@ def login_succeeded(sender: Any, request: Any, user: User, **kwargs: Any) -> Non
 def login_failed(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
 ) -> None:
-    # Django has already replaced the password with stars; only the email is kept.
+    # Django has already replaced the password with stars. What was typed as the email is
+    # kept only when it is an account's email: people type passwords into the email box.
     email = User.objects.normalize_email(str(credentials.get("username", "")))
     known = User.objects.filter(email__iexact=email).first()
     audit.record(
         action="security.login.failed",
         target=known,
-        metadata={"email": email},
+        metadata={"email": known.email if known else None},
     )
 
 
 def locked_out(sender: Any, request: Any, username: str, ip_address: str, **kwargs: Any) -> None:
     email = User.objects.normalize_email(username or "")
+    known = User.objects.filter(email__iexact=email).first()
     audit.record(
         action="security.login.locked_out",
-        target=User.objects.filter(email__iexact=email).first(),
-        metadata={"email": email, "ip_address": ip_address},
+        target=known,
+        metadata={"email": known.email if known else None, "ip_address": ip_address},
     )
 
 

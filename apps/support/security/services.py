@@ -111,8 +111,16 @@ def _token_pair(user: User) -> dict[str, str]:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+def _lock_sessions(user_id: int) -> None:
+    """The user's row, locked until commit: refreshing, and revoking every session (sign-out
+    everywhere, password change or reset, deactivation), take it first, so a refresh racing a
+    revocation cannot leave a new token behind."""
+    User.objects.select_for_update().filter(pk=user_id).first()
+
+
 def tokens_revoke_all(*, user: User) -> int:
     """Blacklist every refresh token of the user that is not yet blacklisted."""
+    _lock_sessions(user.pk)
     outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     revoked = BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
@@ -156,6 +164,9 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
     if payload.get(jwt_settings.TOKEN_TYPE_CLAIM) != "refresh":
         raise AuthenticationError(_("Token has wrong type."), code=errors.INVALID_REFRESH_TOKEN)
     with transaction.atomic():
+        user_id = payload.get(jwt_settings.USER_ID_CLAIM)
+        if user_id is not None and str(user_id).isdigit():
+            _lock_sessions(int(user_id))
         # One refresh at a time per token: two racing requests cannot both rotate it.
         outstanding = (
             OutstandingToken.objects.select_for_update(of=("self",))
@@ -333,6 +344,8 @@ def user_create(
 ) -> User:
     """An administrator opens an account, usually for a member of staff."""
     with transaction.atomic():
+        # Locks in one order everywhere: the administrator group, then the audit chain.
+        Group.objects.select_for_update().filter(name=Role.ADMINISTRATOR).first()
         user = user_register(
             email=email,
             password=password,
@@ -348,6 +361,7 @@ def user_create(
 def user_update(*, actor: User, user: User, roles: list[str] | None = None, **fields: Any) -> User:
     """An administrator edits an account: names, phone, language, active, roles."""
     with transaction.atomic():
+        Group.objects.select_for_update().filter(name=Role.ADMINISTRATOR).first()
         if "is_active" in fields and fields["is_active"] != user.is_active:
             if not fields["is_active"]:
                 if user.pk == actor.pk:
