@@ -95,6 +95,17 @@ def test_sensitive_keys_are_masked_at_any_depth(key):
     assert event.metadata == {"nested": [{key: MASK, "note": "kept"}], "company": "ACME", "spin": 3}
 
 
+def test_camel_case_keys_are_masked_too():
+    assert mask(
+        {"newPassword": "x", "accessToken": "y", "clientSecret": "z", "cardNumber": "4"}
+    ) == {
+        "newPassword": MASK,
+        "accessToken": MASK,
+        "clientSecret": MASK,
+        "cardNumber": MASK,
+    }
+
+
 def test_masking_keeps_what_is_not_secret():
     assert mask({"capacity": 60, "panel": "A", "token_count": 2}) == {
         "capacity": 60,

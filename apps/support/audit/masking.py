@@ -13,7 +13,9 @@ def _word_matches(word: str, marker: str) -> bool:
 
 
 def _is_sensitive(key: str) -> bool:
-    words = [word for word in re.split(r"[^a-z0-9]+", key.lower()) if word]
+    # "newPassword" and "new_password" are the same words.
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
+    words = [word for word in re.split(r"[^a-z0-9]+", spaced.lower()) if word]
     for marker in settings.AUDIT_MASKED_KEYS:
         marker_words = marker.split("_")
         size = len(marker_words)
