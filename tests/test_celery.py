@@ -68,7 +68,7 @@ def test_task_round_trips_through_redis_and_a_worker(tmp_path):
             "--without-gossip",
             "--without-mingle",
             "--loglevel",
-            "WARNING",
+            "INFO",
         ],
         cwd=ROOT,
         env=env,

@@ -129,12 +129,7 @@ class WaterRangeViewSet(ServiceCreateMixin, mixins.ListModelMixin, BaseViewSet):
     filterset_class = WaterTargetRangeFilter
     ordering_fields = ("habitat", "parameter")
 
-    def get_queryset(self) -> QuerySet[Any]:
-        from apps.business.infrastructure.models import WaterTargetRange
-
-        return WaterTargetRange.objects.select_related("habitat").order_by(
-            "habitat__name", "parameter"
-        )
+    selector = selectors.water_range_list
 
     def perform_create(self, serializer: Any) -> Any:
         return services.water_range_set(**serializer.validated_data)

@@ -51,10 +51,7 @@ class ConservationStatusViewSet(CatalogReadViewSet):
     pagination_class = None
     filter_backends: list[Any] = []
 
-    def get_queryset(self) -> QuerySet[Any]:
-        from apps.business.wildlife.models import ConservationStatus
-
-        return ConservationStatus.objects.order_by("rank")
+    selector = selectors.conservation_status_list
 
 
 class SpeciesViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet):

@@ -5,7 +5,15 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from .models import WATER_UNITS, Habitat, Section, WaterAlert, WaterParameter, WaterReading
+from .models import (
+    WATER_UNITS,
+    Habitat,
+    Section,
+    WaterAlert,
+    WaterParameter,
+    WaterReading,
+    WaterTargetRange,
+)
 
 RESIDENT = ("in_collection", "in_rehabilitation")
 
@@ -25,6 +33,10 @@ def habitat_list(*, public_only: bool) -> QuerySet[Habitat]:
     if public_only:
         habitats = habitats.filter(is_public=True, section__is_public=True)
     return habitats
+
+
+def water_range_list() -> QuerySet[WaterTargetRange]:
+    return WaterTargetRange.objects.select_related("habitat").order_by("habitat__name", "parameter")
 
 
 def water_reading_list() -> QuerySet[WaterReading]:

@@ -9,11 +9,16 @@ from .models import (
     Animal,
     AnimalLocation,
     AnimalStatus,
+    ConservationStatus,
     MedicalRecord,
     Species,
     SpeciesImage,
     Weight,
 )
+
+
+def conservation_status_list() -> QuerySet[ConservationStatus]:
+    return ConservationStatus.objects.order_by("rank")
 
 
 def species_list(*, public_only: bool) -> QuerySet[Species]:

@@ -146,8 +146,8 @@ def animal_register(
 ) -> Animal:
     """Register an animal in the collection, in its first habitat.
 
-    Rescued and confiscated animals that arrive in a rehabilitation unit start "in
-    rehabilitation"; everyone else "in collection".
+    An animal that arrives in a rehabilitation unit starts "in rehabilitation"; anywhere else,
+    "in collection".
     """
     arrived_at = arrived_at or timezone.now()
     animal = Animal(**fields)
