@@ -20,7 +20,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, serializers, status
@@ -32,10 +32,12 @@ from apps.support.common.errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
+    PaymentRequiredError,
     ServiceError,
     TooManyRequestsError,
     UnauthenticatedError,
 )
+from apps.support.common.locking import BUSY, is_lock_failure
 
 _SERVICE_ERROR_STATUS: list[tuple[type[ServiceError], int]] = [
     (UnauthenticatedError, status.HTTP_401_UNAUTHORIZED),
@@ -43,12 +45,14 @@ _SERVICE_ERROR_STATUS: list[tuple[type[ServiceError], int]] = [
     (NotFoundError, status.HTTP_404_NOT_FOUND),
     (ForbiddenError, status.HTTP_403_FORBIDDEN),
     (ConflictError, status.HTTP_409_CONFLICT),
+    (PaymentRequiredError, status.HTTP_402_PAYMENT_REQUIRED),
     (ServiceError, status.HTTP_400_BAD_REQUEST),
 ]
 
 _DEFAULT_CODES = {
     400: "bad_request",
     401: "not_authenticated",
+    402: "payment_required",
     403: "permission_denied",
     404: "not_found",
     405: "method_not_allowed",
@@ -79,6 +83,13 @@ class ErrorSerializer(serializers.Serializer):
         many=True, help_text="Field errors; empty when none."
     )
     request_id = serializers.CharField(help_text="Same as the `X-Request-ID` response header.")
+    details = serializers.DictField(
+        required=False,
+        help_text=(
+            "Only on some errors: machine-readable facts about the refusal, e.g. when and at "
+            "which gate a ticket was first used (`already_checked_in`)."
+        ),
+    )
 
 
 def error_body(
@@ -155,8 +166,11 @@ def _service_error_response(exc: ServiceError, request: HttpRequest | None) -> R
     headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else {}
     if status_code == status.HTTP_401_UNAUTHORIZED:
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    body = error_body(request, code=exc.code, message=str(exc.message), errors=errors)
+    if exc.details:
+        body["details"] = exc.details
     return Response(
-        error_body(request, code=exc.code, message=str(exc.message), errors=errors),
+        body,
         status=status_code,
         headers=headers,
     )
@@ -171,6 +185,16 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     request = context.get("request")
     if isinstance(exc, ServiceError):
         return _service_error_response(exc, request)
+    if isinstance(exc, OperationalError) and is_lock_failure(exc):
+        # A lock waited longer than LOCK_TIMEOUT_SECONDS, or the database broke a deadlock.
+        return _service_error_response(
+            ConflictError(
+                _("Many people are buying right now; please try again in a moment."),
+                code=BUSY,
+                retry_after=1,
+            ),
+            request,
+        )
     if isinstance(exc, IntegrityError):
         # A uniqueness check passed, then a concurrent request wrote the same value first.
         return _service_error_response(

@@ -62,3 +62,35 @@ class AnimalFactory(factory.django.DjangoModelFactory):
     status = "in_collection"
     status_date = datetime.date(2026, 1, 15)
     current_habitat = factory.SubFactory(HabitatFactory)
+
+
+class TicketTypeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "tickets.TicketType"
+
+    code = factory.Sequence(lambda n: f"type-{n}")
+    name_es = "Adulto nacional"
+    name_en = "Adult (national)"
+    price = factory.LazyFunction(lambda: __import__("decimal").Decimal("2900.00"))
+    currency = "CRC"
+
+
+def _slot_start():
+    from django.utils import timezone
+
+    now = timezone.localtime()
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+class TimeSlotFactory(factory.django.DjangoModelFactory):
+    """A slot of today that started on the hour and lasts two hours (open for sale now)."""
+
+    class Meta:
+        model = "tickets.TimeSlot"
+
+    starts_at = factory.Sequence(
+        lambda n: _slot_start() + datetime.timedelta(days=n // 10, minutes=5 * (n % 10))
+    )
+    ends_at = factory.LazyAttribute(lambda slot: slot.starts_at + datetime.timedelta(hours=2))
+    date = factory.LazyAttribute(lambda slot: slot.starts_at.date())
+    capacity = 60

@@ -401,6 +401,30 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # Largest species picture accepted (bytes).
 SPECIES_IMAGE_MAX_BYTES = env.int("SPECIES_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
 
+# --- Tickets and payments ---------------------------------------------------------------
+
+# Currency of prices and orders (ISO 4217); gateways receive amounts in its minor units.
+PAYMENTS_CURRENCY = env.str("PAYMENTS_CURRENCY", default="CRC")
+# How long a pending order holds its seats; after that they stop counting, by time alone.
+ORDER_HOLD_MINUTES = env.int("ORDER_HOLD_MINUTES", default=15)
+# Gateways visitors may pay with. "sandbox" needs no network and approves by default; never
+# enable it where real money is taken.
+PAYMENT_GATEWAYS: list[str] = env.list("PAYMENT_GATEWAYS", default=["sandbox"])
+PAYMENTS_SANDBOX_WEBHOOK_SECRET = env.str(
+    "PAYMENTS_SANDBOX_WEBHOOK_SECRET", default="sandbox-webhook-secret-not-for-production"
+)
+# A paid order may be cancelled (and refunded) by its visitor up to this many hours before
+# the first visit it holds.
+ORDER_CANCELLATION_HOURS = env.int("ORDER_CANCELLATION_HOURS", default=24)
+# Most tickets one order line may hold.
+TICKETS_MAX_PER_LINE = env.int("TICKETS_MAX_PER_LINE", default=60)
+# A ticket is accepted at the gate from its slot's start minus this grace until its end plus it.
+TICKETS_CHECK_IN_GRACE_MINUTES = env.int("TICKETS_CHECK_IN_GRACE_MINUTES", default=30)
+# Longest wait for a contended row lock (a hot time slot); after it the API answers 409 busy.
+LOCK_TIMEOUT_SECONDS = env.float("LOCK_TIMEOUT_SECONDS", default=3.0)
+# How long an Idempotency-Key's first answer is kept and replayed.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+
 # --- Audit -----------------------------------------------------------------------------
 
 # Values under keys naming any of these never reach the audit trail. A key matches when one

@@ -44,6 +44,16 @@ _require(
     "cache, throttling and lockout counters must be shared by every process.",
 )
 
+# Online payment takes real money only through gateways named here; none by default.
+PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=[])
+if "sandbox" in PAYMENT_GATEWAYS and PAYMENTS_SANDBOX_WEBHOOK_SECRET.endswith(  # noqa: F405
+    "not-for-production"
+):
+    raise ImproperlyConfigured(
+        "PAYMENTS_SANDBOX_WEBHOOK_SECRET must be set when the sandbox gateway is enabled in "
+        "production (PAYMENT_GATEWAYS); better, leave the sandbox out of PAYMENT_GATEWAYS."
+    )
+
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
 
 # --- HTTPS and cookies ------------------------------------------------------------------

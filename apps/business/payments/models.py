@@ -1,1 +1,250 @@
-"""Orders, payments, donations and invoices."""
+"""Orders, their lines, payments, refunds and the raw webhooks of the gateways.
+
+Payments sits below tickets and education: it knows order lines only as a ``kind`` (``ticket``)
+with a ``reference`` that the module of that kind understands. Orders, payments and refunds
+are records: never deleted.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.support.common.models import TimeStampedModel
+
+ORDER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+
+
+def new_order_code() -> str:
+    return "".join(secrets.choice(ORDER_CODE_ALPHABET) for _ in range(8))
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending", _("Pending payment")
+    PAID = "paid", _("Paid")
+    EXPIRED = "expired", _("Expired")
+    CANCELED = "canceled", _("Canceled")
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    COUNTER = "counter", _("Ticket office counter")
+
+
+class Order(TimeStampedModel):
+    code = models.CharField(_("code"), max_length=16, unique=True, default=new_order_code)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("visitor"),
+        help_text=_("The visitor's account; empty for counter sales."),
+    )
+    email = models.EmailField(_("email"), blank=True, help_text=_("Where tickets are sent."))
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    expires_at = models.DateTimeField(
+        _("hold expires at"), help_text=_("Unpaid, its seats stop counting at this moment.")
+    )
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    canceled_at = models.DateTimeField(_("canceled at"), null=True, blank=True)
+    cancel_reason = models.CharField(_("cancel reason"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ("-created_at", "-id")
+        indexes = [
+            models.Index(fields=("user", "-created_at"), name="order_user_created"),
+            models.Index(fields=("status", "expires_at"), name="order_status_expires"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+            models.CheckConstraint(
+                condition=Q(channel="counter") | Q(user__isnull=False),
+                name="order_online_has_visitor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def is_hold_expired(self) -> bool:
+        return self.status == OrderStatus.PENDING and self.expires_at <= timezone.now()
+
+    @property
+    def effective_status(self) -> str:
+        """``expired`` as soon as an unpaid hold runs out, before any job records it."""
+        return OrderStatus.EXPIRED if self.is_hold_expired else self.status
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
+    )
+    kind = models.CharField(_("kind"), max_length=32, help_text=_("e.g. ticket."))
+    description = models.CharField(_("description"), max_length=200)
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
+    reference = models.JSONField(
+        _("reference"), default=dict, help_text=_("What the line is, for its module.")
+    )
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ("order", "id")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.description}"
+
+
+class PaymentMethod(models.TextChoices):
+    SANDBOX = "sandbox", _("Sandbox gateway")
+    STRIPE = "stripe", _("Stripe")
+    PAYPAL = "paypal", _("PayPal")
+    CASH = "cash", _("Cash at the counter")
+    CARD_PRESENT = "card_present", _("Card at the counter")
+
+
+COUNTER_METHODS = (PaymentMethod.CASH, PaymentMethod.CARD_PRESENT)
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class Payment(TimeStampedModel):
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="payments", verbose_name=_("order")
+    )
+    method = models.CharField(_("method"), max_length=16, choices=PaymentMethod.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(
+        _("status"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+    )
+    gateway_reference = models.CharField(
+        _("gateway reference"), max_length=120, blank=True, db_index=True
+    )
+    failure_code = models.CharField(_("failure code"), max_length=64, blank=True)
+    failure_message = models.CharField(_("failure message"), max_length=300, blank=True)
+    next_action = models.JSONField(_("next action"), null=True, blank=True)
+    succeeded_at = models.DateTimeField(_("succeeded at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="payment_amount_not_negative"),
+            models.UniqueConstraint(
+                fields=("method", "gateway_reference"),
+                condition=~Q(gateway_reference=""),
+                name="payment_gateway_reference_unique",
+            ),
+            # At most one attempt in flight per order: two clicks never charge twice.
+            models.UniqueConstraint(
+                fields=("order",),
+                condition=Q(status="pending"),
+                name="payment_one_pending_per_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.method} {self.amount} {self.currency} ({self.status})"
+
+
+class Refund(TimeStampedModel):
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment")
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    succeeded = models.BooleanField(_("succeeded"))
+    gateway_reference = models.CharField(_("gateway reference"), max_length=120, blank=True)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    failure_message = models.CharField(_("failure message"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.payment.order} -{self.amount} {self.currency}"
+
+
+class WebhookStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    IGNORED = "ignored", _("Ignored")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookEvent(models.Model):
+    """One verified delivery of a gateway's webhook, stored raw so it can be replayed."""
+
+    gateway = models.CharField(_("gateway"), max_length=16)
+    event_id = models.CharField(_("event id"), max_length=120)
+    event_type = models.CharField(_("event type"), max_length=80)
+    gateway_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
+    body = models.TextField(_("raw body"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=WebhookStatus.choices, default=WebhookStatus.RECEIVED
+    )
+    error = models.TextField(_("error"), blank=True)
+    deliveries = models.PositiveIntegerField(_("deliveries"), default=1)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        ordering = ("-received_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("gateway", "event_id"), name="webhook_event_unique_per_gateway"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.event_type} {self.event_id}"

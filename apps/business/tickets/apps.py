@@ -6,3 +6,16 @@ class TicketsConfig(AppConfig):
     name = "apps.business.tickets"
     label = "tickets"
     verbose_name = _("Tickets")
+
+    def ready(self) -> None:
+        from apps.business.payments.handlers import register_item_handler
+        from apps.support.audit.registry import audit_register
+
+        from .handler import TicketHandler
+        from .models import OpeningSchedule, TicketType
+
+        register_item_handler(TicketHandler())
+        # Catalogue rows, written outside any slot lock. Sales, holds, tickets and check-ins
+        # are recorded by their services' own entries (after the slot locks: lock order).
+        audit_register(TicketType)
+        audit_register(OpeningSchedule)

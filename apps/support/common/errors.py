@@ -20,12 +20,15 @@ class ServiceError(Exception):
         code: str | None = None,
         field: str | None = None,
         retry_after: int | None = None,
+        details: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
         self.field = field
         self.retry_after = retry_after
+        # Machine-readable facts about the refusal, e.g. when a ticket was first scanned.
+        self.details = details
 
 
 class NotFoundError(ServiceError):
@@ -38,6 +41,12 @@ class ForbiddenError(ServiceError):
     """The caller is known but may not do this (HTTP 403)."""
 
     default_code = "permission_denied"
+
+
+class PaymentRequiredError(ServiceError):
+    """The payment was declined (HTTP 402); the caller may pay again another way."""
+
+    default_code = "payment_required"
 
 
 class ConflictError(ServiceError):

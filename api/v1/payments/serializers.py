@@ -1,0 +1,140 @@
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from rest_framework import serializers
+
+from api.serializers import InputSerializer
+from apps.business.payments.models import (
+    Channel,
+    Order,
+    OrderLine,
+    Payment,
+    PaymentMethod,
+    Refund,
+)
+from apps.integrations.payments.sandbox import OUTCOMES
+
+MAX_LINES = 20
+
+
+class OrderLineInput(InputSerializer):
+    kind = serializers.ChoiceField(choices=("ticket",), default="ticket")
+    slot = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    ticket_type = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=1000)
+
+
+class OrderCreateInput(InputSerializer):
+    lines = OrderLineInput(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
+    channel = serializers.ChoiceField(
+        choices=Channel.choices,
+        default=Channel.ONLINE,
+        help_text="`counter`: a sale at the ticket office (ticket office staff only).",
+    )
+    email = serializers.EmailField(
+        required=False,
+        allow_blank=True,
+        help_text="Where the tickets go (default: the visitor's own email).",
+    )
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLine
+        fields = ("id", "kind", "description", "unit_price", "quantity", "total", "reference")
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    order_code = serializers.CharField(source="order.code", read_only=True)
+
+    class Meta:
+        model = Payment
+        fields = (
+            "id",
+            "order",
+            "order_code",
+            "method",
+            "amount",
+            "currency",
+            "status",
+            "gateway_reference",
+            "failure_code",
+            "failure_message",
+            "next_action",
+            "created_at",
+            "succeeded_at",
+        )
+
+
+class RefundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Refund
+        fields = ("id", "payment", "amount", "currency", "reason", "created_at")
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(
+        source="effective_status",
+        read_only=True,
+        help_text="`expired` as soon as an unpaid hold runs out.",
+    )
+    lines = OrderLineSerializer(many=True, read_only=True)
+    payments = PaymentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = (
+            "id",
+            "code",
+            "status",
+            "channel",
+            "email",
+            "currency",
+            "total",
+            "expires_at",
+            "paid_at",
+            "canceled_at",
+            "created_at",
+            "lines",
+            "payments",
+        )
+
+
+class SandboxOptions(InputSerializer):
+    outcome = serializers.ChoiceField(
+        choices=OUTCOMES,
+        default="approve",
+        help_text="`approve` (default), `decline`, or `later` (settled by a sandbox webhook).",
+    )
+
+
+class PayInput(InputSerializer):
+    gateway = serializers.ChoiceField(
+        choices=PaymentMethod.choices,
+        help_text=(
+            "An online gateway enabled here (`sandbox` by default), or `cash` / `card_present` "
+            "recorded by the ticket office at the counter."
+        ),
+    )
+    sandbox = SandboxOptions(required=False, help_text="Test switches of the sandbox gateway.")
+
+    def validate_gateway(self, value: str) -> str:
+        counter = value in (PaymentMethod.CASH, PaymentMethod.CARD_PRESENT)
+        if not counter and value not in settings.PAYMENT_GATEWAYS:
+            raise serializers.ValidationError(
+                _("%(gateway)s is not enabled here.") % {"gateway": value}, code="unknown_gateway"
+            )
+        return value
+
+
+class CancelInput(InputSerializer):
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class WebhookAnswer(serializers.Serializer):
+    event_id = serializers.CharField()
+    status = serializers.CharField()
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        return {"event_id": instance.event_id, "status": instance.status}

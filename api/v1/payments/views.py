@@ -1,0 +1,175 @@
+"""/api/v1/payments/: orders (create, pay, cancel), payments for finance, gateway webhooks."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
+from api.ownership import OwnedObjectsMixin
+from api.permissions import role_permission, signed_in_user
+from api.viewsets import BaseViewSet
+from apps.business.payments import selectors, services
+from apps.business.payments.handlers import LineRequest
+from apps.business.payments.models import PaymentStatus
+from apps.support.security.roles import Role, has_any_role
+
+from .filters import OrderFilter, PaymentFilter
+from .serializers import (
+    CancelInput,
+    OrderCreateInput,
+    OrderSerializer,
+    PayInput,
+    PaymentSerializer,
+    WebhookAnswer,
+)
+
+ORDER_STAFF = (Role.TICKET_OFFICE, Role.FINANCE)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=OrderCreateInput,
+        responses={201: OrderSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    )
+)
+class OrderViewSet(
+    OwnedObjectsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet
+):
+    """Orders: a visitor's own; all of them for the ticket office and finance.
+
+    ``POST`` holds the seats for ``ORDER_HOLD_MINUTES`` (15 by default); an order not paid by
+    then expires by itself and its seats are for sale again.
+    """
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = OrderSerializer
+    selector = selectors.order_list
+    filterset_class = OrderFilter
+    ordering_fields = ("created_at", "total")
+    owner_field = "user"
+    owner_staff_roles = ORDER_STAFF
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return idempotent(self, request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
+        data = OrderCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        lines = [
+            LineRequest(
+                kind=line["kind"],
+                quantity=line["quantity"],
+                fields={
+                    key: value for key, value in line.items() if key not in ("kind", "quantity")
+                },
+                index=index,
+            )
+            for index, line in enumerate(data.validated_data["lines"])
+        ]
+        order = services.order_create(
+            actor=signed_in_user(request),
+            lines=lines,
+            channel=data.validated_data["channel"],
+            email=data.validated_data.get("email", ""),
+        )
+        return Response(self._representation(order.pk), status=status.HTTP_201_CREATED)
+
+    def _representation(self, order_id: int) -> dict[str, Any]:
+        return OrderSerializer(selectors.order_list().get(pk=order_id)).data
+
+    @extend_schema(
+        operation_id="payments_orders_pay",
+        request=PayInput,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            200: OpenApiResponse(OrderSerializer, description="Paid; tickets issued."),
+            202: OpenApiResponse(
+                OrderSerializer,
+                description="The gateway confirms later (see the payment's `next_action`).",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def pay(self, request: Request, pk: str | None = None) -> Response:
+        """Pay with a gateway, or record a counter payment (ticket office). A declined payment
+        answers 402 `payment_declined` and the order stays payable while its hold lasts."""
+        order = self.get_object()
+        return idempotent(self, request, lambda: self._pay(request, order))
+
+    def _pay(self, request: Request, order: Any) -> Response:
+        data = PayInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = services.order_pay(
+            order=order,
+            actor=signed_in_user(request),
+            method=data.validated_data["gateway"],
+            options=data.validated_data.get("sandbox") or {},
+        )
+        pending = payment.status == PaymentStatus.PENDING
+        return Response(
+            self._representation(order.pk),
+            status=status.HTTP_202_ACCEPTED if pending else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        operation_id="payments_orders_cancel", request=CancelInput, responses={200: OrderSerializer}
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel an unpaid order, or a paid one up to ``ORDER_CANCELLATION_HOURS`` before the
+        visit (refunded to where it was paid from); the seats go back on sale."""
+        order = self.get_object()
+        data = CancelInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        actor = signed_in_user(request)
+        services.order_cancel(
+            order=order,
+            actor=actor,
+            reason=data.validated_data.get("reason", ""),
+            by_staff=has_any_role(actor, (Role.TICKET_OFFICE,)),
+        )
+        return Response(self._representation(order.pk))
+
+
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """Every payment attempt, for reconciliation. Records: read-only."""
+
+    permission_classes = [role_permission(read=(Role.FINANCE,))]
+    serializer_class = PaymentSerializer
+    selector = selectors.payment_list
+    filterset_class = PaymentFilter
+    ordering_fields = ("created_at", "amount")
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.payment_list()
+
+
+class WebhookView(APIView):
+    """A gateway's webhook: verified by signature, stored raw, processed once per event id.
+
+    Answers 200 for every verified delivery (repeats included), 400 `webhook_rejected` for a
+    bad signature.
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes: list[Any] = []
+
+    @extend_schema(
+        operation_id="payments_webhooks_receive",
+        request={"application/json": {"type": "object"}},
+        responses={200: WebhookAnswer},
+    )
+    def post(self, request: Request, gateway: str) -> Response:
+        event = services.webhook_receive(
+            gateway_name=gateway, headers=dict(request.headers), body=request.body
+        )
+        return Response(WebhookAnswer(event).data)

@@ -1,0 +1,250 @@
+"""/api/v1/tickets/: ticket types, the opening schedule, slots and availability, tickets with
+their QR and PDF, check-in at the gate, attendance."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.ownership import OwnedObjectsMixin
+from api.permissions import role_permission, signed_in_user
+from api.viewsets import BaseViewSet, CatalogReadViewSet, CatalogViewSet
+from apps.business.tickets import selectors, services
+from apps.business.tickets.codes import ticket_code
+from apps.business.tickets.documents import qr_png, qr_svg, tickets_pdf
+from apps.support.security.roles import Role, has_any_role
+
+from .filters import TicketFilter
+from .serializers import (
+    AttendanceQuery,
+    AttendanceSerializer,
+    CheckInInput,
+    CheckInSerializer,
+    ClosureSerializer,
+    OpeningScheduleSerializer,
+    QrQuery,
+    SlotGenerateInput,
+    SlotGenerateResult,
+    SlotRangeQuery,
+    SlotSerializer,
+    SlotUpdateInput,
+    TicketSerializer,
+    TicketTypeSerializer,
+)
+
+OFFICE = (Role.TICKET_OFFICE,)
+TICKET_STAFF = (Role.TICKET_OFFICE, Role.GATE_STAFF, Role.FINANCE)
+ATTENDANCE_READERS = (Role.TICKET_OFFICE, Role.GATE_STAFF, Role.FINANCE)
+
+
+class TicketTypeViewSet(CatalogViewSet):
+    """Price categories. Everyone reads those on sale; the ticket office sets prices.
+    Ticket types are never deleted (sold tickets refer to them): take one off sale with
+    ``is_active``."""
+
+    permission_classes = [role_permission(public_read=True, write=OFFICE)]
+    serializer_class = TicketTypeSerializer
+    filterset_fields = ("is_active",)
+    ordering_fields = ("display_order", "price")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.ticket_type_list(
+            on_sale_only=not has_any_role(self.request.user, TICKET_STAFF)
+        )
+
+    def perform_create(self, serializer: Any) -> Any:
+        return services.ticket_type_create(**serializer.validated_data)
+
+    def perform_update(self, instance: Any, serializer: Any) -> Any:
+        return services.ticket_type_update(ticket_type=instance, **serializer.validated_data)
+
+
+class OpeningScheduleViewSet(CatalogViewSet):
+    """The park's opening hours and slot capacity, from which slots are generated."""
+
+    permission_classes = [role_permission(read=(Role.FINANCE,), write=OFFICE)]
+    serializer_class = OpeningScheduleSerializer
+    selector = selectors.schedule_list
+    filterset_fields: tuple[str, ...] = ()
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer: Any) -> Any:
+        return services.schedule_create(**serializer.validated_data)
+
+    def perform_update(self, instance: Any, serializer: Any) -> Any:
+        return services.schedule_update(schedule=instance, **serializer.validated_data)
+
+    def perform_destroy(self, instance: Any) -> None:
+        services.schedule_delete(schedule=instance)
+
+
+class ClosureViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, BaseViewSet
+):
+    """Days the park stays closed; creating one closes that day's slots."""
+
+    permission_classes = [role_permission(public_read=True, write=OFFICE)]
+    serializer_class = ClosureSerializer
+    selector = selectors.closure_list
+    http_method_names = ["get", "post", "delete", "head", "options"]
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = ClosureSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        closure = services.closure_create(
+            actor=signed_in_user(request),
+            day=data.validated_data["date"],
+            reason=data.validated_data["reason"],
+        )
+        return Response(ClosureSerializer(closure).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        services.closure_delete(actor=signed_in_user(request), closure=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[SlotRangeQuery],
+        description=(
+            "Availability: the slots of `date` (default today) or of `date_from`…`date_to` "
+            "(at most 62 days), each with capacity, seats sold and held, seats remaining, and "
+            "whether it can still be booked."
+        ),
+    ),
+    partial_update=extend_schema(request=SlotUpdateInput, responses={200: SlotSerializer}),
+)
+class SlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    permission_classes = [role_permission(public_read=True, write=OFFICE)]
+    serializer_class = SlotSerializer
+    filter_backends: list[Any] = []
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if self.action == "list":
+            query = SlotRangeQuery(data=self.request.query_params)
+            query.is_valid(raise_exception=True)
+            return selectors.slot_availability(
+                date_from=query.validated_data["date_from"],
+                date_to=query.validated_data["date_to"],
+            )
+        return selectors.slot_availability()
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        slot = self.get_object()
+        data = SlotUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.slot_update(slot=slot, actor=signed_in_user(request), **data.validated_data)
+        return Response(SlotSerializer(self.get_queryset().get(pk=slot.pk)).data)
+
+    @extend_schema(
+        operation_id="tickets_slots_generate",
+        request=SlotGenerateInput,
+        responses={200: SlotGenerateResult},
+    )
+    @action(detail=False, methods=["post"])
+    def generate(self, request: Request) -> Response:
+        """Create the slots of the coming days from the opening schedules (idempotent)."""
+        data = SlotGenerateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        created = services.slots_generate(
+            start=data.validated_data.get("start") or timezone.localdate(),
+            days=data.validated_data["days"],
+            actor=signed_in_user(request),
+        )
+        return Response({"created": created})
+
+
+class TicketViewSet(OwnedObjectsMixin, CatalogReadViewSet):
+    """Issued tickets: a visitor's own; every ticket for the ticket office, gate and finance."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = TicketSerializer
+    selector = selectors.ticket_list
+    filterset_class = TicketFilter
+    owner_field = "order__user"
+    owner_staff_roles = TICKET_STAFF
+
+    @extend_schema(
+        operation_id="tickets_tickets_qr",
+        parameters=[QrQuery],
+        responses={
+            (200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY, description="QR code"),
+            (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.STR, description="QR code"),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def qr(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """The ticket's QR code: `?image=png` (the default) or `?image=svg`."""
+        ticket = self.get_object()
+        query = QrQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        code = ticket_code(ticket.secret)
+        if query.validated_data["image"] == "svg":
+            return HttpResponse(qr_svg(code), content_type="image/svg+xml")
+        return HttpResponse(qr_png(code), content_type="image/png")
+
+    @extend_schema(
+        operation_id="tickets_tickets_pdf",
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)},
+    )
+    @action(detail=True, methods=["get"])
+    def pdf(self, request: Request, pk: str | None = None) -> HttpResponse:
+        """A printable ticket (A6) with its QR code."""
+        ticket = self.get_object()
+        response = HttpResponse(tickets_pdf([ticket]), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="ticket-{ticket.pk}.pdf"'
+        return response
+
+
+class CheckInViewSet(mixins.ListModelMixin, BaseViewSet):
+    """Scans at the gate: ``POST`` the QR's content; the first valid scan is accepted."""
+
+    permission_classes = [role_permission(read=(Role.TICKET_OFFICE,), write=(Role.GATE_STAFF,))]
+    serializer_class = CheckInSerializer
+    selector = selectors.check_in_list
+    filterset_fields = ("gate",)
+
+    @extend_schema(request=CheckInInput, responses={201: CheckInSerializer})
+    def create(self, request: Request) -> Response:
+        """Admit a ticket. 409 `already_checked_in` (with `details.checked_in_at` and
+        `details.gate`), `wrong_day`, `too_early`, `slot_ended` or `ticket_void`; 400
+        `invalid_ticket_code` for a forged or mistyped code; 404 `unknown_ticket`."""
+        data = CheckInInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        check_in = services.ticket_check_in(actor=signed_in_user(request), **data.validated_data)
+        return Response(CheckInSerializer(check_in).data, status=status.HTTP_201_CREATED)
+
+
+class AttendanceView(APIView):
+    """Capacity, seats sold and visitors checked in: per day, and per slot and gate for one
+    day."""
+
+    permission_classes = [role_permission(read=ATTENDANCE_READERS)]
+
+    @extend_schema(
+        operation_id="tickets_attendance",
+        parameters=[AttendanceQuery],
+        responses={200: AttendanceSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = AttendanceQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        date_from, date_to = query.validated_data["date_from"], query.validated_data["date_to"]
+        one_day = date_from == date_to
+        body = {
+            "days": selectors.attendance_by_day(date_from=date_from, date_to=date_to),
+            "slots": list(selectors.attendance_by_slot(day=date_from)) if one_day else [],
+            "gates": selectors.check_ins_by_gate(day=date_from) if one_day else [],
+        }
+        return Response(AttendanceSerializer(body).data)

@@ -1,0 +1,87 @@
+"""How the modules that sell things plug into payments, without payments importing them.
+
+A module (tickets today; education and donations later) registers one ``ItemHandler`` for its
+line ``kind`` in its ``AppConfig.ready()``. Payments calls it:
+
+- ``price`` before an order exists: validate the requested lines, return them priced;
+- ``hold`` inside the order's creating transaction: take capacity (lock, check, reserve),
+  raising ``ConflictError`` when there is none;
+- ``paid`` inside the paying transaction: confirm what was held (re-taking capacity if the hold
+  ran out), deliver (issue tickets, queue the email on commit); ``ConflictError`` when it can't;
+- ``released`` when the order expires or is cancelled: give capacity back, void deliveries;
+- ``check_cancellable``: raise ``ServiceError`` when the order may no longer be cancelled.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
+
+from django.utils.translation import gettext as _
+
+from apps.support.common.errors import ServiceError
+
+from . import errors
+
+if TYPE_CHECKING:
+    from .models import Order, OrderLine
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One line as the buyer asked for it: ``kind`` and the fields that kind understands."""
+
+    kind: str
+    quantity: int
+    fields: dict[str, Any] = field(default_factory=dict)
+    index: int = 0  # position in the request, for field errors ("lines.2.slot")
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    kind: str
+    description: str
+    unit_price: Decimal
+    currency: str
+    quantity: int
+    reference: dict[str, Any]
+
+
+class ItemHandler(Protocol):
+    kind: str
+
+    def price(
+        self, *, lines: Sequence[LineRequest], channel: str, now: datetime
+    ) -> list[PricedLine]: ...
+
+    def hold(self, *, order: "Order", lines: Sequence["OrderLine"]) -> None: ...
+
+    def paid(self, *, order: "Order") -> None: ...
+
+    def released(self, *, order: "Order", reason: str) -> None: ...
+
+    def check_cancellable(self, *, order: "Order", now: datetime, by_staff: bool) -> None: ...
+
+
+_handlers: dict[str, ItemHandler] = {}
+
+
+def register_item_handler(handler: ItemHandler) -> None:
+    _handlers[handler.kind] = handler
+
+
+def item_handler(kind: str, *, index: int | None = None) -> ItemHandler:
+    try:
+        return _handlers[kind]
+    except KeyError:
+        raise ServiceError(
+            _("Nothing of kind %(kind)s is sold here.") % {"kind": kind},
+            code=errors.UNKNOWN_KIND,
+            field=f"lines.{index}.kind" if index is not None else "kind",
+        ) from None
+
+
+def handlers_for(kinds: Sequence[str]) -> list[ItemHandler]:
+    """The handlers of these kinds, in a fixed order (so locks are always taken alike)."""
+    return [item_handler(kind) for kind in sorted(set(kinds))]

@@ -1,0 +1,244 @@
+"""Tickets as an item that payments sells: ``kind = "ticket"`` (registered in apps.py).
+
+Line fields: ``slot`` and ``ticket_type`` (ids) and ``quantity``. Capacity is taken under the
+slot rows' locks, once per transaction, in id order (``lock_rows``), after everything that
+needs no lock is done.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from apps.business.payments.handlers import LineRequest, PricedLine
+from apps.business.payments.models import Order, OrderLine
+from apps.support.common.errors import ConflictError, ServiceError
+from apps.support.common.locking import lock_rows
+
+from . import errors
+from .models import Reservation, ReservationStatus, Ticket, TicketStatus, TicketType, TimeSlot
+from .selectors import held_seats
+
+KIND = "ticket"
+
+
+def _line_id(line: LineRequest, name: str) -> int:
+    value = line.fields.get(name)
+    if value is None:
+        raise ServiceError(
+            _("This field is required."),
+            code=errors.LINE_FIELD_REQUIRED,
+            field=f"lines.{line.index}.{name}",
+        )
+    return int(value)
+
+
+def _slot_label(slot: TimeSlot) -> str:
+    return formats.date_format(timezone.localtime(slot.starts_at), "DATETIME_FORMAT")
+
+
+def _sold_out(slot: TimeSlot, remaining: int) -> ConflictError:
+    return ConflictError(
+        _("Only %(remaining)d places are left at %(slot)s.")
+        % {"remaining": max(remaining, 0), "slot": _slot_label(slot)},
+        code=errors.SOLD_OUT,
+    )
+
+
+def _ensure_open(slot: TimeSlot, now: datetime, field: str | None = None) -> None:
+    if slot.is_closed:
+        raise ConflictError(
+            _("The park does not admit visitors at %(slot)s.") % {"slot": _slot_label(slot)},
+            code=errors.SLOT_CLOSED,
+            field=field,
+        )
+    if slot.ends_at <= now:
+        raise ConflictError(
+            _("The slot at %(slot)s is over.") % {"slot": _slot_label(slot)},
+            code=errors.SLOT_PAST,
+            field=field,
+        )
+
+
+def _lock_slots(slot_ids: set[int]) -> dict[int, TimeSlot]:
+    return {slot.pk: slot for slot in lock_rows(TimeSlot.objects.filter(pk__in=slot_ids))}
+
+
+class TicketHandler:
+    kind = KIND
+
+    def price(
+        self, *, lines: Sequence[LineRequest], channel: str, now: datetime
+    ) -> list[PricedLine]:
+        wanted = [(line, _line_id(line, "slot"), _line_id(line, "ticket_type")) for line in lines]
+        slots = TimeSlot.objects.in_bulk([slot_id for _line, slot_id, _type in wanted])
+        types = TicketType.objects.in_bulk([type_id for _line, _slot, type_id in wanted])
+        priced = []
+        for line, slot_id, type_id in wanted:
+            slot, ticket_type = slots.get(slot_id), types.get(type_id)
+            prefix = f"lines.{line.index}"
+            if slot is None:
+                raise ServiceError(
+                    _("There is no such time slot."),
+                    code=errors.SLOT_NOT_FOUND,
+                    field=f"{prefix}.slot",
+                )
+            _ensure_open(slot, now, f"{prefix}.slot")
+            if ticket_type is None or not ticket_type.is_active:
+                raise ServiceError(
+                    _("This ticket type is not on sale."),
+                    code=errors.TICKET_TYPE_NOT_FOUND,
+                    field=f"{prefix}.ticket_type",
+                )
+            if (ticket_type.valid_from and slot.date < ticket_type.valid_from) or (
+                ticket_type.valid_until and slot.date > ticket_type.valid_until
+            ):
+                raise ServiceError(
+                    _("This ticket type is not valid on %(date)s.") % {"date": slot.date},
+                    code=errors.TICKET_TYPE_NOT_VALID,
+                    field=f"{prefix}.ticket_type",
+                )
+            if line.quantity < ticket_type.min_quantity:
+                raise ServiceError(
+                    _("%(type)s is sold from %(minimum)d tickets per line.")
+                    % {"type": ticket_type.name, "minimum": ticket_type.min_quantity},
+                    code=errors.QUANTITY_BELOW_MINIMUM,
+                    field=f"{prefix}.quantity",
+                )
+            if line.quantity > settings.TICKETS_MAX_PER_LINE:
+                raise ServiceError(
+                    _("At most %(maximum)d tickets per line.")
+                    % {"maximum": settings.TICKETS_MAX_PER_LINE},
+                    code=errors.QUANTITY_ABOVE_MAXIMUM,
+                    field=f"{prefix}.quantity",
+                )
+            priced.append(
+                PricedLine(
+                    kind=KIND,
+                    description=f"{ticket_type.name} — {_slot_label(slot)}",
+                    unit_price=ticket_type.price,
+                    currency=ticket_type.currency,
+                    quantity=line.quantity,
+                    reference={"slot": slot.pk, "ticket_type": ticket_type.pk},
+                )
+            )
+        return priced
+
+    def hold(self, *, order: Order, lines: Sequence[OrderLine]) -> None:
+        wanted: dict[int, int] = defaultdict(int)
+        for line in lines:
+            wanted[line.reference["slot"]] += line.quantity
+        slots = _lock_slots(set(wanted))
+        now = timezone.now()  # after the lock: holds that ran out while we waited count as free
+        held = held_seats(slot_ids=list(wanted), now=now)
+        for slot_id, seats in wanted.items():
+            slot = slots[slot_id]
+            _ensure_open(slot, now)
+            remaining = slot.capacity - slot.sold - held.get(slot_id, 0)
+            if seats > remaining:
+                raise _sold_out(slot, remaining)
+        Reservation.objects.bulk_create(
+            [
+                Reservation(
+                    order=order,
+                    slot_id=line.reference["slot"],
+                    ticket_type_id=line.reference["ticket_type"],
+                    quantity=line.quantity,
+                    expires_at=order.expires_at,
+                )
+                for line in lines
+            ]
+        )
+
+    def paid(self, *, order: Order) -> None:
+        reservations = [
+            reservation
+            for reservation in Reservation.objects.filter(order=order)
+            if reservation.status != ReservationStatus.CONFIRMED
+        ]
+        if not reservations:
+            return
+        slots = _lock_slots({reservation.slot_id for reservation in reservations})
+        now = timezone.now()
+        # Holds that ran out (or were released by the expiry job) take their seats again,
+        # if still free; live holds already count against capacity.
+        retaken: dict[int, int] = defaultdict(int)
+        for reservation in reservations:
+            if reservation.status == ReservationStatus.RELEASED or reservation.expires_at <= now:
+                retaken[reservation.slot_id] += reservation.quantity
+        if retaken:
+            held = held_seats(slot_ids=list(retaken), now=now)
+            for slot_id, seats in retaken.items():
+                slot = slots[slot_id]
+                remaining = slot.capacity - slot.sold - held.get(slot_id, 0)
+                if seats > remaining:
+                    raise _sold_out(slot, remaining)
+        confirmed: dict[int, int] = defaultdict(int)
+        for reservation in reservations:
+            confirmed[reservation.slot_id] += reservation.quantity
+        for slot_id, seats in confirmed.items():
+            TimeSlot.objects.filter(pk=slot_id).update(sold=F("sold") + seats)
+        Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(
+            status=ReservationStatus.CONFIRMED, updated_at=now
+        )
+        Ticket.objects.bulk_create(
+            [
+                Ticket(
+                    order=order,
+                    reservation=reservation,
+                    slot_id=reservation.slot_id,
+                    ticket_type_id=reservation.ticket_type_id,
+                )
+                for reservation in reservations
+                for _seat in range(reservation.quantity)
+            ]
+        )
+        if order.email:
+            from .tasks import send_order_tickets
+
+            order_id = order.pk
+            transaction.on_commit(lambda: send_order_tickets.delay(order_id))
+
+    def released(self, *, order: Order, reason: str) -> None:
+        """Seats go back without a lock: ``sold`` is lowered with ``F()``; holds just end."""
+        reservations = list(
+            Reservation.objects.filter(order=order).exclude(status=ReservationStatus.RELEASED)
+        )
+        for reservation in reservations:
+            if reservation.status == ReservationStatus.CONFIRMED:
+                TimeSlot.objects.filter(pk=reservation.slot_id).update(
+                    sold=F("sold") - reservation.quantity
+                )
+        Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(
+            status=ReservationStatus.RELEASED, updated_at=timezone.now()
+        )
+        Ticket.objects.filter(order=order, status=TicketStatus.VALID).update(
+            status=TicketStatus.VOID, updated_at=timezone.now()
+        )
+
+    def check_cancellable(self, *, order: Order, now: datetime, by_staff: bool) -> None:
+        if Ticket.objects.filter(order=order, check_in__isnull=False).exists():
+            raise ConflictError(
+                _("Tickets of this order were already used at the gate."),
+                code=errors.TICKETS_USED,
+            )
+        first_visit = (
+            Reservation.objects.filter(order=order)
+            .order_by("slot__starts_at")
+            .values_list("slot__starts_at", flat=True)
+            .first()
+        )
+        if by_staff or first_visit is None:
+            return
+        deadline = first_visit - timedelta(hours=settings.ORDER_CANCELLATION_HOURS)
+        if now > deadline:
+            raise ConflictError(
+                _("Paid tickets can be cancelled until %(hours)d hours before the visit.")
+                % {"hours": settings.ORDER_CANCELLATION_HOURS},
+                code=errors.CANCELLATION_DEADLINE,
+            )

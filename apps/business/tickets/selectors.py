@@ -1,0 +1,143 @@
+"""Reads of the tickets module."""
+
+from datetime import date
+from typing import Any
+
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from .models import (
+    CheckIn,
+    Closure,
+    OpeningSchedule,
+    Reservation,
+    ReservationStatus,
+    Ticket,
+    TicketType,
+    TimeSlot,
+)
+
+
+def ticket_type_list(*, on_sale_only: bool) -> QuerySet[TicketType]:
+    types = TicketType.objects.all()
+    if on_sale_only:
+        today = timezone.localdate()
+        types = types.filter(is_active=True).exclude(valid_until__lt=today)
+    return types
+
+
+def schedule_list() -> QuerySet[OpeningSchedule]:
+    return OpeningSchedule.objects.all()
+
+
+def closure_list() -> QuerySet[Closure]:
+    return Closure.objects.all()
+
+
+def held_seats(*, slot_ids: list[int], now: Any) -> dict[int, int]:
+    """Seats of unexpired holds per slot (what is taken besides ``sold``)."""
+    rows = (
+        Reservation.objects.filter(
+            slot_id__in=slot_ids, status=ReservationStatus.HELD, expires_at__gt=now
+        )
+        .values("slot_id")
+        .annotate(seats=Sum("quantity"))
+    )
+    return {row["slot_id"]: row["seats"] for row in rows}
+
+
+def slot_availability(
+    *, date_from: date | None = None, date_to: date | None = None
+) -> QuerySet[TimeSlot]:
+    """Slots (of these days) with ``held`` and ``remaining`` seats, in one query."""
+    now = timezone.now()
+    held = (
+        Reservation.objects.filter(
+            slot=OuterRef("pk"), status=ReservationStatus.HELD, expires_at__gt=now
+        )
+        .order_by()
+        .values("slot")
+        .annotate(seats=Sum("quantity"))
+        .values("seats")
+    )
+    return (
+        _in_range(TimeSlot.objects.all(), date_from, date_to)
+        .annotate(held=Coalesce(Subquery(held, output_field=IntegerField()), Value(0)))
+        .annotate(
+            remaining=Greatest(F("capacity") - F("sold") - F("held"), Value(0)),
+            bookable=Q(is_closed=False, ends_at__gt=now) & Q(capacity__gt=F("sold") + F("held")),
+        )
+        .order_by("starts_at")
+    )
+
+
+def _in_range(
+    slots: QuerySet[TimeSlot], date_from: date | None, date_to: date | None
+) -> QuerySet[TimeSlot]:
+    if date_from is not None:
+        slots = slots.filter(date__gte=date_from)
+    if date_to is not None:
+        slots = slots.filter(date__lte=date_to)
+    return slots
+
+
+def ticket_list() -> QuerySet[Ticket]:
+    return Ticket.objects.select_related("slot", "ticket_type", "order", "check_in").order_by(
+        "slot__starts_at", "id"
+    )
+
+
+def check_in_list() -> QuerySet[CheckIn]:
+    return CheckIn.objects.select_related(
+        "ticket__slot", "ticket__ticket_type", "checked_in_by"
+    ).order_by("-checked_in_at", "-id")
+
+
+def attendance_by_slot(*, day: date) -> QuerySet[TimeSlot]:
+    """Each slot of ``day``: capacity, seats sold, tickets valid and checked in, per gate."""
+    return (
+        TimeSlot.objects.filter(date=day)
+        .annotate(
+            checked_in=Count("tickets__check_in", distinct=True),
+            tickets_valid=Count("tickets", filter=Q(tickets__status="valid"), distinct=True),
+        )
+        .order_by("starts_at")
+    )
+
+
+def attendance_by_day(*, date_from: date, date_to: date) -> list[dict[str, Any]]:
+    """Per day: capacity, seats sold and visitors checked in."""
+    slots = (
+        TimeSlot.objects.filter(date__gte=date_from, date__lte=date_to)
+        .values("date")
+        .annotate(capacity=Sum("capacity"), sold=Sum("sold"))
+        .order_by("date")
+    )
+    entered = dict(
+        CheckIn.objects.filter(ticket__slot__date__gte=date_from, ticket__slot__date__lte=date_to)
+        .values("ticket__slot__date")
+        .annotate(count=Count("id"))
+        .values_list("ticket__slot__date", "count")
+    )
+    return [{**row, "checked_in": entered.get(row["date"], 0)} for row in slots]
+
+
+def check_ins_by_gate(*, day: date) -> list[dict[str, Any]]:
+    rows = (
+        CheckIn.objects.filter(ticket__slot__date=day)
+        .values("gate")
+        .annotate(checked_in=Count("id"))
+        .order_by("gate")
+    )
+    return [dict(row) for row in rows]

@@ -1,0 +1,298 @@
+"""Writes of the tickets module: prices, the opening schedule and its slots, check-in.
+
+Selling and cancelling go through payments' order services, which call ``TicketHandler``.
+"""
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.support.audit import services as audit
+from apps.support.common.errors import ConflictError, NotFoundError, ServiceError
+from apps.support.common.locking import lock_rows
+from apps.support.security.models import User
+
+from . import errors
+from .codes import secret_from_code
+from .models import (
+    CheckIn,
+    Closure,
+    OpeningSchedule,
+    Ticket,
+    TicketStatus,
+    TicketType,
+    TimeSlot,
+)
+from .selectors import held_seats
+
+MAX_GENERATE_DAYS = 366
+
+
+# --- Catalogue ------------------------------------------------------------------------
+
+
+def _save_validated(instance: Any, fields: list[str] | None = None) -> Any:
+    instance.full_clean()
+    with transaction.atomic():
+        if fields is None:
+            instance.save()
+        else:
+            instance.save(update_fields=[*fields, "updated_at"])
+    return instance
+
+
+def ticket_type_create(**fields: Any) -> TicketType:
+    return _save_validated(TicketType(**fields))
+
+
+def ticket_type_update(*, ticket_type: TicketType, **fields: Any) -> TicketType:
+    for name, value in fields.items():
+        setattr(ticket_type, name, value)
+    return _save_validated(ticket_type, list(fields))
+
+
+def _check_weekdays(weekdays: Any) -> None:
+    if (
+        not isinstance(weekdays, list)
+        or not weekdays
+        or any(not isinstance(day, int) or not 0 <= day <= 6 for day in weekdays)
+    ):
+        raise ServiceError(
+            _("List the weekdays as numbers from 0 (Monday) to 6 (Sunday)."),
+            code="invalid",
+            field="weekdays",
+        )
+
+
+def schedule_create(**fields: Any) -> OpeningSchedule:
+    _check_weekdays(fields.get("weekdays", [0, 1, 2, 3, 4, 5, 6]))
+    return _save_validated(OpeningSchedule(**fields))
+
+
+def schedule_update(*, schedule: OpeningSchedule, **fields: Any) -> OpeningSchedule:
+    if "weekdays" in fields:
+        _check_weekdays(fields["weekdays"])
+    for name, value in fields.items():
+        setattr(schedule, name, value)
+    return _save_validated(schedule, list(fields))
+
+
+def schedule_delete(*, schedule: OpeningSchedule) -> None:
+    """Slots already generated stay; the schedule only shapes future generation."""
+    with transaction.atomic():
+        schedule.delete()
+
+
+def closure_create(*, actor: User, day: date, reason: str) -> Closure:
+    """Close the park on ``day``: its slots stop selling (tickets already sold stay valid,
+    for the ticket office to contact their buyers)."""
+    with transaction.atomic():
+        closure = Closure(date=day, reason=reason)
+        closure.full_clean()
+        closure.save()
+        closed = TimeSlot.objects.filter(date=day, is_closed=False).update(
+            is_closed=True, updated_at=timezone.now()
+        )
+        audit.record(
+            action="tickets.closure_created",
+            actor=actor,
+            target=closure,
+            metadata={"date": day, "reason": reason, "slots_closed": closed},
+        )
+    return closure
+
+
+def closure_delete(*, actor: User, closure: Closure) -> None:
+    with transaction.atomic():
+        TimeSlot.objects.filter(date=closure.date, is_closed=True).update(
+            is_closed=False, updated_at=timezone.now()
+        )
+        audit.record(
+            action="tickets.closure_deleted",
+            actor=actor,
+            target=closure,
+            metadata={"date": closure.date},
+        )
+        closure.delete()
+
+
+# --- Slots ------------------------------------------------------------------------------
+
+
+def _schedule_for(day: date, schedules: list[OpeningSchedule]) -> OpeningSchedule | None:
+    for schedule in schedules:  # newest valid_from first
+        if schedule.valid_from <= day and (
+            schedule.valid_until is None or day <= schedule.valid_until
+        ):
+            return schedule if day.weekday() in schedule.weekdays else None
+    return None
+
+
+def _slot_times(day: date, schedule: OpeningSchedule) -> list[tuple[datetime, datetime]]:
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(day, schedule.opens_at, tzinfo=zone)
+    closes = datetime.combine(day, schedule.closes_at, tzinfo=zone)
+    step = timedelta(minutes=schedule.slot_minutes)
+    times = []
+    while start + step <= closes:
+        times.append((start, start + step))
+        start += step
+    return times
+
+
+def slots_generate(*, start: date, days: int, actor: Any = None) -> int:
+    """Create the slots of ``days`` days from ``start`` from the opening schedules; returns
+    how many were new. Idempotent: existing slots (and their sales) are left as they are;
+    closure days get none."""
+    if not 1 <= days <= MAX_GENERATE_DAYS:
+        raise ServiceError(
+            _("Generate between 1 and %(max)d days at a time.") % {"max": MAX_GENERATE_DAYS},
+            code=errors.RANGE_TOO_LONG,
+            field="days",
+        )
+    end = start + timedelta(days=days - 1)
+    schedules = list(
+        OpeningSchedule.objects.filter(valid_from__lte=end).order_by("-valid_from", "-id")
+    )
+    closed_days = set(
+        Closure.objects.filter(date__gte=start, date__lte=end).values_list("date", flat=True)
+    )
+    existing = set(
+        TimeSlot.objects.filter(date__gte=start, date__lte=end).values_list("starts_at", flat=True)
+    )
+    new_slots = []
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        schedule = _schedule_for(day, schedules)
+        if schedule is None or day in closed_days:
+            continue
+        for starts_at, ends_at in _slot_times(day, schedule):
+            if starts_at not in existing:
+                new_slots.append(
+                    TimeSlot(
+                        date=day,
+                        starts_at=starts_at,
+                        ends_at=ends_at,
+                        capacity=schedule.capacity_per_slot,
+                    )
+                )
+    with transaction.atomic():
+        created = TimeSlot.objects.bulk_create(new_slots, ignore_conflicts=True)
+        if created:
+            audit.record(
+                action="tickets.slots_generated",
+                actor=actor if actor is not None else audit.SYSTEM,
+                target_type="tickets.timeslot",
+                metadata={"from": start, "to": end, "created": len(created)},
+            )
+    return len(created)
+
+
+def slot_update(
+    *, slot: TimeSlot, actor: User, capacity: int | None = None, is_closed: bool | None = None
+) -> TimeSlot:
+    """Change one slot's capacity (never below the seats taken) or close/reopen it."""
+    with transaction.atomic():
+        slot = lock_rows(TimeSlot.objects.filter(pk=slot.pk))[0]
+        changes: dict[str, list[Any]] = {}
+        if capacity is not None and capacity != slot.capacity:
+            taken = slot.sold + held_seats(slot_ids=[slot.pk], now=timezone.now()).get(slot.pk, 0)
+            if capacity < taken:
+                raise ConflictError(
+                    _("%(taken)d places of this slot are sold or held; capacity cannot go below.")
+                    % {"taken": taken},
+                    code=errors.CAPACITY_BELOW_TAKEN,
+                    field="capacity",
+                )
+            changes["capacity"] = [slot.capacity, capacity]
+            slot.capacity = capacity
+        if is_closed is not None and is_closed != slot.is_closed:
+            changes["is_closed"] = [slot.is_closed, is_closed]
+            slot.is_closed = is_closed
+        if changes:
+            slot.save(update_fields=[*changes, "updated_at"])
+            audit.record(action="tickets.slot_changed", actor=actor, target=slot, changes=changes)
+    return slot
+
+
+# --- Check-in ---------------------------------------------------------------------------
+
+
+def ticket_check_in(*, code: str, gate: str, actor: User, now: datetime | None = None) -> CheckIn:
+    """Admit the ticket behind ``code`` once, within its day and slot (plus the grace).
+
+    Two gates scanning the same ticket at once: the ticket's row lock lets one in; the other
+    sees the first check-in (and the one-to-one constraint would refuse it anyway).
+    """
+    from django.conf import settings
+
+    secret = secret_from_code(code)
+    if secret is None:
+        raise ServiceError(
+            _("This is not a Parque Marino ticket code."), code=errors.INVALID_CODE, field="code"
+        )
+    with transaction.atomic():
+        tickets = lock_rows(Ticket.objects.filter(secret=secret))
+        if not tickets:
+            raise NotFoundError(_("No ticket has this code."), code=errors.UNKNOWN_TICKET)
+        ticket = tickets[0]
+        now = now or timezone.now()
+        first = CheckIn.objects.filter(ticket=ticket).first()
+        if first is not None:
+            raise ConflictError(
+                _("Already used at %(time)s at %(gate)s.")
+                % {
+                    "time": timezone.localtime(first.checked_in_at).strftime("%H:%M:%S"),
+                    "gate": first.gate,
+                },
+                code=errors.ALREADY_CHECKED_IN,
+                details={
+                    "checked_in_at": timezone.localtime(first.checked_in_at).isoformat(),
+                    "gate": first.gate,
+                },
+            )
+        if ticket.status != TicketStatus.VALID:
+            raise ConflictError(_("This ticket was cancelled."), code=errors.TICKET_VOID)
+        slot = ticket.slot
+        grace = timedelta(minutes=settings.TICKETS_CHECK_IN_GRACE_MINUTES)
+        slot_details = {
+            "slot_starts_at": timezone.localtime(slot.starts_at).isoformat(),
+            "slot_ends_at": timezone.localtime(slot.ends_at).isoformat(),
+        }
+        if slot.date != timezone.localdate(now):
+            raise ConflictError(
+                _("This ticket is for %(date)s.") % {"date": slot.date.isoformat()},
+                code=errors.WRONG_DAY,
+                details=slot_details,
+            )
+        if now < slot.starts_at - grace:
+            raise ConflictError(
+                _("Too early: entry from %(time)s.")
+                % {"time": timezone.localtime(slot.starts_at - grace).strftime("%H:%M")},
+                code=errors.TOO_EARLY,
+                details=slot_details,
+            )
+        if now > slot.ends_at + grace:
+            raise ConflictError(
+                _("The entry time of this ticket ended at %(time)s.")
+                % {"time": timezone.localtime(slot.ends_at + grace).strftime("%H:%M")},
+                code=errors.SLOT_ENDED,
+                details=slot_details,
+            )
+        try:
+            with transaction.atomic():
+                check_in = CheckIn.objects.create(
+                    ticket=ticket, gate=gate, checked_in_at=now, checked_in_by=actor
+                )
+        except IntegrityError as error:  # only without row locks (SQLite): the other gate won
+            raise ConflictError(_("Already used."), code=errors.ALREADY_CHECKED_IN) from error
+        audit.record(
+            action="tickets.ticket_checked_in",
+            actor=actor,
+            target=ticket,
+            metadata={"gate": gate, "slot": slot.pk},
+        )
+    return check_in

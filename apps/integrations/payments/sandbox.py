@@ -1,0 +1,125 @@
+"""The sandbox gateway: the embedded default, no network.
+
+It approves by default. ``options["outcome"]`` makes it decline (``"decline"``) or answer
+"pending" and wait for a webhook (``"later"``); the pending answer's ``next_action`` carries the
+signed webhook bodies that settle it, which a front end or a tester posts to
+``/api/v1/payments/webhooks/sandbox/`` — the same path Stripe's and PayPal's webhooks take.
+
+Webhooks are signed like Stripe's: header ``Sandbox-Signature: t=<unix time>,v1=<hex HMAC-SHA256
+of "<t>.<raw body>">`` with ``PAYMENTS_SANDBOX_WEBHOOK_SECRET``, and refused when older than five
+minutes.
+"""
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from typing import Any
+
+from .base import (
+    PaymentOutcome,
+    PaymentRequest,
+    PaymentResult,
+    RefundResult,
+    WebhookEvent,
+    WebhookRejected,
+)
+
+SIGNATURE_HEADER = "Sandbox-Signature"
+TOLERANCE_SECONDS = 300
+OUTCOMES = ("approve", "decline", "later")
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+class SandboxGateway:
+    name = "sandbox"
+
+    def __init__(self, *, webhook_secret: str) -> None:
+        self.webhook_secret = webhook_secret
+
+    def start_payment(self, request: PaymentRequest) -> PaymentResult:
+        outcome = request.options.get("outcome", "approve")
+        reference = f"sbx_pay_{secrets.token_hex(12)}"
+        if outcome == "decline":
+            return PaymentResult(
+                outcome=PaymentOutcome.DECLINED,
+                gateway_reference=reference,
+                failure_code="card_declined",
+                failure_message="The sandbox declined the payment, as asked.",
+            )
+        if outcome == "later":
+            return PaymentResult(
+                outcome=PaymentOutcome.PENDING,
+                gateway_reference=reference,
+                next_action={
+                    "type": "sandbox_webhook",
+                    "approve": self.signed_event(reference, "payment.succeeded"),
+                    "decline": self.signed_event(reference, "payment.failed"),
+                },
+            )
+        return PaymentResult(outcome=PaymentOutcome.SUCCEEDED, gateway_reference=reference)
+
+    def refund(
+        self, *, gateway_reference: str, amount_minor: int, currency: str, idempotency_key: str
+    ) -> RefundResult:
+        return RefundResult(succeeded=True, gateway_reference=f"sbx_ref_{secrets.token_hex(12)}")
+
+    def signed_event(self, gateway_reference: str, event_type: str) -> dict[str, Any]:
+        """A webhook delivery as the sandbox "bank" would send it: body and signature header."""
+        body = json.dumps(
+            {
+                "id": f"sbx_evt_{secrets.token_hex(12)}",
+                "type": event_type,
+                "payment": gateway_reference,
+            },
+            separators=(",", ":"),
+        )
+        return {
+            "body": body,
+            "headers": {
+                SIGNATURE_HEADER: sign(self.webhook_secret, body.encode(), int(time.time()))
+            },
+        }
+
+    def parse_webhook(self, *, headers: dict[str, str], body: bytes) -> WebhookEvent:
+        header = next(
+            (value for key, value in headers.items() if key.lower() == SIGNATURE_HEADER.lower()),
+            "",
+        )
+        parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+        try:
+            timestamp = int(parts.get("t", ""))
+        except ValueError as error:
+            raise WebhookRejected("Missing or malformed signature header.") from error
+        if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
+            raise WebhookRejected("The signature's timestamp is outside the tolerance.")
+        expected = sign(self.webhook_secret, body, timestamp).split("v1=", 1)[1]
+        if not hmac.compare_digest(expected, parts.get("v1", "")):
+            raise WebhookRejected("The signature does not match the body.")
+        return self.event_from_stored_body(body)
+
+    def event_from_stored_body(self, body: bytes) -> WebhookEvent:
+        try:
+            payload = json.loads(body)
+            event_id, event_type = str(payload["id"]), str(payload["type"])
+            reference = str(payload.get("payment", ""))
+        except (ValueError, KeyError, TypeError) as error:
+            raise WebhookRejected("The body is not a sandbox event.") from error
+        outcome = {
+            "payment.succeeded": PaymentOutcome.SUCCEEDED,
+            "payment.failed": PaymentOutcome.DECLINED,
+        }.get(event_type)
+        declined = outcome == PaymentOutcome.DECLINED
+        return WebhookEvent(
+            event_id=event_id,
+            event_type=event_type,
+            gateway_reference=reference,
+            outcome=outcome,
+            failure_code="card_declined" if declined else "",
+            failure_message="The sandbox declined the payment." if declined else "",
+        )

@@ -1,0 +1,102 @@
+"""Idempotency keys: the bookkeeping behind the ``Idempotency-Key`` header (api.idempotency).
+
+After Stripe's and pretix's: a key belongs to one caller; its first complete answer is kept
+and replayed; a key reused for another request is refused; answers that say "try again"
+(409, 429, 5xx) are not kept, so the retry runs for real.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .errors import ConflictError, ServiceError
+from .models import IdempotencyKey
+
+KEY_INVALID = "idempotency_key_invalid"
+KEY_REUSED = "idempotency_key_reused"
+KEY_IN_USE = "idempotency_key_in_use"
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class Replay:
+    status_code: int
+    body: Any
+
+
+def fingerprint(*, method: str, path: str, body: Any) -> str:
+    canonical = json.dumps(
+        [method, path, body], sort_keys=True, cls=DjangoJSONEncoder, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def idempotency_key_claim(*, user_id: int, key: str, request_fingerprint: str) -> Replay | None:
+    """Claim ``key`` for a new request (returns ``None``), or the kept answer to replay.
+
+    The claim commits on its own, before the request's work starts, so that a concurrent
+    retry sees it.
+    """
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ServiceError(
+            _("Idempotency-Key must be 1 to 255 printable characters."),
+            code=KEY_INVALID,
+            field="Idempotency-Key",
+        )
+    oldest = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                IdempotencyKey.objects.create(
+                    user_id=user_id, key=key, fingerprint=request_fingerprint
+                )
+            return None
+        except IntegrityError:
+            existing = IdempotencyKey.objects.filter(user_id=user_id, key=key).first()
+            if existing is None:  # finished with a "try again" answer a moment ago
+                continue
+            if existing.created_at < oldest:
+                existing.delete()
+                continue
+            if existing.fingerprint != request_fingerprint:
+                raise ServiceError(
+                    _("This Idempotency-Key was used for a different request."),
+                    code=KEY_REUSED,
+                    field="Idempotency-Key",
+                ) from None
+            if existing.status_code is None:
+                raise ConflictError(
+                    _("A request with this Idempotency-Key is still being processed."),
+                    code=KEY_IN_USE,
+                    retry_after=1,
+                ) from None
+            return Replay(status_code=existing.status_code, body=existing.response_body)
+    raise ConflictError(
+        _("A request with this Idempotency-Key is still being processed."),
+        code=KEY_IN_USE,
+        retry_after=1,
+    )
+
+
+def idempotency_key_finish(*, user_id: int, key: str, status_code: int, body: Any) -> None:
+    """Keep the answer, or release the key when the answer says to try again."""
+    keys = IdempotencyKey.objects.filter(user_id=user_id, key=key, status_code__isnull=True)
+    if status_code in (409, 429) or status_code >= 500:
+        keys.delete()
+    else:
+        keys.update(status_code=status_code, response_body=body)
+
+
+def idempotency_keys_prune() -> int:
+    """Delete keys older than ``IDEMPOTENCY_KEY_HOURS``; returns how many."""
+    oldest = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    deleted, _counts = IdempotencyKey.objects.filter(created_at__lt=oldest).delete()
+    return deleted
