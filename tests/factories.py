@@ -88,9 +88,7 @@ class TimeSlotFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "tickets.TimeSlot"
 
-    starts_at = factory.Sequence(
-        lambda n: _slot_start() + datetime.timedelta(days=n // 10, minutes=5 * (n % 10))
-    )
+    starts_at = factory.Sequence(lambda n: _slot_start() + datetime.timedelta(seconds=n))
     ends_at = factory.LazyAttribute(lambda slot: slot.starts_at + datetime.timedelta(hours=2))
     date = factory.LazyAttribute(lambda slot: slot.starts_at.date())
     capacity = 60

@@ -81,3 +81,217 @@ def test_records_of_the_collection_are_read_only(client, administrator):
     client.force_login(administrator)
     for url in ("/admin/infrastructure/waterreading/add/", "/admin/wildlife/animallocation/add/"):
         assert client.get(url).status_code == 403
+
+
+def slot_on_sale():
+    """A slot of today, on sale now. Not made by ``TimeSlotFactory``: each of its slots moves
+    the next ones on (a day per ten), and other tests count on their slot being today's."""
+    import datetime
+
+    from django.utils import timezone
+
+    from apps.business.tickets.models import TimeSlot
+
+    starts_at = timezone.localtime().replace(minute=0, second=0, microsecond=0)
+    return TimeSlot.objects.create(
+        date=starts_at.date(),
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(hours=2),
+        capacity=60,
+    )
+
+
+@pytest.fixture
+def back_office(client, administrator):
+    """A client signed in to the back office as a superuser."""
+    administrator.is_superuser = True
+    administrator.save()
+    client.force_login(administrator)
+    return client
+
+
+@pytest.fixture
+def sales_records(administrator):
+    """A row for every list of tickets and payments, made through the services: a paid order
+    of two tickets (one checked in), a cancelled and refunded order, a closure, a schedule and
+    a stored webhook."""
+    import datetime
+
+    from django.utils import timezone
+
+    from apps.business.payments import services as payments
+    from apps.business.payments.handlers import LineRequest
+    from apps.business.payments.models import WebhookEvent
+    from apps.business.tickets import services as tickets
+    from apps.business.tickets.models import CheckIn, OpeningSchedule
+    from tests.factories import TicketTypeFactory
+
+    slot, ticket_type = slot_on_sale(), TicketTypeFactory()
+
+    def paid_order(quantity):
+        line = LineRequest(
+            kind="ticket",
+            quantity=quantity,
+            fields={"slot": slot.pk, "ticket_type": ticket_type.pk},
+        )
+        order = payments.order_create(actor=administrator, lines=[line])
+        payments.order_pay(order=order, actor=administrator, method="sandbox")
+        return order
+
+    order = paid_order(2)
+    payments.order_cancel(order=paid_order(1), actor=administrator, by_staff=True)
+    CheckIn.objects.create(
+        ticket=order.tickets.first(),
+        gate="Norte",
+        checked_in_at=timezone.now(),
+        checked_in_by=administrator,
+    )
+    tickets.closure_create(
+        actor=administrator, day=datetime.date(2099, 12, 25), reason="Cierre por Navidad"
+    )
+    OpeningSchedule.objects.create(
+        name="Horario regular",
+        valid_from=datetime.date(2026, 1, 1),
+        opens_at=datetime.time(9),
+        closes_at=datetime.time(16, 30),
+        capacity_per_slot=85,
+    )
+    WebhookEvent.objects.create(
+        gateway="sandbox",
+        event_id="evt_0",
+        event_type="payment.succeeded",
+        gateway_reference=order.payments.get().gateway_reference,
+        body="{}",
+    )
+    return order
+
+
+@pytest.mark.parametrize(
+    ("url", "count"),
+    [
+        ("/admin/tickets/tickettype/?q=Adulto&is_active__exact=1", 1),
+        ("/admin/tickets/openingschedule/?q=Horario&valid_from__gte=2026-01-01", 1),
+        ("/admin/tickets/closure/?q=Navidad&date__gte=2099-01-01", 1),
+        ("/admin/tickets/timeslot/?q=2099-12-25&is_closed__exact=0", 0),
+        ("/admin/tickets/reservation/?q=root@parquemarino&status__exact=confirmed", 1),
+        ("/admin/tickets/ticket/?q=root@parquemarino&status__exact=valid", 2),
+        ("/admin/tickets/ticket/?q=root@parquemarino&status__exact=void", 1),
+        ("/admin/tickets/checkin/?q=Norte&gate__exact=Norte", 1),
+        ("/admin/payments/order/?q=root@parquemarino&status__exact=paid&channel__exact=online", 1),
+        ("/admin/payments/orderline/?q=Adulto&kind__exact=ticket&order__status__exact=paid", 1),
+        ("/admin/payments/payment/?q=sbx_pay&method__exact=sandbox&status__exact=succeeded", 1),
+        ("/admin/payments/refund/?q=sbx_ref&succeeded__exact=1", 1),
+        ("/admin/payments/webhookevent/?q=evt_0&status__exact=received&gateway__exact=sandbox", 1),
+    ],
+)
+def test_tickets_and_payments_are_searchable_in_the_back_office(
+    back_office, sales_records, url, count
+):
+    response = back_office.get(url)
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == count
+
+
+def test_slots_are_found_by_their_date_in_the_back_office(back_office):
+
+    slot = slot_on_sale()
+    response = back_office.get("/admin/tickets/timeslot/", {"q": slot.date.isoformat()})
+    assert list(response.context["cl"].result_list) == [slot]
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "payments/order",
+        "payments/orderline",
+        "payments/payment",
+        "payments/refund",
+        "payments/webhookevent",
+        "tickets/timeslot",
+        "tickets/reservation",
+        "tickets/ticket",
+        "tickets/checkin",
+    ],
+)
+def test_sales_records_are_read_only_in_the_back_office(back_office, model):
+    assert back_office.get(f"/admin/{model}/add/").status_code == 403
+
+
+def test_an_order_shows_its_lines_and_payments_read_only(back_office, sales_records):
+    from apps.business.payments.models import Order
+
+    response = back_office.get(f"/admin/payments/order/{sales_records.pk}/change/")
+    assert response.status_code == 200
+    assert response.context["has_change_permission"] is False
+    assert [
+        (inline.opts.model.__name__, len(inline.formset.forms))
+        for inline in response.context["inline_admin_formsets"]
+    ] == [("OrderLine", 1), ("Payment", 1)]
+    response = back_office.post(
+        f"/admin/payments/order/{sales_records.pk}/change/", {"status": "canceled"}
+    )
+    assert response.status_code == 403
+    assert Order.objects.get(pk=sales_records.pk).status == "paid"
+
+
+def test_webhook_events_can_be_processed_again_from_the_back_office(back_office):
+    from apps.business.payments.models import WebhookEvent
+
+    event = WebhookEvent.objects.create(
+        gateway="sandbox",
+        event_id="evt_1",
+        event_type="payment.succeeded",
+        gateway_reference="sbx_pay_unknown",
+        body='{"id":"evt_1","type":"payment.succeeded","payment":"sbx_pay_unknown"}',
+    )
+    response = back_office.post(
+        "/admin/payments/webhookevent/",
+        {"action": "process_again", "_selected_action": [event.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    event.refresh_from_db()
+    assert (event.status, event.error) == ("ignored", "no payment with this reference")
+    assert [str(message) for message in response.context["messages"]] == [
+        "Processed 1 event again (Ignored: 1)."
+    ]
+
+
+def test_a_closure_added_in_the_back_office_closes_the_slots_of_its_day(back_office):
+    from apps.business.tickets.models import Closure
+    from apps.support.audit.models import AuditEvent
+
+    slot = slot_on_sale()
+    response = back_office.post(
+        "/admin/tickets/closure/add/",
+        {"date": slot.date.isoformat(), "reason": "Mantenimiento de tanques"},
+    )
+    assert response.status_code == 302
+    closure = Closure.objects.get()
+    assert (closure.date, closure.reason) == (slot.date, "Mantenimiento de tanques")
+    slot.refresh_from_db()
+    assert slot.is_closed is True
+    event = AuditEvent.objects.get(action="tickets.closure_created")
+    assert event.target_id == str(closure.pk)
+    assert event.metadata["slots_closed"] == 1
+
+
+def test_a_closure_deleted_in_the_back_office_reopens_its_day_and_is_never_changed(
+    back_office, administrator
+):
+    from apps.business.tickets import services
+    from apps.business.tickets.models import Closure
+    from apps.support.audit.models import AuditEvent
+
+    slot = slot_on_sale()
+    closure = services.closure_create(actor=administrator, day=slot.date, reason="Lluvias")
+    url = f"/admin/tickets/closure/{closure.pk}/"
+    response = back_office.get("/admin/tickets/closure/")
+    assert response.context["action_form"] is None  # no bulk delete: it would skip reopening
+    assert back_office.post(f"{url}change/", {"reason": "Otra"}).status_code == 403
+    assert Closure.objects.get().reason == "Lluvias"
+    assert back_office.post(f"{url}delete/", {"post": "yes"}).status_code == 302
+    assert Closure.objects.exists() is False
+    slot.refresh_from_db()
+    assert slot.is_closed is False
+    assert AuditEvent.objects.filter(action="tickets.closure_deleted").count() == 1

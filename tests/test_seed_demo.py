@@ -98,3 +98,48 @@ def test_seed_demo_fills_the_collection_and_stays_the_same_when_run_again():
     seed()
     assert counts() == first
     assert AuditEvent.objects.count() == audited  # nothing changed, nothing recorded
+
+
+def test_seed_demo_sells_tickets_at_the_park_prices_and_stays_the_same_when_run_again():
+    from decimal import Decimal
+
+    from django.db.models import Count, Sum
+
+    from apps.business.payments.models import Order, Payment
+    from apps.business.tickets.models import Ticket, TicketType, TimeSlot
+
+    def counts():
+        return {
+            model.__name__: model.objects.count()
+            for model in (Order, Payment, Ticket, TimeSlot, TicketType)
+        }
+
+    seed()
+    assert dict(TicketType.objects.values_list("code", "price")) == {
+        "child": Decimal("1600.00"),
+        "adult": Decimal("2900.00"),
+        "group-11": Decimal("2400.00"),
+        "group-21": Decimal("2150.00"),
+        "senior-disability": Decimal("700.00"),
+        "adult-foreign": Decimal("9500.00"),
+    }
+    assert set(TicketType.objects.values_list("currency", flat=True)) == {"CRC"}
+    groups = TicketType.objects.filter(min_quantity__gt=1)
+    assert dict(groups.values_list("code", "min_quantity")) == {"group-11": 11, "group-21": 21}
+    tuesday = next(day for day in TimeSlot.objects.dates("date", "day") if day.weekday() == 1)
+    assert TimeSlot.objects.filter(date=tuesday).aggregate(seats=Sum("capacity")) == {"seats": 1275}
+    assert not TimeSlot.objects.filter(date__week_day=2).exists()  # closed on Mondays
+    orders = Order.objects.filter(status="paid").annotate(tickets_count=Count("tickets"))
+    assert sorted(orders.values_list("channel", "created_by__email", "total", "tickets_count")) == [
+        ("counter", "tickets@parquemarino.test", Decimal("6500.00"), 3),
+        ("online", "visitor@parquemarino.test", Decimal("7400.00"), 3),
+        ("online", "visitor@parquemarino.test", Decimal("28800.00"), 12),
+    ]
+    assert sorted(Payment.objects.values_list("method", "status")) == [
+        ("cash", "succeeded"),
+        ("sandbox", "succeeded"),
+        ("sandbox", "succeeded"),
+    ]
+    first = counts()
+    seed()
+    assert counts() == first

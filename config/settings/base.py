@@ -364,6 +364,10 @@ SPECTACULAR_SETTINGS = {
         "MedicalRecordKindEnum": "apps.business.wildlife.models.MedicalRecordKind",
         "WaterParameterEnum": "apps.business.infrastructure.models.WaterParameter",
         "AnimalStatusEnum": "apps.business.wildlife.models.AnimalStatus",
+        "PaymentMethodEnum": "apps.business.payments.models.PaymentMethod",
+        "PaymentStatusEnum": "apps.business.payments.models.PaymentStatus",
+        "OrderChannelEnum": "apps.business.payments.models.Channel",
+        "TicketStatusEnum": "apps.business.tickets.models.TicketStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

@@ -3,6 +3,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import InputSerializer, ModelSerializer
@@ -39,7 +40,18 @@ class TicketTypeSerializer(ModelSerializer):
         )
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$", "example": "09:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time of the park's time zone, "HH:MM[:SS]" (OpenAPI's "time" format
+    would demand a UTC offset, which a daily opening hour does not have)."""
+
+
 class OpeningScheduleSerializer(ModelSerializer):
+    opens_at = LocalTimeField()
+    closes_at = LocalTimeField()
+
     weekdays = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=6),
         min_length=1,

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -272,7 +273,8 @@ def order_pay(
         order = _lock_order(order.pk)
         if order.status == OrderStatus.PAID:
             raise ConflictError(_("The order is already paid."), code=errors.ALREADY_PAID)
-        if order.status != OrderStatus.PENDING:
+        # An expired order may still be paid while its seats are free (taken again then).
+        if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
             raise ConflictError(
                 _("A %(status)s order cannot be paid.") % {"status": order.get_status_display()},
                 code=errors.ORDER_NOT_PAYABLE,
@@ -522,7 +524,7 @@ def webhook_receive(*, gateway_name: str, headers: dict[str, str], body: bytes) 
             },
         )
         if not created:
-            WebhookEvent.objects.filter(pk=event.pk).update(deliveries=event.deliveries + 1)
+            WebhookEvent.objects.filter(pk=event.pk).update(deliveries=F("deliveries") + 1)
     if event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED):
         return event
     return webhook_event_process(event=event)

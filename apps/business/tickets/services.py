@@ -179,16 +179,20 @@ def slots_generate(*, start: date, days: int, actor: Any = None) -> int:
                         capacity=schedule.capacity_per_slot,
                     )
                 )
+    in_range = TimeSlot.objects.filter(date__gte=start, date__lte=end)
     with transaction.atomic():
-        created = TimeSlot.objects.bulk_create(new_slots, ignore_conflicts=True)
+        before = in_range.count()
+        # A concurrent run may have inserted some of them: count what this one added.
+        TimeSlot.objects.bulk_create(new_slots, ignore_conflicts=True)
+        created = in_range.count() - before
         if created:
             audit.record(
                 action="tickets.slots_generated",
                 actor=actor if actor is not None else audit.SYSTEM,
                 target_type="tickets.timeslot",
-                metadata={"from": start, "to": end, "created": len(created)},
+                metadata={"from": start, "to": end, "created": created},
             )
-    return len(created)
+    return created
 
 
 def slot_update(

@@ -1,0 +1,156 @@
+from collections import Counter
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from apps.support.common.admin import RecordAdmin
+
+from . import services
+from .models import Order, OrderLine, Payment, Refund, WebhookEvent, WebhookStatus
+
+
+class RecordInline(admin.TabularInline):
+    """Rows of a record shown inside it: never added, changed or deleted here."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OrderLineInline(RecordInline):
+    model = OrderLine
+    fields = ("kind", "description", "unit_price", "quantity", "total", "reference")
+
+
+class PaymentInline(RecordInline):
+    model = Payment
+    fields = (
+        "method",
+        "status",
+        "amount",
+        "currency",
+        "gateway_reference",
+        "failure_code",
+        "succeeded_at",
+        "created_by",
+    )
+    show_change_link = True
+
+
+@admin.register(Order)
+class OrderAdmin(RecordAdmin):
+    """Orders are created, paid and cancelled through the API (payments services)."""
+
+    list_display = (
+        "code",
+        "status",
+        "channel",
+        "user",
+        "email",
+        "total",
+        "currency",
+        "created_at",
+        "paid_at",
+    )
+    list_filter = ("status", "channel", "currency", "created_at", "paid_at")
+    search_fields = ("code", "email", "user__email", "user__last_name")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    inlines = (OrderLineInline, PaymentInline)
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(RecordAdmin):
+    list_display = ("order", "kind", "description", "unit_price", "quantity", "total")
+    list_filter = ("kind", "order__status")
+    search_fields = ("order__code", "description")
+    list_select_related = ("order",)
+
+
+class RefundInline(RecordInline):
+    model = Refund
+    fields = ("amount", "currency", "succeeded", "gateway_reference", "reason", "created_at")
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Payment)
+class PaymentAdmin(RecordAdmin):
+    list_display = (
+        "order",
+        "method",
+        "status",
+        "amount",
+        "currency",
+        "gateway_reference",
+        "created_at",
+        "succeeded_at",
+    )
+    list_filter = ("method", "status", "currency", "created_at")
+    search_fields = ("order__code", "order__email", "gateway_reference")
+    list_select_related = ("order",)
+    date_hierarchy = "created_at"
+    inlines = (RefundInline,)
+
+
+@admin.register(Refund)
+class RefundAdmin(RecordAdmin):
+    list_display = ("payment", "amount", "currency", "succeeded", "reason", "created_at")
+    list_filter = ("succeeded", "currency", "created_at")
+    search_fields = ("payment__order__code", "gateway_reference", "payment__gateway_reference")
+    list_select_related = ("payment__order", "created_by")
+    date_hierarchy = "created_at"
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(RecordAdmin):
+    """Gateways' deliveries as received. "Process again" replays the selected ones (a
+    settlement already applied changes nothing), e.g. after a gateway outage or a lock
+    timeout left them failed."""
+
+    list_display = (
+        "received_at",
+        "gateway",
+        "event_type",
+        "event_id",
+        "gateway_reference",
+        "status",
+        "deliveries",
+        "processed_at",
+    )
+    list_filter = ("gateway", "status", "event_type", "received_at")
+    search_fields = ("event_id", "gateway_reference", "event_type", "error")
+    date_hierarchy = "received_at"
+    actions = ("process_again",)
+
+    @admin.action(description=_("Process again"), permissions=["view"])
+    def process_again(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        outcomes: Counter[str] = Counter()
+        for event in queryset.order_by("received_at", "id"):
+            outcomes[services.webhook_event_process(event=event).status] += 1
+        labels = dict(WebhookStatus.choices)
+        summary = ", ".join(
+            f"{labels[status]}: {count}" for status, count in sorted(outcomes.items())
+        )
+        total = sum(outcomes.values())
+        self.message_user(
+            request,
+            ngettext(
+                "Processed %(count)d event again (%(summary)s).",
+                "Processed %(count)d events again (%(summary)s).",
+                total,
+            )
+            % {"count": total, "summary": summary},
+            messages.WARNING if outcomes[WebhookStatus.FAILED] else messages.SUCCESS,
+        )
