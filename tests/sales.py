@@ -1,0 +1,39 @@
+"""Helpers for tests that sell tickets through the real services."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from apps.business.payments import services as payments
+from apps.business.payments.handlers import LineRequest
+from apps.business.payments.models import Order
+from apps.business.tickets.models import Reservation
+
+
+def ticket_lines(slot, ticket_type, quantity: int = 1) -> list[LineRequest]:
+    return [
+        LineRequest(
+            kind="ticket",
+            quantity=quantity,
+            fields={"slot": slot.pk, "ticket_type": ticket_type.pk},
+        )
+    ]
+
+
+def place_order(user, slot, ticket_type, quantity: int = 1) -> Order:
+    return payments.order_create(actor=user, lines=ticket_lines(slot, ticket_type, quantity))
+
+
+def paid_order(user, slot, ticket_type, quantity: int = 1) -> Order:
+    order = place_order(user, slot, ticket_type, quantity)
+    payments.order_pay(order=order, actor=user, method="sandbox")
+    order.refresh_from_db()
+    return order
+
+
+def run_out_hold(order: Order) -> None:
+    """Move the order's hold into the past, as if 15 minutes had gone by."""
+    past = timezone.now() - timedelta(seconds=1)
+    Order.objects.filter(pk=order.pk).update(expires_at=past)
+    Reservation.objects.filter(order=order).update(expires_at=past)
+    order.refresh_from_db()
