@@ -1,0 +1,193 @@
+"""Orders: create (holding capacity), cancel (refunding), expire."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.support.audit import services as audit
+from apps.support.common.errors import (
+    ConflictError,
+    ForbiddenError,
+    ServiceError,
+)
+from apps.support.security.models import User
+from apps.support.security.roles import has_any_role
+
+from .. import errors
+from ..handlers import LineRequest, handlers_for, item_handler
+from ..models import (
+    Channel,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentStatus,
+    Refund,
+)
+from .common import COUNTER_ROLES, lock_order, order_kinds
+from .payments import refund_payment
+
+# --- Orders -----------------------------------------------------------------------------
+
+
+def order_create(
+    *,
+    actor: User,
+    lines: Sequence[LineRequest],
+    channel: str = Channel.ONLINE,
+    email: str = "",
+) -> Order:
+    """A pending order holding its seats for ``ORDER_HOLD_MINUTES``; totals from the server.
+
+    Online orders belong to the visitor who places them; counter orders (ticket office staff)
+    belong to nobody and send their tickets to ``email`` when given.
+    """
+    if not lines:
+        raise ServiceError(_("An order needs at least one line."), code=errors.EMPTY_ORDER)
+    if channel == Channel.COUNTER and not has_any_role(actor, COUNTER_ROLES):
+        raise ForbiddenError(
+            _("Only the ticket office sells at the counter."),
+            code=errors.CHANNEL_FORBIDDEN,
+            field="channel",
+        )
+    now = timezone.now()
+    priced = []
+    for kind in sorted({line.kind for line in lines}):
+        handler = item_handler(kind, index=next(ln.index for ln in lines if ln.kind == kind))
+        priced += handler.price(
+            lines=[line for line in lines if line.kind == kind], channel=channel, now=now
+        )
+    currencies = {line.currency for line in priced}
+    if len(currencies) != 1:
+        raise ServiceError(
+            _("All lines of an order must be in one currency."), code=errors.MIXED_CURRENCIES
+        )
+    total = sum((line.unit_price * line.quantity for line in priced), Decimal("0.00"))
+    with transaction.atomic():
+        order = Order.objects.create(
+            user=actor if channel == Channel.ONLINE else None,
+            email=email or (actor.email if channel == Channel.ONLINE else ""),
+            channel=channel,
+            currency=currencies.pop(),
+            total=total,
+            expires_at=now + timedelta(minutes=settings.ORDER_HOLD_MINUTES),
+            created_by=actor,
+        )
+        order_lines = OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    order=order,
+                    kind=line.kind,
+                    description=line.description,
+                    unit_price=line.unit_price,
+                    quantity=line.quantity,
+                    total=line.unit_price * line.quantity,
+                    reference=line.reference,
+                )
+                for line in priced
+            ]
+        )
+        for handler in handlers_for([line.kind for line in order_lines]):
+            handler.hold(order=order, lines=[ln for ln in order_lines if ln.kind == handler.kind])
+        audit.record(
+            action="payments.order_created",
+            actor=actor,
+            target=order,
+            metadata={
+                "code": order.code,
+                "channel": channel,
+                "total": order.total,
+                "currency": order.currency,
+                "lines": [line.reference | {"quantity": line.quantity} for line in order_lines],
+            },
+        )
+    return order
+
+
+def order_cancel(*, order: Order, actor: User, reason: str = "", by_staff: bool = False) -> Order:
+    """Cancel an unpaid order, or a paid one within the cancellation policy (refunding it).
+
+    Staff (``by_staff``) are not bound by the policy's deadline, but nobody cancels tickets
+    that were already used.
+    """
+    with transaction.atomic():
+        order = lock_order(order.pk)
+        now = timezone.now()
+        if order.status == OrderStatus.CANCELED:
+            raise ConflictError(_("The order is already cancelled."), code=errors.NOT_CANCELLABLE)
+        if order.status == OrderStatus.EXPIRED or order.is_hold_expired:
+            raise ConflictError(
+                _("The order expired unpaid; there is nothing to cancel."),
+                code=errors.NOT_CANCELLABLE,
+            )
+        if order.payments.filter(status=PaymentStatus.PENDING).exists():
+            raise ConflictError(
+                _("A payment of this order is being confirmed; try again in a moment."),
+                code=errors.PAYMENT_IN_PROGRESS,
+                retry_after=5,
+            )
+        handlers = handlers_for(order_kinds(order))
+        refunded: list[Refund] = []
+        if order.status == OrderStatus.PAID:
+            for handler in handlers:
+                handler.check_cancellable(order=order, now=now, by_staff=by_staff)
+            for payment in order.payments.filter(status=PaymentStatus.SUCCEEDED):
+                refunded.append(
+                    refund_payment(payment=payment, actor=actor, reason=reason or "canceled")
+                )
+        for handler in handlers:
+            handler.released(order=order, reason="canceled")
+        previous = order.status
+        order.status = OrderStatus.CANCELED
+        order.canceled_at = now
+        order.cancel_reason = reason[:200]
+        order.save(update_fields=["status", "canceled_at", "cancel_reason", "updated_at"])
+        audit.record(
+            action="payments.order_canceled",
+            actor=actor,
+            target=order,
+            changes={"status": [previous, OrderStatus.CANCELED]},
+            metadata={
+                "reason": order.cancel_reason,
+                "refunded": [str(refund.amount) for refund in refunded],
+            },
+        )
+    return order
+
+
+def orders_expire(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Record as expired the unpaid orders whose hold ran out; returns how many.
+
+    Housekeeping only: their seats stopped counting at ``expires_at`` already. Orders with a
+    payment still being confirmed stay pending until the gateway settles it.
+    """
+    now = now or timezone.now()
+    candidates = list(
+        Order.objects.filter(status=OrderStatus.PENDING, expires_at__lte=now)
+        .exclude(payments__status=PaymentStatus.PENDING)
+        .values_list("pk", flat=True)[:limit]
+    )
+    expired = 0
+    for order_id in candidates:
+        with transaction.atomic():
+            order = lock_order(order_id)
+            if order.status != OrderStatus.PENDING or order.expires_at > now:
+                continue
+            if order.payments.filter(status=PaymentStatus.PENDING).exists():
+                continue
+            for handler in handlers_for(order_kinds(order)):
+                handler.released(order=order, reason="expired")
+            order.status = OrderStatus.EXPIRED
+            order.save(update_fields=["status", "updated_at"])
+            audit.record(
+                action="payments.order_expired",
+                actor=audit.SYSTEM,
+                target=order,
+                changes={"status": [OrderStatus.PENDING, OrderStatus.EXPIRED]},
+            )
+            expired += 1
+    return expired

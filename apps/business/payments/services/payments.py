@@ -1,0 +1,301 @@
+"""Payments: start with a gateway or at the counter, settle, fail, refund."""
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.integrations.payments import (
+    GatewayError,
+    PaymentOutcome,
+    PaymentRequest,
+    PaymentResult,
+    get_gateway,
+)
+from apps.support.audit import services as audit
+from apps.support.common.errors import (
+    ConflictError,
+    ForbiddenError,
+    PaymentRequiredError,
+    ServiceError,
+)
+from apps.support.common.locking import BUSY, lock_rows
+from apps.support.security.models import User
+from apps.support.security.roles import has_any_role
+
+from .. import errors
+from ..handlers import handlers_for
+from ..models import (
+    COUNTER_METHODS,
+    Order,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    Refund,
+)
+from .common import COUNTER_ROLES, lock_order, order_kinds, to_minor_units
+
+SETTLE_ATTEMPTS = 3
+
+# --- Payments ---------------------------------------------------------------------------
+
+
+def order_pay(
+    *, order: Order, actor: User, method: str, options: dict[str, Any] | None = None
+) -> Payment:
+    """Pay ``order`` with a gateway (online) or record a counter payment (ticket office).
+
+    Returns the payment: ``succeeded`` (the order is paid and its tickets issued) or
+    ``pending`` (the gateway confirms later through its webhook). A declined payment raises
+    ``PaymentRequiredError`` and leaves the order payable until its hold expires.
+    """
+    options = options or {}
+    gateway = None
+    if method in COUNTER_METHODS:
+        if not has_any_role(actor, COUNTER_ROLES):
+            raise ForbiddenError(
+                _("Cash and card-present payments are recorded by the ticket office."),
+                code=errors.COUNTER_ONLY,
+                field="gateway",
+            )
+    else:
+        gateway = get_gateway(method)
+        if gateway is None:
+            raise ServiceError(
+                _("%(gateway)s is not a payment gateway enabled here.") % {"gateway": method},
+                code=errors.UNKNOWN_GATEWAY,
+                field="gateway",
+            )
+    if options and method != PaymentMethod.SANDBOX:
+        raise ServiceError(
+            _("Only the sandbox gateway takes test options."),
+            code=errors.SANDBOX_OPTION,
+            field="sandbox",
+        )
+
+    with transaction.atomic():
+        order = lock_order(order.pk)
+        if order.status == OrderStatus.PAID:
+            raise ConflictError(_("The order is already paid."), code=errors.ALREADY_PAID)
+        # An expired order may still be paid while its seats are free (taken again then).
+        if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
+            raise ConflictError(
+                _("A %(status)s order cannot be paid.") % {"status": order.get_status_display()},
+                code=errors.ORDER_NOT_PAYABLE,
+            )
+        if order.payments.filter(status=PaymentStatus.PENDING).exists():
+            raise ConflictError(
+                _("A payment of this order is being confirmed; try again in a moment."),
+                code=errors.PAYMENT_IN_PROGRESS,
+                retry_after=5,
+            )
+        payment = Payment.objects.create(
+            order=order,
+            method=method,
+            amount=order.total,
+            currency=order.currency,
+            created_by=actor,
+        )
+
+    if gateway is None:
+        result = PaymentResult(outcome=PaymentOutcome.SUCCEEDED, gateway_reference="")
+    else:
+        try:
+            result = gateway.start_payment(
+                PaymentRequest(
+                    amount_minor=to_minor_units(payment.amount, payment.currency),
+                    currency=payment.currency,
+                    reference=f"{order.code}-{payment.pk}",
+                    description=_("Parque Marino order %(code)s") % {"code": order.code},
+                    idempotency_key=f"payment-{payment.pk}",
+                    options=options,
+                )
+            )
+        except GatewayError as error:
+            payment_fail(payment=payment, code=errors.GATEWAY_UNAVAILABLE, message=str(error))
+            raise ConflictError(
+                _("The payment provider did not answer; nothing was charged. Try again."),
+                code=errors.GATEWAY_UNAVAILABLE,
+                retry_after=5,
+            ) from error
+    return _payment_apply(payment=payment, result=result, actor=actor)
+
+
+def _payment_apply(*, payment: Payment, result: PaymentResult, actor: User | None) -> Payment:
+    if result.outcome == PaymentOutcome.DECLINED:
+        payment_fail(payment=payment, code=result.failure_code, message=result.failure_message)
+        raise PaymentRequiredError(
+            _("The payment was declined: %(reason)s")
+            % {"reason": result.failure_message or result.failure_code},
+            code=errors.PAYMENT_DECLINED,
+        )
+    if result.outcome == PaymentOutcome.PENDING:
+        with transaction.atomic():
+            payment.gateway_reference = result.gateway_reference
+            payment.next_action = result.next_action
+            payment.save(update_fields=["gateway_reference", "next_action", "updated_at"])
+            audit.record(
+                action="payments.payment_started",
+                actor=actor,
+                target=payment,
+                metadata={"order": payment.order.code, "method": payment.method},
+            )
+        return payment
+    return payment_succeed(payment=payment, gateway_reference=result.gateway_reference, actor=actor)
+
+
+def payment_fail(*, payment: Payment, code: str, message: str) -> None:
+    with transaction.atomic():
+        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.FAILED,
+            failure_code=code[:64],
+            failure_message=message[:300],
+            next_action=None,
+            updated_at=timezone.now(),
+        )
+        audit.record(
+            action="payments.payment_failed",
+            target=payment,
+            metadata={"order": payment.order.code, "method": payment.method, "code": code},
+        )
+    payment.refresh_from_db()
+
+
+def payment_succeed(
+    *, payment: Payment, gateway_reference: str, actor: User | None = None
+) -> Payment:
+    """The gateway took the money: the order is paid and its items delivered.
+
+    Idempotent (a second confirmation changes nothing). When the hold had run out and its
+    seats were sold meanwhile, the money is refunded and ``ConflictError`` says so.
+    """
+    for attempt in range(SETTLE_ATTEMPTS):
+        try:
+            return _payment_settle(
+                payment=payment, gateway_reference=gateway_reference, actor=actor
+            )
+        except ConflictError as conflict:
+            if conflict.code == BUSY and attempt + 1 < SETTLE_ATTEMPTS:
+                continue
+            if conflict.code == BUSY:
+                raise
+            _refund_unfulfillable(payment=payment, reason=conflict.code)
+            raise
+    raise AssertionError("unreachable")
+
+
+def _payment_settle(*, payment: Payment, gateway_reference: str, actor: User | None) -> Payment:
+    with transaction.atomic():
+        order = lock_order(payment.order_id)
+        payment = Payment.objects.get(pk=payment.pk)
+        if payment.status == PaymentStatus.SUCCEEDED:
+            return payment
+        if payment.status != PaymentStatus.PENDING:
+            raise ConflictError(
+                _("This payment was already settled as %(status)s.")
+                % {"status": payment.get_status_display()},
+                code=errors.ORDER_NOT_PAYABLE,
+            )
+        if order.status not in (OrderStatus.PENDING, OrderStatus.EXPIRED):
+            # Paid twice, or cancelled while the bank confirmed: the money goes back.
+            raise ConflictError(
+                _("The order is %(status)s; this payment is refunded.")
+                % {"status": order.get_status_display()},
+                code=errors.ORDER_NOT_PAYABLE,
+            )
+        for handler in handlers_for(order_kinds(order)):
+            handler.paid(order=order)
+        now = timezone.now()
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.gateway_reference = gateway_reference or payment.gateway_reference
+        payment.succeeded_at = now
+        payment.next_action = None
+        payment.save(
+            update_fields=[
+                "status",
+                "gateway_reference",
+                "succeeded_at",
+                "next_action",
+                "updated_at",
+            ]
+        )
+        previous = order.status
+        order.status = OrderStatus.PAID
+        order.paid_at = now
+        order.save(update_fields=["status", "paid_at", "updated_at"])
+        payment.order = order
+        audit.record(
+            action="payments.order_paid",
+            actor=actor if actor is not None else audit.SYSTEM,
+            target=order,
+            changes={"status": [previous, OrderStatus.PAID]},
+            metadata={
+                "payment": payment.pk,
+                "method": payment.method,
+                "amount": payment.amount,
+                "currency": payment.currency,
+            },
+        )
+    return payment
+
+
+def refund_payment(*, payment: Payment, actor: User | None, reason: str) -> Refund:
+    """Give a succeeded payment's money back (the gateway's refund, or cash from the till)."""
+    succeeded, reference, failure = True, "", ""
+    if payment.method not in COUNTER_METHODS:
+        gateway = get_gateway(payment.method)
+        if gateway is None:
+            raise ConflictError(
+                _("%(gateway)s is no longer enabled; refund this payment by hand.")
+                % {"gateway": payment.method},
+                code=errors.REFUND_FAILED,
+            )
+        try:
+            result = gateway.refund(
+                gateway_reference=payment.gateway_reference,
+                amount_minor=to_minor_units(payment.amount, payment.currency),
+                currency=payment.currency,
+                idempotency_key=f"refund-{payment.pk}",
+            )
+            succeeded, reference, failure = (
+                result.succeeded,
+                result.gateway_reference,
+                result.failure_message,
+            )
+        except GatewayError as error:
+            succeeded, failure = False, str(error)
+    if not succeeded:
+        raise ConflictError(
+            _("The payment provider refused the refund: %(reason)s") % {"reason": failure},
+            code=errors.REFUND_FAILED,
+        )
+    refund = Refund.objects.create(
+        payment=payment,
+        amount=payment.amount,
+        currency=payment.currency,
+        succeeded=True,
+        gateway_reference=reference,
+        reason=reason[:200],
+        created_by=actor,
+    )
+    payment.status = PaymentStatus.REFUNDED
+    payment.save(update_fields=["status", "updated_at"])
+    return refund
+
+
+def _refund_unfulfillable(*, payment: Payment, reason: str) -> None:
+    """Money taken for an order that can no longer be delivered goes straight back."""
+    with transaction.atomic():
+        payment = lock_rows(Payment.objects.filter(pk=payment.pk))[0]
+        if payment.status != PaymentStatus.PENDING:
+            return
+        payment.status = PaymentStatus.SUCCEEDED  # taken, then given back below
+        refund = refund_payment(payment=payment, actor=None, reason=reason)
+        audit.record(
+            action="payments.payment_refunded",
+            actor=audit.SYSTEM,
+            target=payment,
+            metadata={"order": payment.order.code, "reason": reason, "amount": refund.amount},
+        )

@@ -1,0 +1,101 @@
+"""Gateway webhooks: verify, store raw, process once by event id, replay."""
+
+import logging
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.integrations.payments import (
+    PaymentOutcome,
+    WebhookRejected,
+    get_gateway,
+)
+from apps.support.common.errors import (
+    ConflictError,
+    ServiceError,
+)
+from apps.support.common.locking import BUSY
+
+from .. import errors
+from ..models import (
+    Payment,
+    PaymentStatus,
+    WebhookEvent,
+    WebhookStatus,
+)
+from .payments import payment_fail, payment_succeed
+
+logger = logging.getLogger(__name__)
+
+# --- Webhooks ---------------------------------------------------------------------------
+
+
+def webhook_receive(*, gateway_name: str, headers: dict[str, str], body: bytes) -> WebhookEvent:
+    """Verify a gateway's delivery, store it raw, and process it once (by event id)."""
+    gateway = get_gateway(gateway_name)
+    if gateway is None:
+        raise ServiceError(
+            _("%(gateway)s is not a payment gateway enabled here.") % {"gateway": gateway_name},
+            code=errors.UNKNOWN_GATEWAY,
+        )
+    try:
+        parsed = gateway.parse_webhook(headers=headers, body=body)
+    except WebhookRejected as error:
+        logger.warning("Rejected a %s webhook: %s", gateway_name, error)
+        raise ServiceError(
+            _("The webhook's signature does not check out."), code=errors.WEBHOOK_REJECTED
+        ) from error
+    with transaction.atomic():
+        event, created = WebhookEvent.objects.get_or_create(
+            gateway=gateway_name,
+            event_id=parsed.event_id[:120],
+            defaults={
+                "event_type": parsed.event_type[:80],
+                "gateway_reference": parsed.gateway_reference[:120],
+                "body": body.decode("utf-8", errors="replace"),
+            },
+        )
+        if not created:
+            WebhookEvent.objects.filter(pk=event.pk).update(deliveries=F("deliveries") + 1)
+    if event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED):
+        return event
+    return webhook_event_process(event=event)
+
+
+def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
+    """Apply a stored event (again): used on receipt and by replays (admin, command)."""
+    gateway = get_gateway(event.gateway)
+    if gateway is None:
+        return _webhook_mark(event, WebhookStatus.FAILED, "gateway not enabled")
+    try:
+        parsed = gateway.event_from_stored_body(event.body.encode())
+    except WebhookRejected as error:
+        return _webhook_mark(event, WebhookStatus.FAILED, str(error))
+    if parsed.outcome is None:
+        return _webhook_mark(event, WebhookStatus.IGNORED, "not a payment settlement")
+    payment = Payment.objects.filter(
+        method=event.gateway, gateway_reference=event.gateway_reference
+    ).first()
+    if payment is None:
+        return _webhook_mark(event, WebhookStatus.IGNORED, "no payment with this reference")
+    try:
+        if parsed.outcome == PaymentOutcome.SUCCEEDED:
+            payment_succeed(payment=payment, gateway_reference=event.gateway_reference)
+        elif payment.status == PaymentStatus.PENDING:
+            payment_fail(payment=payment, code=parsed.failure_code, message=parsed.failure_message)
+    except ConflictError as conflict:
+        if conflict.code == BUSY:
+            return _webhook_mark(event, WebhookStatus.FAILED, str(conflict.message))
+        # Not deliverable (sold out after the hold, order cancelled): refunded above.
+        return _webhook_mark(event, WebhookStatus.PROCESSED, str(conflict.message))
+    return _webhook_mark(event, WebhookStatus.PROCESSED, "")
+
+
+def _webhook_mark(event: WebhookEvent, status: str, error: str) -> WebhookEvent:
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=status, error=error, processed_at=timezone.now()
+    )
+    event.refresh_from_db()
+    return event
