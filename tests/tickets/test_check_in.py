@@ -98,11 +98,12 @@ def test_entry_is_accepted_within_the_slot_and_its_grace_only(settings):
     slot = TimeSlotFactory(
         starts_at=tomorrow, ends_at=tomorrow + timedelta(hours=2), date=tomorrow.date()
     )
+    ends = tomorrow + timedelta(hours=2)
     moments = {
-        "too_early": slot.starts_at - timedelta(minutes=31),
-        "early_ok": slot.starts_at - timedelta(minutes=30),
-        "late_ok": slot.ends_at + timedelta(minutes=30),
-        "slot_ended": slot.ends_at + timedelta(minutes=31),
+        "too_early": tomorrow - timedelta(minutes=31),
+        "early_ok": tomorrow - timedelta(minutes=30),
+        "late_ok": ends + timedelta(minutes=30),
+        "slot_ended": ends + timedelta(minutes=31),
     }
     outcomes = {}
     for name, moment in moments.items():

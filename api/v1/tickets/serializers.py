@@ -173,9 +173,10 @@ class TicketSerializer(serializers.ModelSerializer):
 
     def get_checked_in_at(self, ticket: Ticket) -> str | None:
         try:
-            return ticket.check_in.checked_in_at.isoformat()
+            moment = ticket.check_in.checked_in_at
         except CheckIn.DoesNotExist:
             return None
+        return serializers.DateTimeField().to_representation(moment)
 
 
 class QrQuery(InputSerializer):

@@ -9,6 +9,8 @@ are ``Reservation`` rows that stop counting at ``expires_at`` by time alone (doc
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import get_language
@@ -30,7 +32,9 @@ class TicketType(TimeStampedModel):
     name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
     description_es = models.TextField(_("description (Spanish)"), blank=True)
     description_en = models.TextField(_("description (English)"), blank=True)
-    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    price = models.DecimalField(
+        _("price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
     currency = models.CharField(_("currency"), max_length=3, default=default_currency)
     min_quantity = models.PositiveSmallIntegerField(
         _("minimum per order line"),
@@ -60,6 +64,10 @@ class TicketType(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("Must not be before valid_from.")})
+
     @property
     def name(self) -> str:
         if (get_language() or "es").startswith("en") and self.name_en:
@@ -88,6 +96,12 @@ class OpeningSchedule(TimeStampedModel):
     slot_minutes = models.PositiveSmallIntegerField(_("slot length (minutes)"), default=30)
     capacity_per_slot = models.PositiveIntegerField(_("visitors per slot"))
 
+    def clean(self) -> None:
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            raise ValidationError({"closes_at": _("The park must close after it opens.")})
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValidationError({"valid_until": _("Must not be before valid_from.")})
+
     class Meta:
         verbose_name = _("opening schedule")
         verbose_name_plural = _("opening schedules")
@@ -115,6 +129,12 @@ class Closure(TimeStampedModel):
 
     date = models.DateField(_("date"), unique=True)
     reason = models.CharField(_("reason"), max_length=200)
+    closed_slot_ids = models.JSONField(
+        _("slots it closed"),
+        default=list,
+        editable=False,
+        help_text=_("Reopened when the closure is removed; slots closed on their own stay."),
+    )
 
     class Meta:
         verbose_name = _("closure")

@@ -92,8 +92,10 @@ def closure_create(*, actor: User, day: date, reason: str) -> Closure:
     with transaction.atomic():
         closure = Closure(date=day, reason=reason)
         closure.full_clean()
+        open_slots = TimeSlot.objects.filter(date=day, is_closed=False)
+        closure.closed_slot_ids = sorted(open_slots.values_list("pk", flat=True))
         closure.save()
-        closed = TimeSlot.objects.filter(date=day, is_closed=False).update(
+        closed = TimeSlot.objects.filter(pk__in=closure.closed_slot_ids).update(
             is_closed=True, updated_at=timezone.now()
         )
         audit.record(
@@ -107,7 +109,7 @@ def closure_create(*, actor: User, day: date, reason: str) -> Closure:
 
 def closure_delete(*, actor: User, closure: Closure) -> None:
     with transaction.atomic():
-        TimeSlot.objects.filter(date=closure.date, is_closed=True).update(
+        TimeSlot.objects.filter(pk__in=closure.closed_slot_ids, is_closed=True).update(
             is_closed=False, updated_at=timezone.now()
         )
         audit.record(
