@@ -150,6 +150,11 @@ def test_an_unpaid_hold_stops_counting_by_time_alone(user, slot, adult):
     run_out_hold(order)  # no job runs: only the clock moved
     assert client_for(user).get(f"{ORDERS}{order.pk}/").json()["status"] == "expired"
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING  # not written yet
+    mine = client_for(user)
+    assert [o["id"] for o in mine.get(ORDERS, {"status": "expired"}).json()["results"]] == [
+        order.pk
+    ]
+    assert mine.get(ORDERS, {"status": "pending"}).json()["results"] == []
     availability = other.get("/api/v1/tickets/slots/").json()["results"][0]
     assert (availability["held"], availability["remaining"]) == (0, 10)
     bought = other.post(ORDERS, {"lines": [line(slot, adult, 10)]}, format="json")
