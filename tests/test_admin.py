@@ -253,7 +253,7 @@ def test_webhook_events_can_be_processed_again_from_the_back_office(back_office)
     event.refresh_from_db()
     assert (event.status, event.error) == ("ignored", "no payment with this reference")
     assert [str(message) for message in response.context["messages"]] == [
-        "Processed 1 event again (Ignored: 1)."
+        "Se procesó de nuevo 1 evento (Ignorado: 1)."
     ]
 
 

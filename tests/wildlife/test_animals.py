@@ -268,8 +268,8 @@ def test_census_by_species_habitat_section_and_status(curator):
     assert by_habitat["results"] == [{"key": str(tank.pk), "label": "Tanque A", "count": 3}]
     by_status = client.get("/api/v1/wildlife/census/", {"by": "status"}).json()
     assert by_status["results"] == [
-        {"key": "in_collection", "label": "In collection", "count": 3},
-        {"key": "released", "label": "Released", "count": 1},
+        {"key": "in_collection", "label": "En colección", "count": 3},
+        {"key": "released", "label": "Liberado", "count": 1},
     ]
     by_section = client.get("/api/v1/wildlife/census/", {"by": "section"}).json()
     assert [row["count"] for row in by_section["results"]] == [3]
