@@ -15,6 +15,7 @@ from apps.business.payments.models import (
     PaymentStatus,
     WebhookEvent,
 )
+from apps.business.payments.services import order_cancel
 from apps.business.tickets.models import Ticket, TimeSlot
 from apps.integrations.payments.sandbox import SIGNATURE_HEADER, sign
 from apps.support.common.idempotency import fingerprint
@@ -256,16 +257,44 @@ def test_definitive_errors_are_replayed_and_retryable_ones_are_not(user, slot, a
     assert again.json() == first.json()
     assert Payment.objects.count() == 1  # the retry did not try the card again
 
+    # A sold-out answer is definitive: the retry gets it again, even once seats are free.
     sold_out_body = {"lines": [{"slot": slot.pk, "ticket_type": adult.pk, "quantity": 4}]}
     full = client.post(ORDERS, sold_out_body, format="json", headers={"Idempotency-Key": "s-1"})
     assert (full.status_code, full.json()["code"]) == (409, "sold_out")
-    assert IdempotencyKey.objects.filter(key="s-1").count() == 0  # 409: retry runs for real
-    declined_order = Order.objects.get(pk=declined.pk)
-    from apps.business.payments.services import order_cancel
+    order_cancel(order=Order.objects.get(pk=declined.pk), actor=user)
+    replay = client.post(ORDERS, sold_out_body, format="json", headers={"Idempotency-Key": "s-1"})
+    assert (replay.status_code, replay.json()) == (409, full.json())
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
 
-    order_cancel(order=declined_order, actor=user)
-    retried = client.post(ORDERS, sold_out_body, format="json", headers={"Idempotency-Key": "s-1"})
-    assert retried.status_code == 201
+
+def test_a_busy_answer_is_not_kept_and_the_retry_runs(user, slot, adult, monkeypatch):
+    from apps.business.tickets import handler
+    from apps.support.common.errors import ConflictError
+
+    lock_slots = handler._lock_slots
+    calls = []
+
+    def busy_once(slot_ids):
+        calls.append(slot_ids)
+        if len(calls) == 1:
+            raise ConflictError("busy", code="busy", retry_after=1)
+        return lock_slots(slot_ids)
+
+    monkeypatch.setattr(handler, "_lock_slots", busy_once)
+    client = client_for(user)
+    body = {"lines": [{"slot": slot.pk, "ticket_type": adult.pk, "quantity": 1}]}
+    first = client.post(ORDERS, body, format="json", headers={"Idempotency-Key": "b-1"})
+    assert (first.status_code, first.json()["code"], first.headers["Retry-After"]) == (
+        409,
+        "busy",
+        "1",
+    )
+    assert Order.objects.count() == 0
+    retry = client.post(ORDERS, body, format="json", headers={"Idempotency-Key": "b-1"})
+    assert retry.status_code == 201
+    assert "Idempotent-Replayed" not in retry.headers
+    assert Order.objects.count() == 1
 
 
 def test_a_retry_while_the_first_request_runs_answers_409(user, slot, adult):

@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -50,6 +50,8 @@ class OrderViewSet(
     """
 
     permission_classes = [IsAuthenticated]
+    # JSON only: the Idempotency-Key fingerprint is taken over the JSON body.
+    parser_classes = [JSONParser]
     serializer_class = OrderSerializer
     selector = selectors.order_list
     filterset_class = OrderFilter
@@ -147,9 +149,6 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
     selector = selectors.payment_list
     filterset_class = PaymentFilter
     ordering_fields = ("created_at", "amount")
-
-    def get_queryset(self) -> QuerySet[Any]:
-        return selectors.payment_list()
 
 
 class WebhookView(APIView):

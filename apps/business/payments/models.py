@@ -151,6 +151,12 @@ class Payment(TimeStampedModel):
     gateway_reference = models.CharField(
         _("gateway reference"), max_length=120, blank=True, db_index=True
     )
+    gateway_outcome = models.CharField(
+        _("gateway's answer"),
+        max_length=16,
+        blank=True,
+        help_text=_("What the gateway answered when the payment started."),
+    )
     failure_code = models.CharField(_("failure code"), max_length=64, blank=True)
     failure_message = models.CharField(_("failure message"), max_length=300, blank=True)
     next_action = models.JSONField(_("next action"), null=True, blank=True)

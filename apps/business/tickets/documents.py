@@ -77,8 +77,8 @@ def tickets_pdf(tickets: Sequence[Ticket]) -> bytes:
                 _("Order %(code)s - %(price)s %(currency)s")
                 % {
                     "code": ticket.order.code,
-                    "price": ticket.ticket_type.price,
-                    "currency": ticket.ticket_type.currency,
+                    "price": ticket.price,
+                    "currency": ticket.order.currency,
                 }
             ),
             new_x="LMARGIN",

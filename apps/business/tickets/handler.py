@@ -21,7 +21,15 @@ from apps.support.common.errors import ConflictError, ServiceError
 from apps.support.common.locking import lock_rows
 
 from . import errors
-from .models import Reservation, ReservationStatus, Ticket, TicketStatus, TicketType, TimeSlot
+from .models import (
+    CheckIn,
+    Reservation,
+    ReservationStatus,
+    Ticket,
+    TicketStatus,
+    TicketType,
+    TimeSlot,
+)
 from .selectors import held_seats
 
 KIND = "ticket"
@@ -149,6 +157,7 @@ class TicketHandler:
                     slot_id=line.reference["slot"],
                     ticket_type_id=line.reference["ticket_type"],
                     quantity=line.quantity,
+                    unit_price=line.unit_price,
                     expires_at=order.expires_at,
                 )
                 for line in lines
@@ -165,6 +174,10 @@ class TicketHandler:
             return
         slots = _lock_slots({reservation.slot_id for reservation in reservations})
         now = timezone.now()
+        for slot in slots.values():
+            # No tickets for a slot that is over or was closed since the seats were held: the
+            # payment is refunded instead.
+            _ensure_open(slot, now)
         # Holds that ran out (or were released by the expiry job) take their seats again,
         # if still free; live holds already count against capacity.
         retaken: dict[int, int] = defaultdict(int)
@@ -193,6 +206,7 @@ class TicketHandler:
                     reservation=reservation,
                     slot_id=reservation.slot_id,
                     ticket_type_id=reservation.ticket_type_id,
+                    price=reservation.unit_price,
                 )
                 for reservation in reservations
                 for _seat in range(reservation.quantity)
@@ -207,7 +221,9 @@ class TicketHandler:
     def released(self, *, order: Order, reason: str) -> None:
         """Seats go back without a lock: ``sold`` is lowered with ``F()``; holds just end."""
         reservations = list(
-            Reservation.objects.filter(order=order).exclude(status=ReservationStatus.RELEASED)
+            Reservation.objects.filter(order=order)
+            .exclude(status=ReservationStatus.RELEASED)
+            .order_by("slot_id", "id")  # rows touched in one order everywhere: no deadlocks
         )
         for reservation in reservations:
             if reservation.status == ReservationStatus.CONFIRMED:
@@ -222,7 +238,10 @@ class TicketHandler:
         )
 
     def check_cancellable(self, *, order: Order, now: datetime, by_staff: bool) -> None:
-        if Ticket.objects.filter(order=order, check_in__isnull=False).exists():
+        # Locked: a gate admitting one of them now waits for this cancellation, then finds
+        # it void (and a cancellation waits for the admission, then refuses).
+        tickets = lock_rows(Ticket.objects.filter(order=order))
+        if CheckIn.objects.filter(ticket__in=tickets).exists():
             raise ConflictError(
                 _("Tickets of this order were already used at the gate."),
                 code=errors.TICKETS_USED,

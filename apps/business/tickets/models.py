@@ -186,6 +186,9 @@ class Reservation(TimeStampedModel):
         TicketType, on_delete=models.PROTECT, related_name="+", verbose_name=_("ticket type")
     )
     quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=12, decimal_places=2, help_text=_("As charged in the order.")
+    )
     status = models.CharField(
         _("status"),
         max_length=16,
@@ -232,6 +235,9 @@ class Ticket(TimeStampedModel):
     )
     ticket_type = models.ForeignKey(
         TicketType, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("ticket type")
+    )
+    price = models.DecimalField(
+        _("price"), max_digits=12, decimal_places=2, help_text=_("As charged in the order.")
     )
     secret = models.CharField(_("secret"), max_length=32, unique=True, default=new_ticket_secret)
     status = models.CharField(

@@ -6,6 +6,7 @@ Selling and cancelling go through payments' order services, which call ``TicketH
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -233,8 +234,6 @@ def ticket_check_in(*, code: str, gate: str, actor: User, now: datetime | None =
     Two gates scanning the same ticket at once: the ticket's row lock lets one in; the other
     sees the first check-in (and the one-to-one constraint would refuse it anyway).
     """
-    from django.conf import settings
-
     secret = secret_from_code(code)
     if secret is None:
         raise ServiceError(

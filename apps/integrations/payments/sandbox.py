@@ -99,7 +99,7 @@ class SandboxGateway:
         if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
             raise WebhookRejected("The signature's timestamp is outside the tolerance.")
         expected = sign(self.webhook_secret, body, timestamp).split("v1=", 1)[1]
-        if not hmac.compare_digest(expected, parts.get("v1", "")):
+        if not hmac.compare_digest(expected.encode(), parts.get("v1", "").encode()):
             raise WebhookRejected("The signature does not match the body.")
         return self.event_from_stored_body(body)
 

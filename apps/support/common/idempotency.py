@@ -1,8 +1,9 @@
 """Idempotency keys: the bookkeeping behind the ``Idempotency-Key`` header (api.idempotency).
 
 After Stripe's and pretix's: a key belongs to one caller; its first complete answer is kept
-and replayed; a key reused for another request is refused; answers that say "try again"
-(409, 429, 5xx) are not kept, so the retry runs for real.
+and replayed (a definitive 409 such as ``sold_out`` included: a retry must not charge again);
+a key reused for another request is refused; answers that say "try again" (409 ``busy`` and
+the like, 429, 5xx) are not kept, so the retry runs for real.
 """
 
 import hashlib
@@ -24,6 +25,10 @@ KEY_INVALID = "idempotency_key_invalid"
 KEY_REUSED = "idempotency_key_reused"
 KEY_IN_USE = "idempotency_key_in_use"
 MAX_KEY_LENGTH = 255
+# Longer than any request may run (gunicorn's timeout is 30 s).
+ABANDONED_AFTER_SECONDS = 300
+# 409s that mean "try again" (the retry must run for real); other 409s are definitive answers.
+RETRYABLE_CONFLICTS = {"busy", KEY_IN_USE, "payment_in_progress", "gateway_unavailable"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,9 @@ def idempotency_key_claim(*, user_id: int, key: str, request_fingerprint: str) -
             code=KEY_INVALID,
             field="Idempotency-Key",
         )
-    oldest = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    now = timezone.now()
+    oldest = now - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    abandoned = now - timedelta(seconds=ABANDONED_AFTER_SECONDS)
     for _attempt in range(2):
         try:
             with transaction.atomic():
@@ -72,6 +79,10 @@ def idempotency_key_claim(*, user_id: int, key: str, request_fingerprint: str) -
                     code=KEY_REUSED,
                     field="Idempotency-Key",
                 ) from None
+            if existing.status_code is None and existing.created_at < abandoned:
+                # Its request died without an answer (a killed worker): start again.
+                existing.delete()
+                continue
             if existing.status_code is None:
                 raise ConflictError(
                     _("A request with this Idempotency-Key is still being processed."),
@@ -89,7 +100,12 @@ def idempotency_key_claim(*, user_id: int, key: str, request_fingerprint: str) -
 def idempotency_key_finish(*, user_id: int, key: str, status_code: int, body: Any) -> None:
     """Keep the answer, or release the key when the answer says to try again."""
     keys = IdempotencyKey.objects.filter(user_id=user_id, key=key, status_code__isnull=True)
-    if status_code in (409, 429) or status_code >= 500:
+    code = body.get("code") if isinstance(body, dict) else None
+    if (
+        status_code == 429
+        or status_code >= 500
+        or (status_code == 409 and code in RETRYABLE_CONFLICTS)
+    ):
         keys.delete()
     else:
         keys.update(status_code=status_code, response_body=body)

@@ -1,6 +1,6 @@
 """What the payments services share."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from apps.support.common.locking import lock_rows
 from apps.support.security.roles import Role
@@ -10,13 +10,36 @@ from ..models import (
 )
 
 COUNTER_ROLES = (Role.TICKET_OFFICE,)
-ZERO_DECIMAL_CURRENCIES = {"JPY", "KRW", "CLP", "PYG", "VND", "ISK", "UGX", "XAF", "XOF"}
+# ISO 4217 currencies whose minor unit is not the cent.
+ZERO_DECIMAL_CURRENCIES = {
+    "BIF",
+    "CLP",
+    "DJF",
+    "GNF",
+    "ISK",
+    "JPY",
+    "KMF",
+    "KRW",
+    "MGA",
+    "PYG",
+    "RWF",
+    "UGX",
+    "VND",
+    "VUV",
+    "XAF",
+    "XOF",
+    "XPF",
+}
+THREE_DECIMAL_CURRENCIES = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:
-    """Gateways take integers: ₡2,900.00 is 290000 céntimos."""
-    exponent = 0 if currency.upper() in ZERO_DECIMAL_CURRENCIES else 2
-    return int((amount * (10**exponent)).to_integral_value())
+    """Gateways take integers: ₡2,900.00 is 290000 céntimos (half a minor unit rounds up)."""
+    code = currency.upper()
+    exponent = (
+        0 if code in ZERO_DECIMAL_CURRENCIES else 3 if code in THREE_DECIMAL_CURRENCIES else 2
+    )
+    return int((amount * (10**exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def lock_order(order_id: int) -> Order:

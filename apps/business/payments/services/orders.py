@@ -29,7 +29,7 @@ from ..models import (
     Refund,
 )
 from .common import COUNTER_ROLES, lock_order, order_kinds
-from .payments import refund_payment
+from .payments import payment_refund_record, payment_refund_send
 
 # --- Orders -----------------------------------------------------------------------------
 
@@ -131,16 +131,16 @@ def order_cancel(*, order: Order, actor: User, reason: str = "", by_staff: bool 
                 retry_after=5,
             )
         handlers = handlers_for(order_kinds(order))
-        refunded: list[Refund] = []
+        refunds: list[Refund] = []
         if order.status == OrderStatus.PAID:
             for handler in handlers:
                 handler.check_cancellable(order=order, now=now, by_staff=by_staff)
-            for payment in order.payments.filter(status=PaymentStatus.SUCCEEDED):
-                refunded.append(
-                    refund_payment(payment=payment, actor=actor, reason=reason or "canceled")
-                )
         for handler in handlers:
             handler.released(order=order, reason="canceled")
+        for payment in order.payments.filter(status=PaymentStatus.SUCCEEDED):
+            refunds.append(
+                payment_refund_record(payment=payment, actor=actor, reason=reason or "canceled")
+            )
         previous = order.status
         order.status = OrderStatus.CANCELED
         order.canceled_at = now
@@ -153,9 +153,13 @@ def order_cancel(*, order: Order, actor: User, reason: str = "", by_staff: bool 
             changes={"status": [previous, OrderStatus.CANCELED]},
             metadata={
                 "reason": order.cancel_reason,
-                "refunded": [str(refund.amount) for refund in refunded],
+                "refunded": [str(refund.amount) for refund in refunds],
             },
         )
+        # Last: the gateway refunds only when everything above is written; if it refuses,
+        # all of it rolls back and the order stays as it was.
+        for refund in refunds:
+            payment_refund_send(refund=refund)
     return order
 
 

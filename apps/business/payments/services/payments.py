@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,7 +20,7 @@ from apps.support.common.errors import (
     PaymentRequiredError,
     ServiceError,
 )
-from apps.support.common.locking import BUSY, lock_rows
+from apps.support.common.locking import BUSY, is_lock_failure, lock_rows
 from apps.support.security.models import User
 from apps.support.security.roles import has_any_role
 
@@ -85,12 +85,20 @@ def order_pay(
                 _("A %(status)s order cannot be paid.") % {"status": order.get_status_display()},
                 code=errors.ORDER_NOT_PAYABLE,
             )
-        if order.payments.filter(status=PaymentStatus.PENDING).exists():
+        in_flight = order.payments.filter(status=PaymentStatus.PENDING).first()
+        if in_flight is not None and in_flight.gateway_outcome != PaymentOutcome.SUCCEEDED:
             raise ConflictError(
                 _("A payment of this order is being confirmed; try again in a moment."),
                 code=errors.PAYMENT_IN_PROGRESS,
                 retry_after=5,
             )
+    if in_flight is not None:
+        # The gateway took the money but settling it was interrupted (a lock timed out):
+        # finish that payment instead of charging again.
+        return payment_succeed(
+            payment=in_flight, gateway_reference=in_flight.gateway_reference, actor=actor
+        )
+    with transaction.atomic():
         payment = Payment.objects.create(
             order=order,
             method=method,
@@ -120,6 +128,14 @@ def order_pay(
                 code=errors.GATEWAY_UNAVAILABLE,
                 retry_after=5,
             ) from error
+    # Known before anything can fail: what the gateway said, and its reference (webhooks find
+    # the payment by it; a retry of pay/ resumes a payment the gateway approved).
+    Payment.objects.filter(pk=payment.pk).update(
+        gateway_reference=result.gateway_reference,
+        gateway_outcome=result.outcome,
+        updated_at=timezone.now(),
+    )
+    payment.gateway_reference, payment.gateway_outcome = result.gateway_reference, result.outcome
     return _payment_apply(payment=payment, result=result, actor=actor)
 
 
@@ -133,9 +149,8 @@ def _payment_apply(*, payment: Payment, result: PaymentResult, actor: User | Non
         )
     if result.outcome == PaymentOutcome.PENDING:
         with transaction.atomic():
-            payment.gateway_reference = result.gateway_reference
             payment.next_action = result.next_action
-            payment.save(update_fields=["gateway_reference", "next_action", "updated_at"])
+            payment.save(update_fields=["next_action", "updated_at"])
             audit.record(
                 action="payments.payment_started",
                 actor=actor,
@@ -148,13 +163,16 @@ def _payment_apply(*, payment: Payment, result: PaymentResult, actor: User | Non
 
 def payment_fail(*, payment: Payment, code: str, message: str) -> None:
     with transaction.atomic():
-        Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
+        failed = Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
             status=PaymentStatus.FAILED,
             failure_code=code[:64],
             failure_message=message[:300],
             next_action=None,
             updated_at=timezone.now(),
         )
+        if not failed:
+            payment.refresh_from_db()
+            return
         audit.record(
             action="payments.payment_failed",
             target=payment,
@@ -176,23 +194,38 @@ def payment_succeed(
             return _payment_settle(
                 payment=payment, gateway_reference=gateway_reference, actor=actor
             )
-        except ConflictError as conflict:
-            if conflict.code == BUSY and attempt + 1 < SETTLE_ATTEMPTS:
-                continue
-            if conflict.code == BUSY:
+        except OperationalError as error:
+            if not is_lock_failure(error):
                 raise
+            if attempt + 1 == SETTLE_ATTEMPTS:
+                raise _busy() from error
+        except ConflictError as conflict:
+            if conflict.code == BUSY:
+                if attempt + 1 == SETTLE_ATTEMPTS:
+                    raise
+                continue
             _refund_unfulfillable(payment=payment, reason=conflict.code)
             raise
     raise AssertionError("unreachable")
 
 
+def _busy() -> ConflictError:
+    return ConflictError(
+        _("Many people are buying right now; please try again in a moment."),
+        code=BUSY,
+        retry_after=1,
+    )
+
+
 def _payment_settle(*, payment: Payment, gateway_reference: str, actor: User | None) -> Payment:
     with transaction.atomic():
         order = lock_order(payment.order_id)
-        payment = Payment.objects.get(pk=payment.pk)
+        payment = lock_rows(Payment.objects.filter(pk=payment.pk))[0]
         if payment.status == PaymentStatus.SUCCEEDED:
             return payment
-        if payment.status != PaymentStatus.PENDING:
+        # A failed payment that the gateway approves after all (a late webhook) took money:
+        # it is settled like a pending one, or refunded below when it cannot be delivered.
+        if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             raise ConflictError(
                 _("This payment was already settled as %(status)s.")
                 % {"status": payment.get_status_display()},
@@ -210,12 +243,14 @@ def _payment_settle(*, payment: Payment, gateway_reference: str, actor: User | N
         now = timezone.now()
         payment.status = PaymentStatus.SUCCEEDED
         payment.gateway_reference = gateway_reference or payment.gateway_reference
+        payment.gateway_outcome = PaymentOutcome.SUCCEEDED
         payment.succeeded_at = now
         payment.next_action = None
         payment.save(
             update_fields=[
                 "status",
                 "gateway_reference",
+                "gateway_outcome",
                 "succeeded_at",
                 "next_action",
                 "updated_at",
@@ -241,42 +276,18 @@ def _payment_settle(*, payment: Payment, gateway_reference: str, actor: User | N
     return payment
 
 
-def refund_payment(*, payment: Payment, actor: User | None, reason: str) -> Refund:
-    """Give a succeeded payment's money back (the gateway's refund, or cash from the till)."""
-    succeeded, reference, failure = True, "", ""
-    if payment.method not in COUNTER_METHODS:
-        gateway = get_gateway(payment.method)
-        if gateway is None:
-            raise ConflictError(
-                _("%(gateway)s is no longer enabled; refund this payment by hand.")
-                % {"gateway": payment.method},
-                code=errors.REFUND_FAILED,
-            )
-        try:
-            result = gateway.refund(
-                gateway_reference=payment.gateway_reference,
-                amount_minor=to_minor_units(payment.amount, payment.currency),
-                currency=payment.currency,
-                idempotency_key=f"refund-{payment.pk}",
-            )
-            succeeded, reference, failure = (
-                result.succeeded,
-                result.gateway_reference,
-                result.failure_message,
-            )
-        except GatewayError as error:
-            succeeded, failure = False, str(error)
-    if not succeeded:
-        raise ConflictError(
-            _("The payment provider refused the refund: %(reason)s") % {"reason": failure},
-            code=errors.REFUND_FAILED,
-        )
+def payment_refund_record(*, payment: Payment, actor: User | None, reason: str) -> Refund:
+    """Record a succeeded payment as refunded (inside the caller's transaction).
+
+    The caller writes everything else of its transaction, its audit entry included, and calls
+    ``payment_refund_send`` last: if the gateway refuses, the whole transaction rolls back
+    and nothing was refunded; if it agrees, only the commit is left.
+    """
     refund = Refund.objects.create(
         payment=payment,
         amount=payment.amount,
         currency=payment.currency,
         succeeded=True,
-        gateway_reference=reference,
         reason=reason[:200],
         created_by=actor,
     )
@@ -285,17 +296,52 @@ def refund_payment(*, payment: Payment, actor: User | None, reason: str) -> Refu
     return refund
 
 
+def payment_refund_send(*, refund: Refund) -> None:
+    """Ask the gateway for the money back (cash and card-present: the till pays it)."""
+    payment = refund.payment
+    if payment.method in COUNTER_METHODS:
+        return
+    gateway = get_gateway(payment.method)
+    if gateway is None:
+        raise ConflictError(
+            _("%(gateway)s is no longer enabled; refund this payment by hand.")
+            % {"gateway": payment.method},
+            code=errors.REFUND_FAILED,
+        )
+    try:
+        result = gateway.refund(
+            gateway_reference=payment.gateway_reference,
+            amount_minor=to_minor_units(refund.amount, refund.currency),
+            currency=refund.currency,
+            idempotency_key=f"refund-{payment.pk}",
+        )
+    except GatewayError as error:
+        raise ConflictError(
+            _("The payment provider refused the refund: %(reason)s") % {"reason": str(error)},
+            code=errors.REFUND_FAILED,
+        ) from error
+    if not result.succeeded:
+        raise ConflictError(
+            _("The payment provider refused the refund: %(reason)s")
+            % {"reason": result.failure_message},
+            code=errors.REFUND_FAILED,
+        )
+    Refund.objects.filter(pk=refund.pk).update(gateway_reference=result.gateway_reference)
+    refund.gateway_reference = result.gateway_reference
+
+
 def _refund_unfulfillable(*, payment: Payment, reason: str) -> None:
     """Money taken for an order that can no longer be delivered goes straight back."""
     with transaction.atomic():
+        lock_order(payment.order_id)
         payment = lock_rows(Payment.objects.filter(pk=payment.pk))[0]
-        if payment.status != PaymentStatus.PENDING:
+        if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             return
-        payment.status = PaymentStatus.SUCCEEDED  # taken, then given back below
-        refund = refund_payment(payment=payment, actor=None, reason=reason)
+        refund = payment_refund_record(payment=payment, actor=None, reason=reason)
         audit.record(
             action="payments.payment_refunded",
             actor=audit.SYSTEM,
             target=payment,
             metadata={"order": payment.order.code, "reason": reason, "amount": refund.amount},
         )
+        payment_refund_send(refund=refund)

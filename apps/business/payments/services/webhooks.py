@@ -59,7 +59,9 @@ def webhook_receive(*, gateway_name: str, headers: dict[str, str], body: bytes) 
         )
         if not created:
             WebhookEvent.objects.filter(pk=event.pk).update(deliveries=F("deliveries") + 1)
-    if event.status in (WebhookStatus.PROCESSED, WebhookStatus.IGNORED):
+    # A repeat of a processed event changes nothing; an ignored or failed one is tried again
+    # (e.g. it arrived before the payment it settles was written).
+    if event.status == WebhookStatus.PROCESSED:
         return event
     return webhook_event_process(event=event)
 
@@ -86,7 +88,8 @@ def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
         elif payment.status == PaymentStatus.PENDING:
             payment_fail(payment=payment, code=parsed.failure_code, message=parsed.failure_message)
     except ConflictError as conflict:
-        if conflict.code == BUSY:
+        if conflict.code in (BUSY, errors.REFUND_FAILED):
+            # Retried by the gateway's next delivery, webhooks_replay or the back office.
             return _webhook_mark(event, WebhookStatus.FAILED, str(conflict.message))
         # Not deliverable (sold out after the hold, order cancelled): refunded above.
         return _webhook_mark(event, WebhookStatus.PROCESSED, str(conflict.message))
