@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: run test bench bootstrap install install-dev messages lint format typecheck migrations-check pytest worker serve clean
+.PHONY: run test bench bench-tickets bootstrap install install-dev messages lint format typecheck migrations-check pytest worker serve clean
 
 ## run: install, migrate, load demo data and serve on http://127.0.0.1:8000
 run: install messages
@@ -49,9 +49,14 @@ migrations-check:
 pytest:
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-## bench: species list against a raw-SQL baseline (needs PostgreSQL and Redis on 127.0.0.1)
+## bench: every benchmark (needs PostgreSQL and Redis on 127.0.0.1; installs wrk if missing)
 bench: install-dev
 	$(PY) bench/species_list.py
+	$(PY) bench/tickets.py $(BENCH_TICKETS_ARGS)
+
+## bench-tickets: purchases on a hot slot, check-ins, availability against a raw-SQL baseline
+bench-tickets: install-dev
+	$(PY) bench/tickets.py $(BENCH_TICKETS_ARGS)
 
 ## worker: a Celery worker (needs CELERY_BROKER_URL)
 worker: install

@@ -10,24 +10,27 @@ missing). Prints requests/s of both and their ratio.
 """
 
 import argparse
-import json
-import os
-import re
-import secrets
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-PORT = 8765
-API = f"http://127.0.0.1:{PORT}/api/v1/wildlife/species/?page_size=50"
-BASELINE = f"http://127.0.0.1:{PORT}/bench/baseline/species/?page_size=50"
+if __package__ in (None, ""):  # run as a script: python bench/species_list.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (
+    HOST,
+    PYTHON,
+    bench_env,
+    ensure_wrk,
+    fetch,
+    gunicorn,
+    measure,
+    prepare_database,
+    run,
+)
+
+API = f"{HOST}/api/v1/wildlife/species/?page_size=50"
+BASELINE = f"{HOST}/bench/baseline/species/?page_size=50"
 
 SEED = """
 import django
@@ -54,43 +57,6 @@ print(Species.objects.filter(is_public=True).count())
 """
 
 
-def run(command: list[str], env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=ROOT, env=env, check=True, text=True, **kwargs)  # type: ignore[call-overload]
-
-
-def ensure_wrk() -> str:
-    wrk = shutil.which("wrk")
-    if wrk:
-        return wrk
-    subprocess.run(["apt-get", "update", "-qq"], check=True)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "wrk"],
-        check=True,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-    )
-    return shutil.which("wrk") or "wrk"
-
-
-def fetch(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
-
-
-def measure(wrk: str, url: str, seconds: int, connections: int) -> float:
-    subprocess.run(
-        [wrk, "-t2", f"-c{connections}", "-d3s", url], check=True, capture_output=True
-    )  # warm-up
-    result = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", url],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    if "Non-2xx" in result.stdout:
-        raise SystemExit(f"errors while measuring {url}:\n{result.stdout}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="per measurement")
@@ -100,61 +66,11 @@ def main() -> None:
     options = parser.parse_args()
 
     wrk = ensure_wrk()
-    media = tempfile.mkdtemp(prefix="bench-media-")
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{options.database}",
-        "REDIS_URL": "redis://127.0.0.1:6379/9",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "false",
-        "MEDIA_ROOT": media,
-        "STATIC_ROOT": tempfile.mkdtemp(prefix="bench-static-"),
-        "LOG_LEVEL": "WARNING",
-    }
-    exists = subprocess.run(
-        [
-            "psql",
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-tAc",
-            f"SELECT 1 FROM pg_database WHERE datname='{options.database}'",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    if not exists:
-        run(["createdb", "-h", "127.0.0.1", "-U", "postgres", options.database], env)
-    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
+    env = bench_env(options.database)
+    prepare_database(env, options.database)
     public = run([PYTHON, "-c", SEED], env, capture_output=True).stdout.strip()
 
-    server = subprocess.Popen(
-        [
-            PYTHON,
-            "-m",
-            "gunicorn",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{PORT}",
-            "--log-level",
-            "warning",
-            "config.wsgi",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        for _ in range(50):
-            try:
-                fetch(f"http://127.0.0.1:{PORT}/health/live/")
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(env):
         api, baseline = fetch(API), fetch(BASELINE)
         if api["results"] != baseline["results"] or api["count"] != baseline["count"]:
             raise SystemExit("the baseline and the API do not return the same rows")
@@ -168,9 +84,6 @@ def main() -> None:
         ratio = statistics.median(
             api / base for api, base in zip(api_runs, baseline_runs, strict=True)
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     print(
         f"species list, page of 50 of {public} public species, gunicorn -w 2, "

@@ -1,8 +1,13 @@
 from django.urls import path
 
 from bench.baseline import species_page
+from bench.baseline_slots import slots_page
 from config.urls import handler400, handler403, handler404, handler500, urlpatterns
 
-urlpatterns = [path("bench/baseline/species/", species_page), *urlpatterns]
+urlpatterns = [
+    path("bench/baseline/species/", species_page),
+    path("bench/baseline/slots/", slots_page),
+    *urlpatterns,
+]
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
