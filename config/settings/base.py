@@ -426,6 +426,16 @@ TICKETS_MAX_PER_LINE = env.int("TICKETS_MAX_PER_LINE", default=60)
 TICKETS_CHECK_IN_GRACE_MINUTES = env.int("TICKETS_CHECK_IN_GRACE_MINUTES", default=30)
 # Longest wait for a contended row lock (a hot time slot); after it the API answers 409 busy.
 LOCK_TIMEOUT_SECONDS = env.float("LOCK_TIMEOUT_SECONDS", default=3.0)
+# Every lock wait of the database connection is bounded by it, set once per connection.
+if _engine == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = (
+        f"{_options.get('options', '')} -c lock_timeout={int(LOCK_TIMEOUT_SECONDS * 1000)}"
+    ).strip()
+elif _engine == "django.db.backends.mysql":
+    DATABASES["default"]["OPTIONS"]["init_command"] = (
+        f"SET SESSION innodb_lock_wait_timeout = {max(1, int(LOCK_TIMEOUT_SECONDS))}"
+    )
 # How long an Idempotency-Key's first answer is kept and replayed.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
-from api.ownership import OwnedObjectsMixin
+from api.ownership import OwnedObjectsMixin, visible_to
 from api.permissions import role_permission, signed_in_user
 from api.viewsets import BaseViewSet
 from apps.business.payments import selectors, services
@@ -82,7 +83,18 @@ class OrderViewSet(
             channel=data.validated_data["channel"],
             email=data.validated_data.get("email", ""),
         )
-        return Response(self._representation(order.pk), status=status.HTTP_201_CREATED)
+        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        # Workflows lock and read the order themselves: no need to load its relations here.
+        if self.action in ("pay", "cancel"):
+            return visible_to(
+                selectors.order_plain(),
+                self.request.user,
+                owner_field=self.owner_field,
+                staff_roles=self.owner_staff_roles,
+            )
+        return super().get_queryset()
 
     def _representation(self, order_id: int) -> dict[str, Any]:
         return OrderSerializer(selectors.order_list().get(pk=order_id)).data
@@ -115,11 +127,9 @@ class OrderViewSet(
             method=data.validated_data["gateway"],
             options=data.validated_data.get("sandbox") or {},
         )
-        pending = payment.status == PaymentStatus.PENDING
-        return Response(
-            self._representation(order.pk),
-            status=status.HTTP_202_ACCEPTED if pending else status.HTTP_200_OK,
-        )
+        if payment.status == PaymentStatus.PENDING:
+            return Response(self._representation(order.pk), status=status.HTTP_202_ACCEPTED)
+        return Response(OrderSerializer(payment.order).data)
 
     @extend_schema(
         operation_id="payments_orders_cancel", request=CancelInput, responses={200: OrderSerializer}

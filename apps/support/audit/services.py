@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.support.common.http import client_ip
 from apps.support.common.request_context import request_id_var, request_var
+from apps.support.security.roles import role_names
 
 from .chain import entry_hash, json_normalise, without_nul
 from .masking import mask
@@ -35,7 +36,7 @@ def _actor_fields(actor: Any) -> tuple[int | None, str, list[str]]:
         actor = user
     if actor == SYSTEM:
         return None, SYSTEM, []
-    roles = sorted(actor.groups.values_list("name", flat=True))
+    roles = sorted(role_names(actor))  # read once per user object
     if actor.is_superuser and "superuser" not in roles:
         roles.append("superuser")
     return actor.pk, actor.email, roles
@@ -88,7 +89,8 @@ def record(
         "metadata": json_normalise(mask(metadata or {})),
         **_request_fields(),
     }
-    with transaction.atomic():
+    # No savepoint: a failure here fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         # Locked late, once, for the shortest time: the chain has one head.
         head = AuditChainHead.objects.select_for_update().get(pk=1)
         fields["sequence"] = head.sequence + 1

@@ -1,15 +1,16 @@
 """Row locks for scarce things (seats, money), taken once, late, in a fixed order.
 
-``lock_rows`` runs ``SELECT ... FOR UPDATE`` ordered by primary key, waiting at most
-``settings.LOCK_TIMEOUT_SECONDS``. A lock that cannot be had in time raises ``ConflictError``
-(code ``busy``, ``Retry-After: 1``), which the API answers with 409: the client retries, the
-server never hangs and never answers 500. After pretix's locking rules (docs/adr/0015).
+``lock_rows`` runs ``SELECT ... FOR UPDATE`` ordered by primary key. Every lock wait of a
+connection is bounded by ``settings.LOCK_TIMEOUT_SECONDS`` (PostgreSQL's ``lock_timeout``,
+MySQL's ``innodb_lock_wait_timeout``, set once per connection in the settings). A lock not had
+in time raises ``ConflictError`` (code ``busy``, ``Retry-After: 1``), which the API answers
+with 409: the client retries, the server never hangs and never answers 500. After pretix's
+locking rules (docs/adr/0015).
 """
 
 from typing import Any, TypeVar
 
-from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
@@ -33,14 +34,7 @@ def lock_rows(queryset: QuerySet[ModelT]) -> list[ModelT]:
     """The rows of ``queryset``, locked until the surrounding transaction ends."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_rows() must run inside transaction.atomic().")
-    timeout = settings.LOCK_TIMEOUT_SECONDS
     try:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = '{int(timeout * 1000)}ms'")
-        elif connection.vendor == "mysql":
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET SESSION innodb_lock_wait_timeout = {max(1, int(timeout))}")
         return list(queryset.select_for_update().order_by("pk"))
     except OperationalError as error:
         if is_lock_failure(error):

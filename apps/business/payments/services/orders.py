@@ -28,6 +28,7 @@ from ..models import (
     PaymentStatus,
     Refund,
 )
+from ..selectors import order_with_relations
 from .common import COUNTER_ROLES, lock_order, order_kinds
 from .payments import payment_refund_record, payment_refund_send
 
@@ -105,7 +106,7 @@ def order_create(
                 "lines": [line.reference | {"quantity": line.quantity} for line in order_lines],
             },
         )
-    return order
+    return order_with_relations(order, lines=order_lines, payments=[])
 
 
 def order_cancel(*, order: Order, actor: User, reason: str = "", by_staff: bool = False) -> Order:

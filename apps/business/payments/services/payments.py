@@ -35,7 +35,8 @@ from ..models import (
     PaymentStatus,
     Refund,
 )
-from .common import COUNTER_ROLES, lock_order, order_kinds, to_minor_units
+from ..selectors import order_with_relations
+from .common import COUNTER_ROLES, lock_order, to_minor_units
 
 SETTLE_ATTEMPTS = 3
 
@@ -238,7 +239,8 @@ def _payment_settle(*, payment: Payment, gateway_reference: str, actor: User | N
                 % {"status": order.get_status_display()},
                 code=errors.ORDER_NOT_PAYABLE,
             )
-        for handler in handlers_for(order_kinds(order)):
+        lines = list(order.lines.all())
+        for handler in handlers_for([line.kind for line in lines]):
             handler.paid(order=order)
         now = timezone.now()
         payment.status = PaymentStatus.SUCCEEDED
@@ -260,7 +262,8 @@ def _payment_settle(*, payment: Payment, gateway_reference: str, actor: User | N
         order.status = OrderStatus.PAID
         order.paid_at = now
         order.save(update_fields=["status", "paid_at", "updated_at"])
-        payment.order = order
+        order_with_relations(order, lines=lines, payments=list(order.payments.order_by("id")))
+        payment = next(p for p in order.payments.all() if p.pk == payment.pk)
         audit.record(
             action="payments.order_paid",
             actor=actor if actor is not None else audit.SYSTEM,
