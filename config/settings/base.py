@@ -424,7 +424,8 @@ ORDER_CANCELLATION_HOURS = env.int("ORDER_CANCELLATION_HOURS", default=24)
 TICKETS_MAX_PER_LINE = env.int("TICKETS_MAX_PER_LINE", default=60)
 # A ticket is accepted at the gate from its slot's start minus this grace until its end plus it.
 TICKETS_CHECK_IN_GRACE_MINUTES = env.int("TICKETS_CHECK_IN_GRACE_MINUTES", default=30)
-# Longest wait for a contended row lock (a hot time slot); after it the API answers 409 busy.
+# Longest wait for any lock (a hot time slot, the audit chain head); then the API answers 409
+# busy with Retry-After instead of hanging.
 LOCK_TIMEOUT_SECONDS = env.float("LOCK_TIMEOUT_SECONDS", default=3.0)
 # Every lock wait of the database connection is bounded by it, set once per connection.
 if _engine == "django.db.backends.postgresql":
