@@ -23,7 +23,16 @@ def payment_list() -> QuerySet[Payment]:
 def order_with_relations(order: Order, *, lines: list[OrderLine], payments: list[Payment]) -> Order:
     """``order`` with its lines and payments already at hand, as ``order_list`` would load
     them: a service that has just written them returns the order without reading it again."""
-    for payment in payments:
-        payment.order = order
-    order._prefetched_objects_cache = {"lines": lines, "payments": payments}  # type: ignore[attr-defined]
+    order._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    cache = {}
+    for name, rows in (("lines", lines), ("payments", payments)):
+        queryset = getattr(order, name).get_queryset()  # not evaluated
+        for row in rows:
+            row.order = order
+        # What prefetch_related leaves behind: a queryset whose results are already known, so
+        # .all() reads them and .filter()/.get() still query as usual.
+        queryset._result_cache = list(rows)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+    order._prefetched_objects_cache = cache  # type: ignore[attr-defined]
     return order
