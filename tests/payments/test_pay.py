@@ -21,37 +21,17 @@ from apps.integrations.payments.sandbox import SIGNATURE_HEADER, sign
 from apps.support.common.idempotency import fingerprint
 from apps.support.common.models import IdempotencyKey
 from conftest import client_for
-from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
+from tests.factories import UserFactory
+from tests.payments.conftest import post_webhook
 from tests.sales import place_order, run_out_hold
 
 pytestmark = pytest.mark.django_db
 
 ORDERS = "/api/v1/payments/orders/"
-WEBHOOK = "/api/v1/payments/webhooks/sandbox/"
-
-
-@pytest.fixture
-def slot():
-    return TimeSlotFactory(capacity=4)
-
-
-@pytest.fixture
-def adult():
-    return TicketTypeFactory(code="adult", price=Decimal("2900.00"))
 
 
 def pay(client, order, **body):
     return client.post(f"{ORDERS}{order.pk}/pay/", {"gateway": "sandbox", **body}, format="json")
-
-
-def post_webhook(api_client, delivery):
-    return api_client.generic(
-        "POST",
-        WEBHOOK,
-        delivery["body"],
-        content_type="application/json",
-        headers=delivery["headers"],
-    )
 
 
 def test_a_declined_payment_leaves_the_order_payable(user, slot, adult):

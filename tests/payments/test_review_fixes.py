@@ -17,33 +17,13 @@ from apps.support.common.errors import ConflictError
 from apps.support.common.models import IdempotencyKey
 from apps.support.security.roles import Role
 from conftest import client_for, staff_member
-from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
+from tests.factories import TimeSlotFactory, UserFactory
+from tests.payments.conftest import post_webhook
 from tests.sales import paid_order, place_order, run_out_hold
 
 pytestmark = pytest.mark.django_db
 
 ORDERS = "/api/v1/payments/orders/"
-WEBHOOK = "/api/v1/payments/webhooks/sandbox/"
-
-
-@pytest.fixture
-def slot():
-    return TimeSlotFactory(capacity=4)
-
-
-@pytest.fixture
-def adult():
-    return TicketTypeFactory(code="adult", price=Decimal("2900.00"))
-
-
-def post_webhook(client, delivery):
-    return client.generic(
-        "POST",
-        WEBHOOK,
-        delivery["body"],
-        content_type="application/json",
-        headers=delivery["headers"],
-    )
 
 
 def test_a_declined_then_approved_payment_is_settled_not_kept(api_client, user, slot, adult):

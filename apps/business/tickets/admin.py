@@ -1,12 +1,10 @@
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from apps.support.common.admin import RecordAdmin
-from apps.support.common.errors import ServiceError
 from apps.support.security.models import User
 
 from . import services
@@ -53,34 +51,10 @@ class TicketTypeAdmin(admin.ModelAdmin):
         return False
 
 
-class OpeningScheduleForm(forms.ModelForm):
-    class Meta:
-        model = OpeningSchedule
-        fields = (
-            "name",
-            "valid_from",
-            "valid_until",
-            "weekdays",
-            "opens_at",
-            "closes_at",
-            "slot_minutes",
-            "capacity_per_slot",
-        )
-
-    def clean_weekdays(self) -> Any:
-        weekdays = self.cleaned_data["weekdays"]
-        try:
-            services._check_weekdays(weekdays)
-        except ServiceError as error:
-            raise forms.ValidationError(error.message, code=error.code) from error
-        return weekdays
-
-
 @admin.register(OpeningSchedule)
 class OpeningScheduleAdmin(admin.ModelAdmin):
     """Shapes the slots generated from now on; slots already generated keep their capacity."""
 
-    form = OpeningScheduleForm
     list_display = (
         "name",
         "valid_from",

@@ -97,6 +97,15 @@ class OpeningSchedule(TimeStampedModel):
     capacity_per_slot = models.PositiveIntegerField(_("visitors per slot"))
 
     def clean(self) -> None:
+        weekdays = self.weekdays
+        if (
+            not isinstance(weekdays, list)
+            or not weekdays
+            or any(type(day) is not int or not 0 <= day <= 6 for day in weekdays)
+        ):
+            raise ValidationError(
+                {"weekdays": _("List the weekdays as numbers from 0 (Monday) to 6 (Sunday).")}
+            )
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             raise ValidationError({"closes_at": _("The park must close after it opens.")})
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:

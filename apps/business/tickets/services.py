@@ -55,27 +55,11 @@ def ticket_type_update(*, ticket_type: TicketType, **fields: Any) -> TicketType:
     return _save_validated(ticket_type, list(fields))
 
 
-def _check_weekdays(weekdays: Any) -> None:
-    if (
-        not isinstance(weekdays, list)
-        or not weekdays
-        or any(not isinstance(day, int) or not 0 <= day <= 6 for day in weekdays)
-    ):
-        raise ServiceError(
-            _("List the weekdays as numbers from 0 (Monday) to 6 (Sunday)."),
-            code="invalid",
-            field="weekdays",
-        )
-
-
 def schedule_create(**fields: Any) -> OpeningSchedule:
-    _check_weekdays(fields.get("weekdays", [0, 1, 2, 3, 4, 5, 6]))
     return _save_validated(OpeningSchedule(**fields))
 
 
 def schedule_update(*, schedule: OpeningSchedule, **fields: Any) -> OpeningSchedule:
-    if "weekdays" in fields:
-        _check_weekdays(fields["weekdays"])
     for name, value in fields.items():
         setattr(schedule, name, value)
     return _save_validated(schedule, list(fields))
