@@ -93,19 +93,19 @@ def order_pay(
                 code=errors.PAYMENT_IN_PROGRESS,
                 retry_after=5,
             )
+        if in_flight is None:
+            payment = Payment.objects.create(
+                order=order,
+                method=method,
+                amount=order.total,
+                currency=order.currency,
+                created_by=actor,
+            )
     if in_flight is not None:
         # The gateway took the money but settling it was interrupted (a lock timed out):
         # finish that payment instead of charging again.
         return payment_succeed(
             payment=in_flight, gateway_reference=in_flight.gateway_reference, actor=actor
-        )
-    with transaction.atomic():
-        payment = Payment.objects.create(
-            order=order,
-            method=method,
-            amount=order.total,
-            currency=order.currency,
-            created_by=actor,
         )
 
     if gateway is None:
