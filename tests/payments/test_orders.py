@@ -311,3 +311,13 @@ def test_visitors_cannot_sell_at_the_counter_nor_record_cash(user, slot, adult):
     assert (cash.status_code, cash.json()["code"]) == (403, "counter_method_staff_only")
     order.refresh_from_db()
     assert (order.status, Payment.objects.count(), Order.objects.count()) == ("pending", 0, 1)
+
+
+def test_the_sold_out_message_says_how_many_places_are_left(user, slot, adult):
+    place_order(UserFactory(), slot, adult, 9)  # 1 of 10 left
+    client = client_for(user)
+    body = {"lines": [line(slot, adult, 2)]}
+    english = client.post(ORDERS, body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    spanish = client.post(ORDERS, body, format="json", HTTP_ACCEPT_LANGUAGE="es")
+    assert english.json()["message"].startswith("Only 1 place is left at ")
+    assert spanish.json()["message"].startswith("Solo queda 1 cupo para el ")

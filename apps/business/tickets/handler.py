@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.business.payments.handlers import LineRequest, PricedLine
 from apps.business.payments.models import Order, OrderLine
@@ -52,7 +53,11 @@ def _slot_label(slot: TimeSlot) -> str:
 
 def _sold_out(slot: TimeSlot, remaining: int) -> ConflictError:
     return ConflictError(
-        _("Only %(remaining)d places are left at %(slot)s.")
+        ngettext(
+            "Only %(remaining)d place is left at %(slot)s.",
+            "Only %(remaining)d places are left at %(slot)s.",
+            max(remaining, 0),
+        )
         % {"remaining": max(remaining, 0), "slot": _slot_label(slot)},
         code=errors.SOLD_OUT,
     )
