@@ -1,4 +1,5 @@
 import datetime
+from decimal import Decimal
 
 import factory
 
@@ -71,7 +72,7 @@ class TicketTypeFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"type-{n}")
     name_es = "Adulto nacional"
     name_en = "Adult (national)"
-    price = factory.LazyFunction(lambda: __import__("decimal").Decimal("2900.00"))
+    price = Decimal("2900.00")
     currency = "CRC"
 
 

@@ -43,7 +43,6 @@ from .serializers import (
 
 OFFICE = (Role.TICKET_OFFICE,)
 TICKET_STAFF = (Role.TICKET_OFFICE, Role.GATE_STAFF, Role.FINANCE)
-ATTENDANCE_READERS = (Role.TICKET_OFFICE, Role.GATE_STAFF, Role.FINANCE)
 
 
 class TicketTypeViewSet(CatalogViewSet):
@@ -230,7 +229,7 @@ class AttendanceView(APIView):
     """Capacity, seats sold and visitors checked in: per day, and per slot and gate for one
     day."""
 
-    permission_classes = [role_permission(read=ATTENDANCE_READERS)]
+    permission_classes = [role_permission(read=TICKET_STAFF)]
 
     @extend_schema(
         operation_id="tickets_attendance",
