@@ -194,7 +194,8 @@ def mixed_race(slot, ticket_type):
         return action
 
     def expire_job(_client):
-        return ("expire", 200, str(payments.orders_expire()))
+        run = payments.orders_expire()
+        return ("expire", 200, f"{run.expired} expired, {run.skipped} skipped")
 
     actions += [pay(order) for order in live_pay + expired_pay]
     actions += [cancel_order(order) for order in cancel]

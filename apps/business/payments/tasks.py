@@ -8,10 +8,12 @@ from .services import orders_expire
 
 
 @shared_task(name="payments.expire_orders")
-def expire_orders() -> int:
+def expire_orders() -> dict[str, int]:
     """Record unpaid orders whose hold ran out as expired (housekeeping; seats were already
-    free by time). Schedule it every few minutes with Celery beat or cron."""
-    return orders_expire()
+    free by time). Schedule it every few minutes with Celery beat or cron. Returns how many
+    expired and how many were skipped because they were in use (taken next run)."""
+    run = orders_expire()
+    return {"expired": run.expired, "skipped": run.skipped}
 
 
 @shared_task(name="payments.prune_idempotency_keys")

@@ -30,6 +30,18 @@ def is_lock_failure(error: OperationalError) -> bool:
     return bool(error.args) and error.args[0] in _MYSQL_LOCK_ERRORS
 
 
+def lock_row_if_free(queryset: QuerySet[ModelT]) -> ModelT | None:
+    """The first row of ``queryset`` locked until the transaction ends, or ``None`` when
+    another transaction holds it right now (``SKIP LOCKED``: no wait at all).
+
+    For background jobs: they must never stall or die on a row somebody is working on; they
+    skip it and take it on their next run.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_row_if_free() must run inside transaction.atomic().")
+    return queryset.select_for_update(skip_locked=True).order_by("pk").first()
+
+
 def lock_rows(queryset: QuerySet[ModelT]) -> list[ModelT]:
     """The rows of ``queryset``, locked until the surrounding transaction ends."""
     if not transaction.get_connection().in_atomic_block:

@@ -6,11 +6,12 @@ outside the transactions that hold scarce locks.
 """
 
 from .common import to_minor_units
-from .orders import order_cancel, order_create, orders_expire
+from .orders import ExpiryRun, order_cancel, order_create, orders_expire
 from .payments import order_pay, payment_succeed
 from .webhooks import webhook_event_process, webhook_receive
 
 __all__ = [
+    "ExpiryRun",
     "order_cancel",
     "order_create",
     "order_pay",

@@ -1,11 +1,13 @@
 """Orders: create (holding capacity), cancel (refunding), expire."""
 
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,6 +17,7 @@ from apps.support.common.errors import (
     ForbiddenError,
     ServiceError,
 )
+from apps.support.common.locking import BUSY, is_lock_failure, lock_row_if_free
 from apps.support.security.models import User
 from apps.support.security.roles import has_any_role
 
@@ -31,6 +34,8 @@ from ..models import (
 from ..selectors import order_with_relations
 from .common import COUNTER_ROLES, lock_order, order_kinds
 from .payments import payment_refund_record, payment_refund_send
+
+logger = logging.getLogger(__name__)
 
 # --- Orders -----------------------------------------------------------------------------
 
@@ -164,35 +169,69 @@ def order_cancel(*, order: Order, actor: User, reason: str = "", by_staff: bool 
     return order
 
 
-def orders_expire(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Record as expired the unpaid orders whose hold ran out; returns how many.
+@dataclass(frozen=True)
+class ExpiryRun:
+    """What one run of the expiry job did."""
+
+    expired: int
+    skipped: int  # in use by a payment, cancellation or check-out right now: taken next run
+
+
+def orders_expire(*, now: datetime | None = None, limit: int = 500) -> ExpiryRun:
+    """Record as expired the unpaid orders whose hold ran out.
 
     Housekeeping only: their seats stopped counting at ``expires_at`` already. Orders with a
-    payment still being confirmed stay pending until the gateway settles it.
+    payment still being confirmed stay pending until the gateway settles it. The job never
+    waits for a lock: an order somebody is paying or cancelling at this moment is skipped
+    (``SKIP LOCKED``) and taken on the next run, as is one whose audit entry could not be
+    written in time.
     """
     now = now or timezone.now()
     candidates = list(
         Order.objects.filter(status=OrderStatus.PENDING, expires_at__lte=now)
         .exclude(payments__status=PaymentStatus.PENDING)
+        .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
-    expired = 0
+    expired = skipped = 0
     for order_id in candidates:
-        with transaction.atomic():
-            order = lock_order(order_id)
-            if order.status != OrderStatus.PENDING or order.expires_at > now:
-                continue
-            if order.payments.filter(status=PaymentStatus.PENDING).exists():
-                continue
-            for handler in handlers_for(order_kinds(order)):
-                handler.released(order=order, reason="expired")
-            order.status = OrderStatus.EXPIRED
-            order.save(update_fields=["status", "updated_at"])
-            audit.record(
-                action="payments.order_expired",
-                actor=audit.SYSTEM,
-                target=order,
-                changes={"status": [OrderStatus.PENDING, OrderStatus.EXPIRED]},
-            )
-            expired += 1
-    return expired
+        try:
+            outcome = _order_expire(order_id=order_id, now=now)
+        except OperationalError as error:
+            if not is_lock_failure(error):
+                raise
+            outcome = _SKIPPED
+        except ConflictError as conflict:
+            if conflict.code != BUSY:
+                raise
+            outcome = _SKIPPED
+        expired += outcome == _EXPIRED
+        skipped += outcome == _SKIPPED
+    if skipped:
+        logger.info("Expiry job: %d orders expired, %d in use skipped.", expired, skipped)
+    return ExpiryRun(expired=expired, skipped=skipped)
+
+
+_EXPIRED, _SKIPPED, _UNCHANGED = "expired", "skipped", "unchanged"
+
+
+def _order_expire(*, order_id: int, now: datetime) -> str:
+    with transaction.atomic():
+        order = lock_row_if_free(Order.objects.filter(pk=order_id))
+        if order is None:  # orders are never deleted: somebody holds its lock
+            return _SKIPPED
+        if order.status != OrderStatus.PENDING or order.expires_at > now:
+            return _UNCHANGED
+        if order.payments.filter(status=PaymentStatus.PENDING).exists():
+            return _UNCHANGED
+        for handler in handlers_for(order_kinds(order)):
+            handler.released(order=order, reason="expired")
+        order.status = OrderStatus.EXPIRED
+        order.save(update_fields=["status", "updated_at"])
+        audit.record(
+            action="payments.order_expired",
+            actor=audit.SYSTEM,
+            target=order,
+            changes={"status": [OrderStatus.PENDING, OrderStatus.EXPIRED]},
+        )
+    return _EXPIRED

@@ -9,10 +9,14 @@ from apps.support.common.idempotency import idempotency_keys_prune
 class Command(BaseCommand):
     help = (
         "Record unpaid orders whose hold ran out as expired, and prune old Idempotency-Keys. "
-        "Housekeeping for cron: held seats stop counting at their expiry without it."
+        "Housekeeping for cron: held seats stop counting at their expiry without it. Orders "
+        "being paid or cancelled at that moment are skipped and taken on the next run."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        expired = orders_expire()
+        run = orders_expire()
         pruned = idempotency_keys_prune()
-        self.stdout.write(f"{expired} orders expired, {pruned} idempotency keys pruned.")
+        self.stdout.write(
+            f"{run.expired} orders expired, {run.skipped} skipped (in use, taken next run), "
+            f"{pruned} idempotency keys pruned."
+        )
