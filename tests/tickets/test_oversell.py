@@ -1,6 +1,6 @@
 """Never oversell: many buyers in several processes race for one slot on PostgreSQL.
 
-Each scenario runs twice through the same harness (tests/tickets/race.py): with the real
+Each scenario runs twice through the same harness (tests/race.py): with the real
 service, and as a control with the slot lock replaced by a plain read. The control must show
 the bug (seats promised beyond capacity); otherwise the harness would prove nothing.
 """
@@ -27,8 +27,7 @@ from apps.business.tickets.models import (
     TimeSlot,
 )
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
-
-from .race import post_retrying, race
+from tests.race import post_retrying, race
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor == "sqlite", reason="row locks need PostgreSQL or MySQL"),
@@ -42,7 +41,7 @@ ORDERS = "/api/v1/payments/orders/"
 
 @pytest.fixture
 def slow_check(monkeypatch):
-    """Every availability check takes 20 ms longer (see race.py)."""
+    """Every availability check takes 20 ms longer (see tests/race.py)."""
     held_seats = handler.held_seats
 
     def slowly(**kwargs):

@@ -2,8 +2,10 @@
 
 Each process forks from the test (inheriting its settings, test database and any
 monkeypatching), starts its share of threads, and every thread — one database connection each —
-waits at a barrier until all threads of all processes are ready, then calls the API through
-Django's test client with its own bearer token. Answers come back over a queue.
+waits at one barrier with the threads of every process and the parent, then calls the API
+through Django's test client with its own bearer token. Answers come back over a queue. Nothing
+in it is timed: on a loaded machine the race only takes longer (clients retry ``busy`` for
+``RETRY_FOR_SECONDS``).
 
 ``slow_check`` widens the window between reading availability and writing the hold, in the
 locked run and the control run alike: with the slot lock the checks queue up behind it; without
@@ -17,21 +19,26 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.db import connections
+from django.db import OperationalError, connection, connections
 from django.test import Client
+
+from apps.support.common.errors import ConflictError
+from apps.support.common.locking import BUSY, is_lock_failure
 
 Action = Callable[[Client], tuple[str, int, str]]
 
+# How long a well-behaved client keeps retrying "busy": far beyond what any run needs on a
+# quiet machine, so that a loaded one (CI) only makes the race slower, never different.
+RETRY_FOR_SECONDS = 240
+
 
 def _run_threads(actions: Sequence[Action], start: Any, queue: Any) -> None:
-    ready = threading.Barrier(len(actions) + 1)
     results: list[tuple[str, int, str]] = []
     lock = threading.Lock()
 
     def worker(action: Action) -> None:
         client = Client()
-        ready.wait()
-        start.wait()
+        start.wait()  # every thread of every process, and the parent
         try:
             outcome = action(client)
         except Exception as error:  # reported to the test, which fails on it
@@ -44,7 +51,6 @@ def _run_threads(actions: Sequence[Action], start: Any, queue: Any) -> None:
     threads = [threading.Thread(target=worker, args=(action,)) for action in actions]
     for thread in threads:
         thread.start()
-    ready.wait()
     for thread in threads:
         thread.join()
     queue.put(results)
@@ -56,7 +62,8 @@ def race(actions: Sequence[Action], *, processes: int = 2) -> list[tuple[str, in
     Client().get("/health/live/")
     connections.close_all()  # never share a connection with a forked child
     context = multiprocessing.get_context("fork")
-    start = context.Event()
+    # Everybody starts at once, however long a loaded machine takes to fork and spawn threads.
+    start = context.Barrier(len(actions) + 1, timeout=RETRY_FOR_SECONDS)
     queue = context.Queue()
     shares = [actions[index::processes] for index in range(processes)]
     children = [
@@ -64,25 +71,54 @@ def race(actions: Sequence[Action], *, processes: int = 2) -> list[tuple[str, in
     ]
     for child in children:
         child.start()
-    time.sleep(0.5)  # let every thread connect and reach its barrier
-    start.set()
+    start.wait()
     results: list[tuple[str, int, str]] = []
     for _child in children:
-        results += queue.get(timeout=120)
+        results += queue.get(timeout=RETRY_FOR_SECONDS + 120)
     for child in children:
-        child.join(timeout=30)
+        child.join(timeout=60)
         assert child.exitcode == 0
     return results
 
 
 def post_retrying(client: Client, url: str, body: dict[str, Any], token: str) -> Any:
     """POST like a well-behaved client: wait ``Retry-After`` on 409 ``busy`` and try again."""
-    for _attempt in range(20):
+    give_up_at = time.monotonic() + RETRY_FOR_SECONDS
+    while True:
         response = client.post(
             url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
         )
-        if response.status_code == 409 and response.json().get("code") == "busy":
-            time.sleep(float(response.headers.get("Retry-After", "1")))
-            continue
-        return response
-    return response
+        busy = response.status_code == 409 and response.json().get("code") == "busy"
+        if not busy or time.monotonic() > give_up_at:
+            return response
+        time.sleep(float(response.headers.get("Retry-After", "1")))
+
+
+def another_transaction_waits_for_a_lock() -> bool:
+    """True while some other connection to this database waits for a row lock (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def wait_for_rival(passed: Callable[[], bool], *, timeout: float = RETRY_FOR_SECONDS) -> None:
+    """Hold a racer that has passed its check until its rival has passed it too (``passed``),
+    or until the rival is seen blocked on a lock (the lock under test serialises them).
+
+    Deterministic whatever the machine's load: no timed window decides the interleaving.
+    """
+    give_up_at = time.monotonic() + timeout
+    while not passed() and not another_transaction_waits_for_a_lock():
+        if time.monotonic() > give_up_at:
+            raise TimeoutError("the rival neither passed its check nor waited for a lock")
+        time.sleep(0.01)
+
+
+def is_busy(error: Exception) -> bool:
+    """A lock not had within LOCK_TIMEOUT_SECONDS: the answer is "try again" (409 busy)."""
+    if isinstance(error, ConflictError):
+        return error.code == BUSY
+    return isinstance(error, OperationalError) and is_lock_failure(error)
