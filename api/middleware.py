@@ -1,10 +1,15 @@
-"""HTTP-level guards for everything under /api/."""
+"""HTTP-level guards for everything under /api/: what is refused before any view runs, and
+the promise that every error leaves as JSON in the one error shape, whatever ``DEBUG`` says."""
 
 import logging
+import re
 from collections.abc import Callable
+from http import HTTPStatus
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .errors import error_response
@@ -12,26 +17,80 @@ from .errors import error_response
 logger = logging.getLogger("parque_marino.api")
 
 API_PREFIX = "/api/"
+# Strings (with their escapes) and brackets: what decides how deep a JSON text nests.
+_JSON_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_OPENING = frozenset(b"[{")
+# Headers of an inner error response that a client still needs after it is rewritten as JSON.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def json_nesting_exceeds(raw: bytes, limit: int) -> bool:
+    """Whether the JSON text ``raw`` nests arrays and objects deeper than ``limit``.
+
+    Read without parsing (a parser would recurse into the depth it is checking), in one pass
+    over its strings and brackets; most bodies are decided by counting brackets alone.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for match in _JSON_TOKENS.finditer(raw):
+        token = match.group()
+        if len(token) != 1:
+            continue  # a string: brackets inside it do not nest
+        if token[0] in _OPENING:
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
 
 
 class ApiErrorMiddleware:
-    """Under /api/: refuse oversized bodies with 413, answer crashes with JSON 500.
+    """Under /api/, before anything else reads the request:
 
-    Both in the API's one error shape, whatever ``DEBUG`` says: an API client never gets an
-    HTML page.
+    - a path holding a NUL character names nothing: 404;
+    - a Host header that ``ALLOWED_HOSTS`` does not list: 400 ``disallowed_host``;
+    - a body larger than ``API_MAX_BODY_BYTES``: 413; a chunked body without Content-Length
+      (which Django would read as empty): 411;
+    - a body nesting JSON deeper than ``API_MAX_JSON_DEPTH``: 400 ``parse_error``, before any
+      parser recurses into it.
+
+    And after: a crash is logged and answered 500, and any error answer that is not JSON (an
+    HTML page of Django's, of its debug mode or of another middleware) is rewritten in the one
+    error shape. An API client never gets an HTML page.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(API_PREFIX):
-            too_big = self._body_too_large(request)
-            if too_big is not None:
-                return too_big
-        return self.get_response(request)
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        # Before LocaleMiddleware: answer in the request's language, not the thread's last one.
+        with translation.override(translation.get_language_from_request(request)):
+            refused = self._refuse(request)
+        if refused is not None:
+            return refused
+        response = self.get_response(request)
+        language = getattr(request, "LANGUAGE_CODE", "") or translation.get_language_from_request(
+            request
+        )
+        with translation.override(language):
+            return self._as_json_error(request, response)
 
-    def _body_too_large(self, request: HttpRequest) -> HttpResponse | None:
+    def _refuse(self, request: HttpRequest) -> HttpResponse | None:
+        if "\x00" in request.path:
+            return error_response(request, 404, message=_("No resource at this address."))
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return error_response(
+                request,
+                400,
+                code="disallowed_host",
+                message=_("This server does not answer for the Host the request names."),
+            )
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -44,7 +103,38 @@ class ApiErrorMiddleware:
                 message=_("The request body is larger than the limit of %(limit)d bytes.")
                 % {"limit": limit},
             )
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not request.META.get("CONTENT_LENGTH"):
+            return error_response(
+                request,
+                411,
+                code="length_required",
+                message=_("Send the request body with a Content-Length header, not chunked."),
+            )
+        if length and not request.content_type.startswith("multipart/"):
+            depth = settings.API_MAX_JSON_DEPTH
+            if json_nesting_exceeds(request.body, depth):
+                return error_response(
+                    request,
+                    400,
+                    code="parse_error",
+                    message=_("JSON parse error: nested deeper than %(depth)d levels.")
+                    % {"depth": depth},
+                )
         return None
+
+    def _as_json_error(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if response.status_code < 400 or response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            return response
+        status = response.status_code
+        message = _status_message(status)
+        rewritten = error_response(request, status, message=message)
+        for header in _KEPT_HEADERS:
+            if header in response:
+                rewritten[header] = response[header]
+        return rewritten
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith(API_PREFIX):
@@ -53,3 +143,26 @@ class ApiErrorMiddleware:
         return error_response(
             request, 500, message=_("Something went wrong on our side; it has been logged.")
         )
+
+
+def _status_message(status: int) -> str:
+    messages = {
+        400: _("Bad request."),
+        401: _("Authentication credentials were not provided or are not valid."),
+        403: _("You do not have permission."),
+        404: _("No resource at this address."),
+        405: _("Method not allowed."),
+        406: _("The requested representation is not available."),
+        411: _("Send the request body with a Content-Length header, not chunked."),
+        413: _("The request body is too large."),
+        415: _("Unsupported content type."),
+        429: _("Too many requests; try again later."),
+    }
+    if status in messages:
+        return messages[status]
+    if status >= 500:
+        return _("Something went wrong on our side; it has been logged.")
+    try:
+        return HTTPStatus(status).phrase + "."
+    except ValueError:
+        return _("Bad request.")

@@ -66,11 +66,12 @@ AUTH_USER_MODEL = "security.User"
 
 MIDDLEWARE = [
     "apps.support.common.middleware.RequestIdMiddleware",
+    # Before everything that reads the request: every error under /api/ leaves as JSON.
+    "api.middleware.ApiErrorMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "api.middleware.ApiErrorMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -399,6 +400,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 # Largest request body the API accepts (bytes); larger bodies get 413 in the API's error shape.
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# Deepest nesting of arrays and objects a JSON body may have (gateways' events nest about 8).
+API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 
 # --- Wildlife ---------------------------------------------------------------------------
 

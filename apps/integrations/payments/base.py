@@ -46,14 +46,39 @@ class RefundResult:
     failure_message: str = ""
 
 
+# Longest ids a gateway's event may carry (Stripe's and PayPal's are far shorter).
+MAX_EVENT_ID_LENGTH = 120
+MAX_EVENT_TYPE_LENGTH = 80
+MAX_REFERENCE_LENGTH = 120
+
+
 @dataclass(frozen=True)
 class WebhookEvent:
+    """One parsed delivery. Its ids are checked on construction: strings of printable
+    characters within their lengths, never cut (two long ids must not become one event)."""
+
     event_id: str
     event_type: str
     gateway_reference: str
     outcome: PaymentOutcome | None  # None for events that do not settle a payment
     failure_code: str = ""
     failure_message: str = ""
+
+    def __post_init__(self) -> None:
+        for name, value, longest, may_be_empty in (
+            ("event id", self.event_id, MAX_EVENT_ID_LENGTH, False),
+            ("event type", self.event_type, MAX_EVENT_TYPE_LENGTH, False),
+            ("payment reference", self.gateway_reference, MAX_REFERENCE_LENGTH, True),
+        ):
+            if (
+                not isinstance(value, str)
+                or len(value) > longest
+                or (not value and not may_be_empty)
+                or not value.isprintable()
+            ):
+                raise WebhookRejected(
+                    f"The {name} must be a string of up to {longest} printable characters."
+                )
 
 
 class PaymentGateway(Protocol):

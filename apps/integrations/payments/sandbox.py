@@ -106,14 +106,14 @@ class SandboxGateway:
     def event_from_stored_body(self, body: bytes) -> WebhookEvent:
         try:
             payload = json.loads(body)
-            event_id, event_type = str(payload["id"]), str(payload["type"])
-            reference = str(payload.get("payment", ""))
-        except (ValueError, KeyError, TypeError) as error:
+            event_id, event_type = payload["id"], payload["type"]
+            reference = payload.get("payment", "")
+            outcome = {
+                "payment.succeeded": PaymentOutcome.SUCCEEDED,
+                "payment.failed": PaymentOutcome.DECLINED,
+            }.get(event_type)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise WebhookRejected("The body is not a sandbox event.") from error
-        outcome = {
-            "payment.succeeded": PaymentOutcome.SUCCEEDED,
-            "payment.failed": PaymentOutcome.DECLINED,
-        }.get(event_type)
         declined = outcome == PaymentOutcome.DECLINED
         return WebhookEvent(
             event_id=event_id,

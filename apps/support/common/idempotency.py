@@ -8,23 +8,30 @@ the like, 429, 5xx) are not kept, so the retry runs for real.
 
 import hashlib
 import json
+import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .errors import ConflictError, ServiceError
 from .models import IdempotencyKey
 
+logger = logging.getLogger(__name__)
+
 KEY_INVALID = "idempotency_key_invalid"
 KEY_REUSED = "idempotency_key_reused"
 KEY_IN_USE = "idempotency_key_in_use"
 MAX_KEY_LENGTH = 255
+# Visible ASCII only (a UUID is a good key): no spaces, control characters or NULs.
+KEY_PATTERN = r"^[!-~]{1,255}$"
+_VALID_KEY = re.compile(KEY_PATTERN)
 # Longer than any request may run (gunicorn's timeout is 30 s).
 ABANDONED_AFTER_SECONDS = 300
 # 409s that mean "try again" (the retry must run for real); other 409s are definitive answers.
@@ -50,9 +57,9 @@ def idempotency_key_claim(*, user_id: int, key: str, request_fingerprint: str) -
     The claim commits on its own, before the request's work starts, so that a concurrent
     retry sees it.
     """
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if not _VALID_KEY.fullmatch(key):
         raise ServiceError(
-            _("Idempotency-Key must be 1 to 255 printable characters."),
+            _("Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID is a good key)."),
             code=KEY_INVALID,
             field="Idempotency-Key",
         )
@@ -89,7 +96,7 @@ def idempotency_key_claim(*, user_id: int, key: str, request_fingerprint: str) -
                     code=KEY_IN_USE,
                     retry_after=1,
                 ) from None
-            return Replay(status_code=existing.status_code, body=existing.response_body)
+            return Replay(status_code=existing.status_code, body=json.loads(existing.response_json))
     raise ConflictError(
         _("A request with this Idempotency-Key is still being processed."),
         code=KEY_IN_USE,
@@ -98,7 +105,11 @@ def idempotency_key_claim(*, user_id: int, key: str, request_fingerprint: str) -
 
 
 def idempotency_key_finish(*, user_id: int, key: str, status_code: int, body: Any) -> None:
-    """Keep the answer, or release the key when the answer says to try again."""
+    """Keep the answer, or release the key when the answer says to try again.
+
+    If the answer cannot be kept, the key is released all the same: a key must never stay
+    "in use" after its request has ended.
+    """
     keys = IdempotencyKey.objects.filter(user_id=user_id, key=key, status_code__isnull=True)
     code = body.get("code") if isinstance(body, dict) else None
     if (
@@ -107,8 +118,15 @@ def idempotency_key_finish(*, user_id: int, key: str, status_code: int, body: An
         or (status_code == 409 and code in RETRYABLE_CONFLICTS)
     ):
         keys.delete()
-    else:
-        keys.update(status_code=status_code, response_body=body)
+        return
+    try:
+        keys.update(
+            status_code=status_code,
+            response_json=json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=True),
+        )
+    except (DatabaseError, TypeError, ValueError):
+        logger.exception("Could not keep the answer of an Idempotency-Key; releasing it.")
+        keys.delete()
 
 
 def idempotency_keys_prune() -> int:

@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,9 +28,9 @@ class IdempotencyKey(models.Model):
     key = models.CharField(_("key"), max_length=255)
     fingerprint = models.CharField(_("request fingerprint"), max_length=64)
     status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
-    response_body = models.JSONField(
-        _("response body"), null=True, blank=True, encoder=DjangoJSONEncoder
-    )
+    # JSON text with every non-ASCII character escaped: a text column keeps what the answer
+    # said exactly, even a NUL that an error message echoed back (jsonb cannot hold one).
+    response_json = models.TextField(_("response body (JSON)"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
 
     class Meta:

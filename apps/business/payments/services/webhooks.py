@@ -50,10 +50,10 @@ def webhook_receive(*, gateway_name: str, headers: dict[str, str], body: bytes) 
     with transaction.atomic():
         event, created = WebhookEvent.objects.get_or_create(
             gateway=gateway_name,
-            event_id=parsed.event_id[:120],
+            event_id=parsed.event_id,
             defaults={
-                "event_type": parsed.event_type[:80],
-                "gateway_reference": parsed.gateway_reference[:120],
+                "event_type": parsed.event_type,
+                "gateway_reference": parsed.gateway_reference,
                 "body": body.decode("utf-8", errors="replace"),
             },
         )

@@ -1,0 +1,123 @@
+"""Hostile input found by an outside test round: each answer is a 4xx in the one error shape,
+whatever DEBUG says, and nothing is written."""
+
+import json
+
+import pytest
+from django.http import HttpResponseNotAllowed
+from django.test import Client
+from django.urls import path
+from django.utils import translation
+
+from api.middleware import json_nesting_exceeds
+from apps.business.payments.models import Order, WebhookEvent
+from apps.support.security.models import User
+from config import urls as root_urls
+from conftest import client_for
+from tests.api.test_errors import assert_error
+
+pytestmark = pytest.mark.django_db
+
+ORDERS = "/api/v1/payments/orders/"
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize(
+    ("path", "anonymous"),
+    [
+        ("/api/v1/auth/token/", True),
+        ("/api/v1/auth/register/", True),
+        ("/api/v1/payments/webhooks/sandbox/", True),
+        (ORDERS, False),
+    ],
+)
+@pytest.mark.parametrize("debug", [False, True])
+def test_json_nested_1000_levels_is_a_parse_error_before_any_parser_runs(
+    user, settings, path, anonymous, debug, caplog
+):
+    settings.DEBUG = debug
+    client = Client() if anonymous else client_for(user)
+    body = '{"lines": ' + nested(1000) + "}"
+    with translation.override("en"):  # this thread's last request was in English; this isn't
+        response = client.post(path, body, content_type="application/json")
+    answer = assert_error(response, 400, "parse_error")
+    assert answer["message"] == "Error de análisis JSON: anidado a más de 64 niveles."
+    assert [record for record in caplog.records if record.levelname == "ERROR"] == []
+    english = client.post(path, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["message"] == "JSON parse error: nested deeper than 64 levels."
+    assert (Order.objects.count(), WebhookEvent.objects.count(), User.objects.count()) == (
+        0,
+        0,
+        1,
+    )
+
+
+def test_json_nesting_is_counted_outside_strings_only():
+    assert json_nesting_exceeds(nested(64).encode(), 64) is False
+    assert json_nesting_exceeds(nested(65).encode(), 64) is True
+    assert json_nesting_exceeds(json.dumps({"note": "[" * 500}).encode(), 64) is False
+    escaped = json.dumps({"note": '\\"' + "{" * 100}).encode()
+    assert json_nesting_exceeds(escaped, 64) is False
+    assert json_nesting_exceeds(b"[" * 30 + b'"]]]"' + b"[" * 40, 64) is True
+
+
+def test_the_deepest_allowed_body_is_parsed_and_validated_as_usual(user):
+    response = client_for(user).post(
+        ORDERS, '{"lines": ' + nested(63) + "}", content_type="application/json"
+    )
+    assert_error(response, 400, "validation_error", [("lines.0", "invalid")])
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_nul_in_a_path_segment_is_404(api_client, settings, debug):
+    settings.DEBUG = debug
+    assert api_client.get("/api/v1/wildlife/conservation-statuses/EN/").status_code == 200
+    response = api_client.get("/api/v1/wildlife/conservation-statuses/E%00N/")
+    assert_error(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_host_not_allowed_is_json_without_the_settings(api_client, settings, debug):
+    settings.DEBUG = debug
+    settings.DATABASE_URL = "postgres://parque:hunter2-secret@db.internal/parque"
+    response = api_client.get("/api/v1/", HTTP_HOST="evil.example")
+    body = assert_error(response, 400, "disallowed_host")
+    assert "hunter2" not in response.content.decode()
+    assert "DATABASE_URL" not in response.content.decode()
+    assert body["message"] == "Este servidor no responde por el Host que nombra la solicitud."
+
+
+def test_a_chunked_body_without_content_length_is_refused_not_read_as_empty(user):
+    response = client_for(user).generic(
+        "POST",
+        ORDERS,
+        b"",
+        content_type="application/json",
+        CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked",
+    )
+    assert_error(response, 411, "length_required")
+    assert Order.objects.count() == 0
+
+
+def html_error(request):
+    """A layer that answers an HTML error page under /api/ (as Django's own pages do)."""
+    response = HttpResponseNotAllowed(["GET"], "<h1>Not allowed</h1>")
+    response["Retry-After"] = "7"
+    return response
+
+
+urlpatterns = [path("api/v1/html-error/", html_error), *root_urls.urlpatterns]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_html_error_of_an_inner_layer_leaves_as_json(api_client, settings, debug):
+    settings.DEBUG = debug
+    response = api_client.post("/api/v1/html-error/")
+    body = assert_error(response, 405, "method_not_allowed")
+    assert body["message"] == "Método no permitido."
+    assert (response["Allow"], response["Retry-After"]) == ("GET", "7")
