@@ -1,6 +1,7 @@
 """The back office: users are searchable and filterable."""
 
 import pytest
+from django.contrib.auth.models import Group
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,33 @@ def test_only_a_superuser_can_make_a_superuser(client, administrator, user):
     assert "is_superuser" not in form_fields
     assert "user_permissions" not in form_fields
     assert "groups" in form_fields
+
+
+@pytest.mark.parametrize("superuser", [False, True])
+def test_nobody_changes_their_own_roles_in_the_back_office(client, administrator, superuser):
+    administrator.is_superuser = superuser
+    administrator.save()
+    client.force_login(administrator)
+    page = f"/admin/security/user/{administrator.pk}/change/"
+    form_fields = client.get(page).context["adminform"].form.fields
+    assert {"groups", "is_superuser", "is_staff", "user_permissions"} & set(form_fields) == set()
+    finance = Group.objects.get(name="finance")
+    response = client.post(
+        page,
+        {
+            "email": administrator.email,
+            "first_name": "Ana",
+            "last_name": "",
+            "phone": "",
+            "preferred_language": "es",
+            "is_active": "on",
+            "groups": [finance.pk],
+        },
+    )
+    assert response.status_code == 302
+    administrator.refresh_from_db()
+    assert administrator.first_name == "Ana"
+    assert list(administrator.groups.values_list("name", flat=True)) == ["administrator"]
 
 
 def test_security_and_audit_records_are_in_the_back_office(client, administrator):

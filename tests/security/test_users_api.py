@@ -90,11 +90,43 @@ def test_removing_every_role_ends_back_office_access(admin_client):
     assert (member.is_staff, roles_of(member)) == (False, [])
 
 
-def test_last_administrator_keeps_the_role(admin_client, administrator):
-    response = admin_client.patch(f"{USERS}{administrator.pk}/", {"roles": []}, format="json")
+def test_last_administrator_keeps_the_role(administrator):
+    superuser = UserFactory(is_staff=True, is_superuser=True)
+    response = client_for(superuser).patch(
+        f"{USERS}{administrator.pk}/", {"roles": []}, format="json"
+    )
     assert response.status_code == 409
     assert response.json()["code"] == "last_administrator"
     assert roles_of(administrator) == ["administrator"]
+
+
+@pytest.mark.parametrize(
+    "roles", [["administrator", "finance"], [], ["finance"], ["administrator", "auditor"]]
+)
+def test_an_administrator_cannot_change_their_own_roles(admin_client, administrator, roles):
+    staff_member(Role.ADMINISTRATOR)  # not the last administrator: that is not the reason
+    audited, first_name = AuditEvent.objects.count(), administrator.first_name
+    response = admin_client.patch(
+        f"{USERS}{administrator.pk}/", {"roles": roles, "first_name": "Changed"}, format="json"
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "cannot_change_own_roles"
+    assert response.json()["errors"][0]["field"] == "roles"
+    administrator.refresh_from_db()
+    assert (roles_of(administrator), administrator.first_name) == (["administrator"], first_name)
+    assert AuditEvent.objects.count() == audited
+
+
+def test_an_administrator_edits_their_own_profile_with_their_roles_unchanged(
+    admin_client, administrator
+):
+    response = admin_client.patch(
+        f"{USERS}{administrator.pk}/",
+        {"roles": ["administrator"], "first_name": "Ana"},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert (response.json()["first_name"], response.json()["roles"]) == ("Ana", ["administrator"])
 
 
 def test_unknown_role_is_refused(admin_client, user):

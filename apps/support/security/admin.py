@@ -39,7 +39,10 @@ class UserAdmin(DjangoUserAdmin):
         fields = super().get_readonly_fields(request, obj)
         if not request.user.is_superuser:
             fields = (*fields, "is_superuser", "user_permissions")
-        return tuple(fields)
+        if obj is not None and obj.pk == request.user.pk:
+            # Nobody widens their own access, superusers included: another person must.
+            fields = (*fields, "groups", "is_superuser", "user_permissions", "is_staff")
+        return tuple(dict.fromkeys(fields))
 
     fieldsets = (
         (None, {"fields": ("email", "password")}),

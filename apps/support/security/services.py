@@ -21,6 +21,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from apps.support.audit import services as audit
 from apps.support.common.errors import (
     ConflictError,
+    ForbiddenError,
     ServiceError,
     TooManyRequestsError,
     UnauthenticatedError,
@@ -305,13 +306,20 @@ def _role_groups(roles: list[str]) -> list[Group]:
 def user_roles_set(*, actor: User, user: User, roles: list[str]) -> User:
     """Grant and revoke roles so that ``user`` holds exactly ``roles``.
 
-    The last active administrator cannot lose the role: somebody must be able to manage users.
+    Nobody changes their own roles (two people are needed to widen anyone's access), and the
+    last active administrator cannot lose the role: somebody must be able to manage users.
     """
     groups = _role_groups(roles)
     with transaction.atomic():
         administrators = Group.objects.select_for_update().get(name=Role.ADMINISTRATOR)
         current = set(user.groups.values_list("name", flat=True))
         wanted = {group.name for group in groups}
+        if user.pk == actor.pk and wanted != current:
+            raise ForbiddenError(
+                _("Nobody grants or revokes their own roles; ask another administrator."),
+                code=errors.OWN_ROLES,
+                field="roles",
+            )
         if (
             Role.ADMINISTRATOR in current - wanted
             and not administrators.user_set.filter(is_active=True).exclude(pk=user.pk).exists()

@@ -104,7 +104,7 @@ def order_pay(
     if in_flight is not None:
         # The gateway took the money but settling it was interrupted (a lock timed out):
         # finish that payment instead of charging again.
-        return payment_succeed(
+        return _settled_by_this_call(
             payment=in_flight, gateway_reference=in_flight.gateway_reference, actor=actor
         )
 
@@ -159,7 +159,23 @@ def _payment_apply(*, payment: Payment, result: PaymentResult, actor: User | Non
                 metadata={"order": payment.order.code, "method": payment.method},
             )
         return payment
-    return payment_succeed(payment=payment, gateway_reference=result.gateway_reference, actor=actor)
+    return _settled_by_this_call(
+        payment=payment, gateway_reference=result.gateway_reference, actor=actor
+    )
+
+
+def _settled_by_this_call(*, payment: Payment, gateway_reference: str, actor: User) -> Payment:
+    """Exactly one ``pay`` call answers that it paid the order: the one that settled it.
+
+    Another call may have settled the same payment first (it resumed it while this one was
+    still talking to the gateway); this one then says the order is already paid.
+    """
+    payment, settled_now = _payment_succeed(
+        payment=payment, gateway_reference=gateway_reference, actor=actor
+    )
+    if not settled_now:
+        raise ConflictError(_("The order is already paid."), code=errors.ALREADY_PAID)
+    return payment
 
 
 def payment_fail(*, payment: Payment, code: str, message: str) -> None:
@@ -190,6 +206,14 @@ def payment_succeed(
     Idempotent (a second confirmation changes nothing). When the hold had run out and its
     seats were sold meanwhile, the money is refunded and ``ConflictError`` says so.
     """
+    return _payment_succeed(payment=payment, gateway_reference=gateway_reference, actor=actor)[0]
+
+
+def _payment_succeed(
+    *, payment: Payment, gateway_reference: str, actor: User | None
+) -> tuple[Payment, bool]:
+    """``payment_succeed``, also telling whether this call settled it (``False``: it was
+    settled before)."""
     for attempt in range(SETTLE_ATTEMPTS):
         try:
             return _payment_settle(
@@ -218,12 +242,14 @@ def _busy() -> ConflictError:
     )
 
 
-def _payment_settle(*, payment: Payment, gateway_reference: str, actor: User | None) -> Payment:
+def _payment_settle(
+    *, payment: Payment, gateway_reference: str, actor: User | None
+) -> tuple[Payment, bool]:
     with transaction.atomic():
         order = lock_order(payment.order_id)
         payment = lock_rows(Payment.objects.filter(pk=payment.pk))[0]
         if payment.status == PaymentStatus.SUCCEEDED:
-            return payment
+            return payment, False
         # A failed payment that the gateway approves after all (a late webhook) took money:
         # it is settled like a pending one, or refunded below when it cannot be delivered.
         if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
@@ -276,7 +302,7 @@ def _payment_settle(*, payment: Payment, gateway_reference: str, actor: User | N
                 "currency": payment.currency,
             },
         )
-    return payment
+    return payment, True
 
 
 def payment_refund_record(*, payment: Payment, actor: User | None, reason: str) -> Refund:
