@@ -16,6 +16,8 @@ from health_check.checks import Cache, Database, Storage
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
+from apps.support.common.http import client_ip
+
 
 @never_cache
 def live(request: HttpRequest) -> JsonResponse:
@@ -86,8 +88,10 @@ def _client_allowed(request: HttpRequest) -> bool:
         given = request.headers.get("Authorization", "")
         if hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             return True
+    # The address the trusted proxies saw, not the proxy's own: behind a proxy on this host,
+    # REMOTE_ADDR is 127.0.0.1 for every visitor on the internet.
     try:
-        client = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+        client = ipaddress.ip_address(client_ip(request))
     except ValueError:
         return False
     return any(

@@ -1,9 +1,14 @@
 """The back office: users are searchable and filterable."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
+
+NEXT_CHRISTMAS = datetime.date(timezone.localdate().year + 1, 12, 25)
 
 
 def test_user_changelist_search_and_filter(client, administrator, user):
@@ -174,9 +179,7 @@ def sales_records(administrator):
         checked_in_at=timezone.now(),
         checked_in_by=administrator,
     )
-    tickets.closure_create(
-        actor=administrator, day=datetime.date(2099, 12, 25), reason="Cierre por Navidad"
-    )
+    tickets.closure_create(actor=administrator, day=NEXT_CHRISTMAS, reason="Cierre por Navidad")
     OpeningSchedule.objects.create(
         name="Horario regular",
         valid_from=datetime.date(2026, 1, 1),
@@ -199,8 +202,8 @@ def sales_records(administrator):
     [
         ("/admin/tickets/tickettype/?q=Adulto&is_active__exact=1", 1),
         ("/admin/tickets/openingschedule/?q=Horario&valid_from__gte=2026-01-01", 1),
-        ("/admin/tickets/closure/?q=Navidad&date__gte=2099-01-01", 1),
-        ("/admin/tickets/timeslot/?q=2099-12-25&is_closed__exact=0", 0),
+        (f"/admin/tickets/closure/?q=Navidad&date__gte={NEXT_CHRISTMAS.year}-01-01", 1),
+        (f"/admin/tickets/timeslot/?q={NEXT_CHRISTMAS}&is_closed__exact=0", 0),
         ("/admin/tickets/reservation/?q=root@parquemarino&status__exact=confirmed", 1),
         ("/admin/tickets/ticket/?q=root@parquemarino&status__exact=valid", 2),
         ("/admin/tickets/ticket/?q=root@parquemarino&status__exact=void", 1),

@@ -25,3 +25,18 @@ def test_metrics_from_an_allowed_network(client, settings):
     settings.METRICS_ALLOWED_IPS = ["10.1.0.0/16"]
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
     assert client.get("/metrics", REMOTE_ADDR="10.2.0.1").status_code == 404
+
+
+def test_metrics_behind_a_proxy_go_by_the_client_it_saw(client, settings):
+    """The proxy runs on this host: every request reaches Django from 127.0.0.1."""
+    settings.METRICS_TOKEN = ""
+    settings.METRICS_ALLOWED_IPS = ["127.0.0.1", "10.1.0.0/16"]
+    settings.TRUSTED_PROXY_COUNT = 1
+    from_the_internet = client.get(
+        "/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9"
+    )
+    assert from_the_internet.status_code == 404
+    from_the_scraper = client.get(
+        "/metrics", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="10.1.2.3"
+    )
+    assert from_the_scraper.status_code == 200

@@ -2,6 +2,7 @@
 whatever DEBUG says, and nothing is written."""
 
 import json
+from urllib.parse import urlencode
 
 import pytest
 from django.http import HttpResponseNotAllowed
@@ -121,3 +122,26 @@ def test_an_html_error_of_an_inner_layer_leaves_as_json(api_client, settings, de
     body = assert_error(response, 405, "method_not_allowed")
     assert body["message"] == "Método no permitido."
     assert (response["Allow"], response["Retry-After"]) == ("GET", "7")
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/auth/token/", {"email": "ana@example.org", "password": "x" * 12}),
+        (
+            "/api/v1/auth/register/",
+            {"email": "new@example.org", "password": "a-long-passphrase-1", "first_name": "N"},
+        ),
+        ("/api/v1/auth/password/reset/", {"email": "ana@example.org"}),
+    ],
+)
+@pytest.mark.parametrize("encoding", ["multipart", "form"])
+def test_auth_takes_json_only(api_client, path, body, encoding):
+    if encoding == "form":
+        response = api_client.post(
+            path, urlencode(body), content_type="application/x-www-form-urlencoded"
+        )
+    else:
+        response = api_client.post(path, body, format="multipart")
+    assert_error(response, 415, "unsupported_media_type")
+    assert User.objects.filter(email="new@example.org").count() == 0

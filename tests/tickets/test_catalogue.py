@@ -533,6 +533,36 @@ def test_generating_too_few_or_too_many_days_is_refused(season, days, code):
     assert TimeSlot.objects.count() == 0
 
 
+@pytest.mark.parametrize(
+    ("day", "code"),
+    [
+        ("0001-01-01", "date_passed"),
+        ("yesterday", "date_passed"),
+        ("9999-12-31", "date_too_far"),
+        ("beyond ten years", "date_too_far"),
+    ],
+)
+def test_closures_and_slot_generation_are_for_today_and_the_next_ten_years(season, day, code):
+    today = timezone.localdate()
+    day = {
+        "yesterday": (today - timedelta(days=1)).isoformat(),
+        "beyond ten years": (today + timedelta(days=10 * 366 + 1)).isoformat(),
+    }.get(day, day)
+    closed = office().post(CLOSURES, {"date": day, "reason": "Feriado"}, format="json")
+    generated = office().post(GENERATE, {"start": day, "days": 2}, format="json")
+
+    assert refusal(closed) == (400, code, [("date", code)])
+    assert refusal(generated) == (400, code, [("start", code)])
+    assert (Closure.objects.count(), TimeSlot.objects.count()) == (0, 0)
+
+
+def test_today_can_be_closed_and_its_slots_generated(season):
+    today = timezone.localdate().isoformat()
+    assert office().post(GENERATE, {"start": today, "days": 1}, format="json").status_code == 200
+    closed = office().post(CLOSURES, {"date": today, "reason": "Lluvia"}, format="json")
+    assert closed.status_code == 201
+
+
 def test_a_year_and_a_day_can_be_generated_at_once():
     response = office().post(GENERATE, {"start": "2031-03-03", "days": 366}, format="json")
 

@@ -6,7 +6,6 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,8 +50,6 @@ class OrderViewSet(
     """
 
     permission_classes = [IsAuthenticated]
-    # JSON only: the Idempotency-Key fingerprint is taken over the JSON body.
-    parser_classes = [JSONParser]
     serializer_class = OrderSerializer
     selector = selectors.order_list
     filterset_class = OrderFilter

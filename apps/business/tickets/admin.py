@@ -1,10 +1,12 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from apps.support.common.admin import RecordAdmin
+from apps.support.common.errors import ServiceError
 from apps.support.security.models import User
 
 from . import services
@@ -69,6 +71,20 @@ class OpeningScheduleAdmin(admin.ModelAdmin):
     search_fields = ("name",)
 
 
+class ClosureForm(forms.ModelForm):
+    class Meta:
+        model = Closure
+        fields = ("date", "reason")
+
+    def clean_date(self) -> Any:
+        day = self.cleaned_data["date"]
+        try:
+            services.plannable_day_check(day, field="date")
+        except ServiceError as error:
+            raise forms.ValidationError(str(error.message), code=error.code) from error
+        return day
+
+
 @admin.register(Closure)
 class ClosureAdmin(admin.ModelAdmin):
     """Adding a closure closes that day's slots and deleting it reopens them (both audited,
@@ -78,7 +94,7 @@ class ClosureAdmin(admin.ModelAdmin):
     list_filter = ("date",)
     search_fields = ("reason",)
     date_hierarchy = "date"
-    fields = ("date", "reason")
+    form = ClosureForm
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

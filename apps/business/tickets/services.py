@@ -30,6 +30,23 @@ from .models import (
 from .selectors import held_seats
 
 MAX_GENERATE_DAYS = 366
+# How far ahead closures and slots may be planned; past days cannot be planned at all.
+PLANNING_HORIZON_DAYS = 10 * 366
+
+
+def plannable_day_check(day: date, *, field: str) -> None:
+    today = timezone.localdate()
+    if day < today:
+        raise ServiceError(
+            _("%(date)s has passed; only today and later days can be planned.")
+            % {"date": day.isoformat()},
+            code=errors.DATE_PASSED,
+            field=field,
+        )
+    if day > today + timedelta(days=PLANNING_HORIZON_DAYS):
+        raise ServiceError(
+            _("The park plans at most ten years ahead."), code=errors.DATE_TOO_FAR, field=field
+        )
 
 
 # --- Catalogue ------------------------------------------------------------------------
@@ -74,6 +91,7 @@ def schedule_delete(*, schedule: OpeningSchedule) -> None:
 def closure_create(*, actor: User, day: date, reason: str) -> Closure:
     """Close the park on ``day``: its slots stop selling (tickets already sold stay valid,
     for the ticket office to contact their buyers)."""
+    plannable_day_check(day, field="date")
     with transaction.atomic():
         closure = Closure(date=day, reason=reason)
         closure.full_clean()
@@ -140,6 +158,7 @@ def slots_generate(*, start: date, days: int, actor: Any = None) -> int:
             code=errors.RANGE_TOO_LONG,
             field="days",
         )
+    plannable_day_check(start, field="start")
     end = start + timedelta(days=days - 1)
     schedules = list(
         OpeningSchedule.objects.filter(valid_from__lte=end).order_by("-valid_from", "-id")
