@@ -111,7 +111,7 @@ class ApiErrorMiddleware:
                 code="length_required",
                 message=_("Send the request body with a Content-Length header, not chunked."),
             )
-        if length and not request.content_type.startswith("multipart/"):
+        if length and not (request.content_type or "").startswith("multipart/"):
             depth = settings.API_MAX_JSON_DEPTH
             if json_nesting_exceeds(request.body, depth):
                 return error_response(

@@ -164,7 +164,9 @@ def _payment_apply(*, payment: Payment, result: PaymentResult, actor: User | Non
     )
 
 
-def _settled_by_this_call(*, payment: Payment, gateway_reference: str, actor: User) -> Payment:
+def _settled_by_this_call(
+    *, payment: Payment, gateway_reference: str, actor: User | None
+) -> Payment:
     """Exactly one ``pay`` call answers that it paid the order: the one that settled it.
 
     Another call may have settled the same payment first (it resumed it while this one was
