@@ -10,8 +10,7 @@ from apps.business.payments.models import OrderStatus, Payment, PaymentStatus
 from apps.business.payments.services import payments as payment_services
 from apps.business.tickets.models import Ticket
 from apps.support.common.errors import ConflictError
-from apps.support.security.models import User
-from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
+from tests.factories import TicketTypeFactory, TimeSlotFactory
 from tests.race import post_retrying, race
 from tests.sales import place_order
 
@@ -48,10 +47,9 @@ def test_a_second_call_that_resumes_the_first_one_s_payment_is_the_only_one_that
 
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="row locks need PostgreSQL or MySQL")
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_ten_callers_paying_one_order_at_once_one_hears_paid():
-    visitor: User = UserFactory()
-    order = place_order(visitor, TimeSlotFactory(capacity=5), TicketTypeFactory(), 2)
-    token = str(AccessToken.for_user(visitor))
+def test_ten_callers_paying_one_order_at_once_one_hears_paid(user):
+    order = place_order(user, TimeSlotFactory(capacity=5), TicketTypeFactory(), 2)
+    token = str(AccessToken.for_user(user))
 
     def pay(client):
         response = post_retrying(client, f"{ORDERS}{order.pk}/pay/", {"gateway": "sandbox"}, token)
