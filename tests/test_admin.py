@@ -172,7 +172,7 @@ def sales_records(administrator):
         return order
 
     order = paid_order(2)
-    payments.order_cancel(order=paid_order(1), actor=administrator, by_staff=True)
+    payments.order_cancel(order=paid_order(1), actor=administrator)
     CheckIn.objects.create(
         ticket=order.tickets.first(),
         gate="Norte",

@@ -13,7 +13,7 @@ from api.permissions import role_permission, signed_in_user
 from api.viewsets import BaseViewSet, CatalogViewSet, ServiceCreateMixin
 from apps.business.infrastructure import selectors, services
 from apps.business.infrastructure.models import WaterParameter
-from apps.support.security.roles import Role, has_any_role
+from apps.support.security.roles import COLLECTION_STAFF, Role, has_any_role
 
 from .filters import HabitatFilter, WaterAlertFilter, WaterReadingFilter, WaterTargetRangeFilter
 from .serializers import (
@@ -29,7 +29,6 @@ from .serializers import (
 )
 
 # Staff who work with the living collection see everything, private places included.
-COLLECTION_STAFF = (Role.CURATOR, Role.VETERINARIAN, Role.AQUARIST)
 
 
 def sees_private(request: Request) -> bool:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from api.serializers import InputSerializer
+from api.v1.payments.lines import OrderLineInput
 from apps.business.payments.models import (
     Channel,
     Order,
@@ -18,15 +19,14 @@ from apps.integrations.payments.sandbox import OUTCOMES
 MAX_LINES = 20
 
 
-class OrderLineInput(InputSerializer):
-    kind = serializers.ChoiceField(choices=("ticket",), default="ticket")
-    slot = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
-    ticket_type = serializers.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
-    quantity = serializers.IntegerField(min_value=1, max_value=1000)
-
-
 class OrderCreateInput(InputSerializer):
-    lines = OrderLineInput(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
+    lines = serializers.ListField(
+        child=OrderLineInput(),
+        allow_empty=False,
+        min_length=1,
+        max_length=MAX_LINES,
+        help_text="What to buy: each line is of a `kind` sold here (`ticket` by default).",
+    )
     channel = serializers.ChoiceField(
         choices=Channel.choices,
         default=Channel.ONLINE,

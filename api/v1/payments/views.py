@@ -18,7 +18,7 @@ from api.viewsets import BaseViewSet
 from apps.business.payments import selectors, services
 from apps.business.payments.handlers import LineRequest
 from apps.business.payments.models import PaymentStatus
-from apps.support.security.roles import Role, has_any_role
+from apps.support.security.roles import ORDER_STAFF, Role
 
 from .filters import OrderFilter, PaymentFilter
 from .serializers import (
@@ -29,8 +29,6 @@ from .serializers import (
     PaymentSerializer,
     WebhookAnswer,
 )
-
-ORDER_STAFF = (Role.TICKET_OFFICE, Role.FINANCE)
 
 
 @extend_schema_view(
@@ -66,7 +64,7 @@ class OrderViewSet(
         lines = [
             LineRequest(
                 kind=line["kind"],
-                quantity=line["quantity"],
+                quantity=line.get("quantity", 1),
                 fields={
                     key: value for key, value in line.items() if key not in ("kind", "quantity")
                 },
@@ -140,10 +138,7 @@ class OrderViewSet(
         data.is_valid(raise_exception=True)
         actor = signed_in_user(request)
         services.order_cancel(
-            order=order,
-            actor=actor,
-            reason=data.validated_data.get("reason", ""),
-            by_staff=has_any_role(actor, (Role.TICKET_OFFICE,)),
+            order=order, actor=actor, reason=data.validated_data.get("reason", "")
         )
         return Response(self._representation(order.pk))
 

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import InputSerializer, ModelSerializer
+from api.v1.payments.lines import register_line_input
 from apps.business.tickets.codes import ticket_code
 from apps.business.tickets.models import (
     CheckIn,
@@ -18,6 +19,24 @@ from apps.business.tickets.models import (
 )
 
 MAX_RANGE_DAYS = 62
+MAX_ID = 2**31 - 1
+
+
+class TicketLineInput(InputSerializer):
+    """An order line of tickets: ``quantity`` tickets of a type for a time slot."""
+
+    kind = serializers.ChoiceField(
+        choices=["ticket"], default="ticket", help_text="`ticket` (the default)."
+    )
+    slot = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="A time slot's id.")
+    ticket_type = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="A ticket type's id."
+    )
+    quantity = serializers.IntegerField(min_value=1, max_value=1000)
+
+
+# Orders sell tickets through payments (its handler is registered by the tickets app).
+register_line_input("ticket", TicketLineInput, default=True)
 
 
 class TicketTypeSerializer(ModelSerializer):

@@ -21,7 +21,7 @@ from api.viewsets import BaseViewSet, CatalogReadViewSet, CatalogViewSet
 from apps.business.tickets import selectors, services
 from apps.business.tickets.codes import ticket_code
 from apps.business.tickets.documents import qr_png, qr_svg, tickets_pdf
-from apps.support.security.roles import Role, has_any_role
+from apps.support.security.roles import COUNTER_STAFF, TICKET_STAFF, Role, has_any_role
 
 from .filters import TicketFilter
 from .serializers import (
@@ -41,16 +41,13 @@ from .serializers import (
     TicketTypeSerializer,
 )
 
-OFFICE = (Role.TICKET_OFFICE,)
-TICKET_STAFF = (Role.TICKET_OFFICE, Role.GATE_STAFF, Role.FINANCE)
-
 
 class TicketTypeViewSet(CatalogViewSet):
     """Price categories. Everyone reads those on sale; the ticket office sets prices.
     Ticket types are never deleted (sold tickets refer to them): take one off sale with
     ``is_active``."""
 
-    permission_classes = [role_permission(public_read=True, write=OFFICE)]
+    permission_classes = [role_permission(public_read=True, write=COUNTER_STAFF)]
     serializer_class = TicketTypeSerializer
     filterset_fields = ("is_active",)
     ordering_fields = ("display_order", "price")
@@ -71,7 +68,7 @@ class TicketTypeViewSet(CatalogViewSet):
 class OpeningScheduleViewSet(CatalogViewSet):
     """The park's opening hours and slot capacity, from which slots are generated."""
 
-    permission_classes = [role_permission(read=(Role.FINANCE,), write=OFFICE)]
+    permission_classes = [role_permission(read=(Role.FINANCE,), write=COUNTER_STAFF)]
     serializer_class = OpeningScheduleSerializer
     selector = selectors.schedule_list
     filterset_fields: tuple[str, ...] = ()
@@ -92,7 +89,7 @@ class ClosureViewSet(
 ):
     """Days the park stays closed; creating one closes that day's slots."""
 
-    permission_classes = [role_permission(public_read=True, write=OFFICE)]
+    permission_classes = [role_permission(public_read=True, write=COUNTER_STAFF)]
     serializer_class = ClosureSerializer
     selector = selectors.closure_list
     http_method_names = ["get", "post", "delete", "head", "options"]
@@ -124,7 +121,7 @@ class ClosureViewSet(
     partial_update=extend_schema(request=SlotUpdateInput, responses={200: SlotSerializer}),
 )
 class SlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
-    permission_classes = [role_permission(public_read=True, write=OFFICE)]
+    permission_classes = [role_permission(public_read=True, write=COUNTER_STAFF)]
     serializer_class = SlotSerializer
     filter_backends: list[Any] = []
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -209,7 +206,7 @@ class TicketViewSet(OwnedObjectsMixin, CatalogReadViewSet):
 class CheckInViewSet(mixins.ListModelMixin, BaseViewSet):
     """Scans at the gate: ``POST`` the QR's content; the first valid scan is accepted."""
 
-    permission_classes = [role_permission(read=(Role.TICKET_OFFICE,), write=(Role.GATE_STAFF,))]
+    permission_classes = [role_permission(read=COUNTER_STAFF, write=(Role.GATE_STAFF,))]
     serializer_class = CheckInSerializer
     selector = selectors.check_in_list
     filterset_fields = ("gate",)

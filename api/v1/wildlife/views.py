@@ -13,10 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.permissions import role_permission, signed_in_user
-from api.v1.infrastructure.views import COLLECTION_STAFF, sees_private
+from api.v1.infrastructure.views import sees_private
 from api.viewsets import CatalogReadViewSet, CatalogViewSet, ServiceCreateMixin, ServiceUpdateMixin
 from apps.business.wildlife import selectors, services
-from apps.support.security.roles import Role
+from apps.support.security.roles import COLLECTION_STAFF, Role
 
 from .filters import AnimalFilter, MedicalRecordFilter, PublicAnimalFilter, SpeciesFilter
 from .serializers import (

@@ -71,6 +71,11 @@ def register_item_handler(handler: ItemHandler) -> None:
     _handlers[handler.kind] = handler
 
 
+def item_kinds() -> list[str]:
+    """The kinds of item sold here (one registered handler each)."""
+    return sorted(_handlers)
+
+
 def item_handler(kind: str, *, index: int | None = None) -> ItemHandler:
     try:
         return _handlers[kind]

@@ -25,6 +25,14 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("Auditor")
 
 
+# Who works with what, defined once (docs/api/permissions.md says it in words). Views declare
+# them in their permission classes; services decide staff powers from the actor with them.
+COLLECTION_STAFF = (Role.CURATOR, Role.VETERINARIAN, Role.AQUARIST)  # the animals, the water
+ORDER_STAFF = (Role.TICKET_OFFICE, Role.FINANCE)  # see and look after every visitor's order
+TICKET_STAFF = (Role.TICKET_OFFICE, Role.GATE_STAFF, Role.FINANCE)  # every ticket; attendance
+# Sell and take money at the counter; cancel a paid order past the visitors' deadline.
+COUNTER_STAFF = (Role.TICKET_OFFICE,)
+
 ROLE_DESCRIPTIONS: dict[str, str] = {
     Role.ADMINISTRATOR: "Manages users, their roles and every module.",
     Role.CURATOR: "Keeps species and animal records.",

@@ -3,13 +3,11 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 from apps.support.common.locking import lock_rows
-from apps.support.security.roles import Role
 
 from ..models import (
     Order,
 )
 
-COUNTER_ROLES = (Role.TICKET_OFFICE,)
 # ISO 4217 currencies whose minor unit is not the cent.
 ZERO_DECIMAL_CURRENCIES = {
     "BIF",

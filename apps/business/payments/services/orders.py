@@ -19,7 +19,7 @@ from apps.support.common.errors import (
 )
 from apps.support.common.locking import BUSY, is_lock_failure, lock_row_if_free
 from apps.support.security.models import User
-from apps.support.security.roles import has_any_role
+from apps.support.security.roles import COUNTER_STAFF, has_any_role
 
 from .. import errors
 from ..handlers import LineRequest, handlers_for, item_handler
@@ -32,7 +32,7 @@ from ..models import (
     Refund,
 )
 from ..selectors import order_with_relations
-from .common import COUNTER_ROLES, lock_order, order_kinds
+from .common import lock_order, order_kinds
 from .payments import payment_refund_record, payment_refund_send
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def order_create(
     """
     if not lines:
         raise ServiceError(_("An order needs at least one line."), code=errors.EMPTY_ORDER)
-    if channel == Channel.COUNTER and not has_any_role(actor, COUNTER_ROLES):
+    if channel == Channel.COUNTER and not has_any_role(actor, COUNTER_STAFF):
         raise ForbiddenError(
             _("Only the ticket office sells at the counter."),
             code=errors.CHANNEL_FORBIDDEN,
@@ -114,12 +114,13 @@ def order_create(
     return order_with_relations(order, lines=order_lines, payments=[])
 
 
-def order_cancel(*, order: Order, actor: User, reason: str = "", by_staff: bool = False) -> Order:
+def order_cancel(*, order: Order, actor: User, reason: str = "") -> Order:
     """Cancel an unpaid order, or a paid one within the cancellation policy (refunding it).
 
-    Staff (``by_staff``) are not bound by the policy's deadline, but nobody cancels tickets
-    that were already used.
+    The ticket office (``COUNTER_STAFF``) is not bound by the policy's deadline, but nobody
+    cancels tickets that were already used.
     """
+    by_staff = has_any_role(actor, COUNTER_STAFF)
     with transaction.atomic():
         order = lock_order(order.pk)
         now = timezone.now()

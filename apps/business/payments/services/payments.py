@@ -22,7 +22,7 @@ from apps.support.common.errors import (
 )
 from apps.support.common.locking import BUSY, is_lock_failure, lock_rows
 from apps.support.security.models import User
-from apps.support.security.roles import has_any_role
+from apps.support.security.roles import COUNTER_STAFF, has_any_role
 
 from .. import errors
 from ..handlers import handlers_for
@@ -36,7 +36,7 @@ from ..models import (
     Refund,
 )
 from ..selectors import order_with_relations
-from .common import COUNTER_ROLES, lock_order, to_minor_units
+from .common import lock_order, to_minor_units
 
 SETTLE_ATTEMPTS = 3
 
@@ -55,7 +55,7 @@ def order_pay(
     options = options or {}
     gateway = None
     if method in COUNTER_METHODS:
-        if not has_any_role(actor, COUNTER_ROLES):
+        if not has_any_role(actor, COUNTER_STAFF):
             raise ForbiddenError(
                 _("Cash and card-present payments are recorded by the ticket office."),
                 code=errors.COUNTER_ONLY,
