@@ -119,7 +119,7 @@ class MeView(APIView):
     )
     def patch(self, request: Request) -> Response:
         user = services.user_profile_update(
-            user=signed_in_user(request), **_valid(ProfileUpdateSerializer, request)
+            user=signed_in_user(request), data=_valid(ProfileUpdateSerializer, request)
         )
         return Response(UserSerializer(user).data)
 

@@ -49,10 +49,10 @@ class SectionViewSet(CatalogViewSet):
         return selectors.section_list(public_only=not sees_private(self.request))
 
     def perform_create(self, serializer: Any) -> Any:
-        return services.section_create(**serializer.validated_data)
+        return services.section_create(data=serializer.validated_data)
 
     def perform_update(self, instance: Any, serializer: Any) -> Any:
-        return services.section_update(section=instance, **serializer.validated_data)
+        return services.section_update(section=instance, data=serializer.validated_data)
 
 
 class HabitatViewSet(CatalogViewSet):
@@ -74,11 +74,11 @@ class HabitatViewSet(CatalogViewSet):
         return list(super().get_permissions())
 
     def perform_create(self, serializer: Any) -> Any:
-        habitat = services.habitat_create(**serializer.validated_data)
+        habitat = services.habitat_create(data=serializer.validated_data)
         return self.get_queryset().get(pk=habitat.pk)
 
     def perform_update(self, instance: Any, serializer: Any) -> Any:
-        services.habitat_update(habitat=instance, **serializer.validated_data)
+        services.habitat_update(habitat=instance, data=serializer.validated_data)
         return self.get_queryset().get(pk=instance.pk)
 
     @extend_schema(

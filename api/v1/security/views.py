@@ -40,7 +40,7 @@ class UserViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet):
 
     def perform_update(self, instance: Any, serializer: Any) -> Any:
         return services.user_update(
-            actor=signed_in_user(self.request), user=instance, **serializer.validated_data
+            actor=signed_in_user(self.request), user=instance, data=serializer.validated_data
         )
 
 

@@ -59,10 +59,10 @@ class TicketTypeViewSet(CatalogViewSet):
         )
 
     def perform_create(self, serializer: Any) -> Any:
-        return services.ticket_type_create(**serializer.validated_data)
+        return services.ticket_type_create(data=serializer.validated_data)
 
     def perform_update(self, instance: Any, serializer: Any) -> Any:
-        return services.ticket_type_update(ticket_type=instance, **serializer.validated_data)
+        return services.ticket_type_update(ticket_type=instance, data=serializer.validated_data)
 
 
 class OpeningScheduleViewSet(CatalogViewSet):
@@ -75,10 +75,10 @@ class OpeningScheduleViewSet(CatalogViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def perform_create(self, serializer: Any) -> Any:
-        return services.schedule_create(**serializer.validated_data)
+        return services.schedule_create(data=serializer.validated_data)
 
     def perform_update(self, instance: Any, serializer: Any) -> Any:
-        return services.schedule_update(schedule=instance, **serializer.validated_data)
+        return services.schedule_update(schedule=instance, data=serializer.validated_data)
 
     def perform_destroy(self, instance: Any) -> None:
         services.schedule_delete(schedule=instance)

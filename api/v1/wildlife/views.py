@@ -80,10 +80,10 @@ class SpeciesViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet)
         return self.get_paginated_response(species_rows_representation(rows, images, request))
 
     def perform_create(self, serializer: Any) -> Any:
-        return services.species_create(**serializer.validated_data)
+        return services.species_create(data=serializer.validated_data)
 
     def perform_update(self, instance: Any, serializer: Any) -> Any:
-        services.species_update(species=instance, **serializer.validated_data)
+        services.species_update(species=instance, data=serializer.validated_data)
         return self.get_queryset().get(pk=instance.pk)
 
     @extend_schema(
@@ -171,7 +171,7 @@ class AnimalViewSet(CatalogViewSet):
         )
 
     def perform_update(self, instance: Any, serializer: Any) -> Any:
-        return services.animal_update(animal=instance, **serializer.validated_data)
+        return services.animal_update(animal=instance, data=serializer.validated_data)
 
     def _workflow(self, input_class: type, service: Any, **extra: Any) -> Response:
         animal = self.get_object()
@@ -259,11 +259,14 @@ class MedicalRecordViewSet(CatalogViewSet):
 
     def perform_create(self, serializer: Any) -> Any:
         data = dict(serializer.validated_data)
-        return services.medical_record_create(actor=signed_in_user(self.request), **data)
+        animal = data.pop("animal")
+        return services.medical_record_create(
+            actor=signed_in_user(self.request), animal=animal, data=data
+        )
 
     def perform_update(self, instance: Any, serializer: Any) -> Any:
         data = {key: value for key, value in serializer.validated_data.items() if key != "animal"}
-        return services.medical_record_update(record=instance, **data)
+        return services.medical_record_update(record=instance, data=data)
 
 
 class CensusView(APIView):

@@ -1,5 +1,6 @@
 """Writes of the infrastructure module: habitats, target ranges, water readings and alerts."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from apps.support.audit import services as audit
 from apps.support.common.errors import ConflictError, ServiceError
+from apps.support.common.services import model_create, model_update
 from apps.support.security.models import User
 
 from . import errors
@@ -26,46 +28,53 @@ from .selectors import RESIDENT
 # change is recorded by audit_register.
 
 
-def section_create(**fields: Any) -> Section:
-    with transaction.atomic():
-        return Section.objects.create(**fields)
+SECTION_FIELDS = (
+    "name_es",
+    "name_en",
+    "description_es",
+    "description_en",
+    "is_public",
+    "display_order",
+)
+HABITAT_FIELDS = (
+    "name",
+    "section",
+    "kind",
+    "water_type",
+    "volume_litres",
+    "capacity",
+    "is_public",
+    "description",
+)
 
 
-def section_update(*, section: Section, **fields: Any) -> Section:
-    with transaction.atomic():
-        for name, value in fields.items():
-            setattr(section, name, value)
-        section.save(update_fields=[*fields, "updated_at"])
-    return section
+def section_create(*, data: Mapping[str, Any]) -> Section:
+    return model_create(model=Section, fields=SECTION_FIELDS, data=data)
 
 
-def habitat_create(**fields: Any) -> Habitat:
-    habitat = Habitat(**fields)
-    habitat.full_clean()
-    with transaction.atomic():
-        habitat.save()
-    return habitat
+def section_update(*, section: Section, data: Mapping[str, Any]) -> Section:
+    return model_update(instance=section, fields=SECTION_FIELDS, data=data)[0]
 
 
-def habitat_update(*, habitat: Habitat, **fields: Any) -> Habitat:
+def habitat_create(*, data: Mapping[str, Any]) -> Habitat:
+    return model_create(model=Habitat, fields=HABITAT_FIELDS, data=data)
+
+
+def habitat_update(*, habitat: Habitat, data: Mapping[str, Any]) -> Habitat:
     """Edit a habitat. Its capacity never drops below the animals living there: the row is
     locked as moves lock it, so a move and a capacity change are decided one after the other."""
     with transaction.atomic():
         habitat = Habitat.objects.select_for_update().get(pk=habitat.pk)
-        for name, value in fields.items():
-            setattr(habitat, name, value)
-        habitat.full_clean()
-        if "capacity" in fields:
+        if "capacity" in data:
             residents = habitat.animals.filter(status__in=RESIDENT).count()
-            if fields["capacity"] < residents:
+            if data["capacity"] < residents:
                 raise ConflictError(
                     _("%(count)d animals live here: the capacity cannot be lower.")
                     % {"count": residents},
                     code=errors.CAPACITY_BELOW_OCCUPANCY,
                     field="capacity",
                 )
-        habitat.save(update_fields=[*fields, "updated_at"])
-    return habitat
+        return model_update(instance=habitat, fields=HABITAT_FIELDS, data=data)[0]
 
 
 def water_range_set(

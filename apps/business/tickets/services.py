@@ -3,6 +3,7 @@
 Selling and cancelling go through payments' order services, which call ``TicketHandler``.
 """
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from apps.support.audit import services as audit
 from apps.support.common.errors import ConflictError, NotFoundError, ServiceError
 from apps.support.common.locking import lock_rows
+from apps.support.common.services import model_create, model_update
 from apps.support.security.models import User
 
 from . import errors
@@ -52,34 +54,48 @@ def plannable_day_check(day: date, *, field: str) -> None:
 # --- Catalogue ------------------------------------------------------------------------
 
 
-def _save_validated(instance: Any, fields: list[str] | None = None) -> Any:
-    instance.full_clean()
-    with transaction.atomic():
-        if fields is None:
-            instance.save()
-        else:
-            instance.save(update_fields=[*fields, "updated_at"])
-    return instance
+TICKET_TYPE_FIELDS = (
+    "code",
+    "name_es",
+    "name_en",
+    "description_es",
+    "description_en",
+    "price",
+    "currency",
+    "min_quantity",
+    "is_active",
+    "valid_from",
+    "valid_until",
+    "display_order",
+)
+SCHEDULE_FIELDS = (
+    "name",
+    "valid_from",
+    "valid_until",
+    "weekdays",
+    "opens_at",
+    "closes_at",
+    "slot_minutes",
+    "capacity_per_slot",
+)
 
 
-def ticket_type_create(**fields: Any) -> TicketType:
-    return _save_validated(TicketType(**fields))
+def ticket_type_create(*, data: Mapping[str, Any]) -> TicketType:
+    return model_create(model=TicketType, fields=TICKET_TYPE_FIELDS, data=data)
 
 
-def ticket_type_update(*, ticket_type: TicketType, **fields: Any) -> TicketType:
-    for name, value in fields.items():
-        setattr(ticket_type, name, value)
-    return _save_validated(ticket_type, list(fields))
+def ticket_type_update(*, ticket_type: TicketType, data: Mapping[str, Any]) -> TicketType:
+    """Tickets already sold keep the price they were charged."""
+    return model_update(instance=ticket_type, fields=TICKET_TYPE_FIELDS, data=data)[0]
 
 
-def schedule_create(**fields: Any) -> OpeningSchedule:
-    return _save_validated(OpeningSchedule(**fields))
+def schedule_create(*, data: Mapping[str, Any]) -> OpeningSchedule:
+    return model_create(model=OpeningSchedule, fields=SCHEDULE_FIELDS, data=data)
 
 
-def schedule_update(*, schedule: OpeningSchedule, **fields: Any) -> OpeningSchedule:
-    for name, value in fields.items():
-        setattr(schedule, name, value)
-    return _save_validated(schedule, list(fields))
+def schedule_update(*, schedule: OpeningSchedule, data: Mapping[str, Any]) -> OpeningSchedule:
+    """Slots already generated keep their times and capacity; the schedule shapes new ones."""
+    return model_update(instance=schedule, fields=SCHEDULE_FIELDS, data=data)[0]
 
 
 def schedule_delete(*, schedule: OpeningSchedule) -> None:

@@ -431,17 +431,21 @@ def create_animals(context: DemoContext) -> None:
         services.medical_record_create(
             actor=vet,
             animal=marea,
-            kind="exam",
-            performed_on=timezone.localdate(_at(25)),
-            summary="Examen de ingreso: heridas en aleta delantera izquierda",
+            data={
+                "kind": "exam",
+                "performed_on": timezone.localdate(_at(25)),
+                "summary": "Examen de ingreso: heridas en aleta delantera izquierda",
+            },
         )
         services.medical_record_create(
             actor=vet,
             animal=marea,
-            kind="treatment",
-            performed_on=timezone.localdate(_at(24)),
-            summary="Limpieza de heridas y antibiótico",
-            medication="Enrofloxacina 5 mg/kg cada 48 h",
+            data={
+                "kind": "treatment",
+                "performed_on": timezone.localdate(_at(24)),
+                "summary": "Limpieza de heridas y antibiótico",
+                "medication": "Enrofloxacina 5 mg/kg cada 48 h",
+            },
         )
 
     if not Animal.objects.filter(institutional_id="PMP-2025-0090").exists():

@@ -2,6 +2,7 @@
 registered with the audit trail (apps.py), so every field change is recorded; the workflows
 below add their own entry saying what happened."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from apps.business.infrastructure.models import Habitat, HabitatKind
 from apps.support.audit import services as audit
 from apps.support.common.errors import ConflictError, ServiceError
+from apps.support.common.services import model_create, model_update
 from apps.support.security.models import User
 
 from . import errors
@@ -37,21 +39,42 @@ ALLOWED_IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 # --- Species ----------------------------------------------------------------------------
 
 
-def species_create(**fields: Any) -> Species:
-    species = Species(**fields)
-    species.full_clean()
-    with transaction.atomic():
-        species.save()
-    return species
+SPECIES_FIELDS = (
+    "common_name_es",
+    "common_name_en",
+    "scientific_name",
+    "taxon_class",
+    "taxon_order",
+    "family",
+    "aphia_id",
+    "conservation_status",
+    "cites_appendix",
+    "description_es",
+    "description_en",
+    "diet",
+    "natural_habitat",
+    "typical_length_cm",
+    "typical_lifespan_years",
+    "is_public",
+)
+# What describes an animal; where it lives and its status change through the workflows.
+ANIMAL_DESCRIPTION_FIELDS = (
+    "house_name",
+    "transponder_id",
+    "sex",
+    "hatch_date",
+    "hatch_date_estimated",
+    "is_public",
+)
+MEDICAL_RECORD_FIELDS = ("kind", "performed_on", "summary", "details", "medication")
 
 
-def species_update(*, species: Species, **fields: Any) -> Species:
-    for name, value in fields.items():
-        setattr(species, name, value)
-    species.full_clean()
-    with transaction.atomic():
-        species.save(update_fields=[*fields, "updated_at"])
-    return species
+def species_create(*, data: Mapping[str, Any]) -> Species:
+    return model_create(model=Species, fields=SPECIES_FIELDS, data=data)
+
+
+def species_update(*, species: Species, data: Mapping[str, Any]) -> Species:
+    return model_update(instance=species, fields=SPECIES_FIELDS, data=data)[0]
 
 
 def species_image_add(
@@ -175,14 +198,9 @@ def animal_register(
     return animal
 
 
-def animal_update(*, animal: Animal, **fields: Any) -> Animal:
+def animal_update(*, animal: Animal, data: Mapping[str, Any]) -> Animal:
     """Descriptive fields only; where the animal is and its status change through workflows."""
-    for name, value in fields.items():
-        setattr(animal, name, value)
-    animal.full_clean()
-    with transaction.atomic():
-        animal.save(update_fields=[*fields, "updated_at"])
-    return animal
+    return model_update(instance=animal, fields=ANIMAL_DESCRIPTION_FIELDS, data=data)[0]
 
 
 def animal_move(
@@ -320,18 +338,16 @@ def weight_record(
         )
 
 
-def medical_record_create(*, actor: User, animal: Animal, **fields: Any) -> MedicalRecord:
-    record = MedicalRecord(animal=animal, veterinarian=actor, **fields)
-    record.full_clean()
-    with transaction.atomic():
-        record.save()
-    return record
+def medical_record_create(*, actor: User, animal: Animal, data: Mapping[str, Any]) -> MedicalRecord:
+    return model_create(
+        model=MedicalRecord,
+        fields=MEDICAL_RECORD_FIELDS,
+        data=data,
+        animal=animal,
+        veterinarian=actor,
+    )
 
 
-def medical_record_update(*, record: MedicalRecord, **fields: Any) -> MedicalRecord:
-    for name, value in fields.items():
-        setattr(record, name, value)
-    record.full_clean()
-    with transaction.atomic():
-        record.save(update_fields=[*fields, "updated_at"])
-    return record
+def medical_record_update(*, record: MedicalRecord, data: Mapping[str, Any]) -> MedicalRecord:
+    """The animal and the veterinarian of a record never change."""
+    return model_update(instance=record, fields=MEDICAL_RECORD_FIELDS, data=data)[0]

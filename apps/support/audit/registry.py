@@ -22,12 +22,16 @@ _registered: dict[type[models.Model], tuple[str, ...]] = {}
 _ALWAYS_EXCLUDED = ("created_at", "updated_at")
 
 
-def _tracked_fields(model: type[models.Model]) -> list[models.Field]:
+def _tracked_fields(model: type[models.Model], update_fields: Any = None) -> list[models.Field]:
+    """The audited fields of ``model``; of a save with ``update_fields``, only those written
+    (the others were not saved, whatever the instance holds)."""
     excluded = _registered[model]
     return [
         field
         for field in model._meta.concrete_fields
-        if field.name not in excluded and field.name not in _ALWAYS_EXCLUDED
+        if field.name not in excluded
+        and field.name not in _ALWAYS_EXCLUDED
+        and (update_fields is None or field.name in update_fields or field.attname in update_fields)
     ]
 
 
@@ -41,9 +45,12 @@ def _stored_value(field: models.Field, instance: models.Model) -> Any:
     return value
 
 
-def _values(instance: models.Model) -> dict[str, Any]:
+def _values(instance: models.Model, update_fields: Any = None) -> dict[str, Any]:
     return json_normalise(
-        {field.attname: _stored_value(field, instance) for field in _tracked_fields(type(instance))}
+        {
+            field.attname: _stored_value(field, instance)
+            for field in _tracked_fields(type(instance), update_fields)
+        }
     )
 
 
@@ -51,7 +58,7 @@ def _remember_old_values(sender: type[models.Model], instance: models.Model, **k
     if instance._state.adding or kwargs.get("raw"):
         instance._audit_old_values = None  # type: ignore[attr-defined]
         return
-    fields = [field.attname for field in _tracked_fields(sender)]
+    fields = [field.attname for field in _tracked_fields(sender, kwargs.get("update_fields"))]
     old = sender._base_manager.filter(pk=instance.pk).values(*fields).first()
     instance._audit_old_values = json_normalise(old) if old is not None else None  # type: ignore[attr-defined]
 
@@ -63,12 +70,12 @@ def _record_save(
 
     if kwargs.get("raw"):
         return
-    new = _values(instance)
     old = getattr(instance, "_audit_old_values", None)
     if created or old is None:
-        changes = {name: [None, value] for name, value in new.items()}
+        changes = {name: [None, value] for name, value in _values(instance).items()}
         verb = "created"
     else:
+        new = _values(instance, kwargs.get("update_fields"))
         changes = {
             name: [old.get(name), value] for name, value in new.items() if old.get(name) != value
         }

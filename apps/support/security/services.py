@@ -1,5 +1,6 @@
 """Accounts, authentication and roles. Every change is audited in its own transaction."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,7 @@ from apps.support.common.errors import (
     TooManyRequestsError,
     UnauthenticatedError,
 )
+from apps.support.common.services import model_update
 
 from . import errors
 from .models import RefreshTokenRotation, User
@@ -84,24 +86,15 @@ def user_register(
     return user
 
 
-def user_profile_update(*, user: User, **fields: Any) -> User:
+PROFILE_FIELDS = ("first_name", "last_name", "phone", "preferred_language")
+
+
+def user_profile_update(*, user: User, data: Mapping[str, Any]) -> User:
     """The user edits their own name, phone and language (never email, roles or staff).
 
     Audited field by field as ``security.user.updated``.
     """
-    allowed = {"first_name", "last_name", "phone", "preferred_language"}
-    changes = {
-        name: [getattr(user, name), value]
-        for name, value in fields.items()
-        if name in allowed and getattr(user, name) != value
-    }
-    if not changes:
-        return user
-    with transaction.atomic():
-        for name, (_old, new) in changes.items():
-            setattr(user, name, new)
-        user.save(update_fields=[*changes, "updated_at"])
-    return user
+    return model_update(instance=user, fields=PROFILE_FIELDS, data=data)[0]
 
 
 # --- Tokens -----------------------------------------------------------------------------
@@ -362,25 +355,26 @@ def user_create(
             preferred_language=preferred_language,
         )
         if phone:
-            user_profile_update(user=user, phone=phone)
+            user_profile_update(user=user, data={"phone": phone})
         return user_roles_set(actor=actor, user=user, roles=roles)
 
 
-def user_update(*, actor: User, user: User, roles: list[str] | None = None, **fields: Any) -> User:
-    """An administrator edits an account: names, phone, language, active, roles."""
+def user_update(*, actor: User, user: User, data: Mapping[str, Any]) -> User:
+    """An administrator edits an account: names, phone, language, ``is_active``, ``roles``."""
+    profile = {name: value for name, value in data.items() if name not in ("is_active", "roles")}
     with transaction.atomic():
         Group.objects.select_for_update().filter(name=Role.ADMINISTRATOR).first()
-        if "is_active" in fields and fields["is_active"] != user.is_active:
-            if not fields["is_active"]:
+        if "is_active" in data and data["is_active"] != user.is_active:
+            if not data["is_active"]:
                 if user.pk == actor.pk:
                     raise ConflictError(
                         _("You cannot deactivate your own account."),
                         code=errors.CANNOT_DEACTIVATE_SELF,
                     )
                 tokens_revoke_all(user=user)
-            user.is_active = fields["is_active"]
+            user.is_active = data["is_active"]
             user.save(update_fields=["is_active", "updated_at"])
-        user_profile_update(user=user, **fields)
-        if roles is not None:
-            user_roles_set(actor=actor, user=user, roles=roles)
+        user_profile_update(user=user, data=profile)
+        if "roles" in data:
+            user_roles_set(actor=actor, user=user, roles=data["roles"])
     return user
