@@ -106,8 +106,8 @@ def issue(options: argparse.Namespace) -> dict[str, Any]:
     from apps.business.payments import services
     from apps.business.payments.handlers import LineRequest
     from apps.business.payments.models import PaymentMethod
-    from apps.business.tickets.codes import ticket_code
     from apps.business.tickets.models import Ticket, TicketStatus
+    from apps.business.tickets.signing import ticket_code
     from apps.support.security.models import User
 
     visitor = User.objects.get(email=VISITOR_EMAIL.format(0))
@@ -183,8 +183,8 @@ def verify_purchases(options: argparse.Namespace) -> dict[str, Any]:
 def verify_check_ins(options: argparse.Namespace) -> dict[str, Any]:
     from django.db.models import Count
 
-    from apps.business.tickets.codes import secret_from_code
     from apps.business.tickets.models import CheckIn, Ticket
+    from apps.business.tickets.signing import secret_from_code
 
     in_flight = [secret_from_code(code) for code in options.in_flight]
     return {
@@ -258,8 +258,8 @@ def profile(options: argparse.Namespace) -> dict[str, Any]:
     from django.test.utils import CaptureQueriesContext
     from rest_framework_simplejwt.tokens import AccessToken
 
-    from apps.business.tickets.codes import ticket_code
     from apps.business.tickets.models import Ticket, TicketStatus
+    from apps.business.tickets.signing import ticket_code
     from apps.support.security.models import User
 
     visitor = User.objects.get(email=VISITOR_EMAIL.format(0))

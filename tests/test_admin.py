@@ -302,7 +302,7 @@ def test_a_closure_added_in_the_back_office_closes_the_slots_of_its_day(back_off
     assert (closure.date, closure.reason) == (slot.date, "Mantenimiento de tanques")
     slot.refresh_from_db()
     assert slot.is_closed is True
-    event = AuditEvent.objects.get(action="tickets.closure_created")
+    event = AuditEvent.objects.get(action="tickets.closure.created")
     assert event.target_id == str(closure.pk)
     assert event.metadata["slots_closed"] == 1
 
@@ -325,4 +325,4 @@ def test_a_closure_deleted_in_the_back_office_reopens_its_day_and_is_never_chang
     assert Closure.objects.exists() is False
     slot.refresh_from_db()
     assert slot.is_closed is False
-    assert AuditEvent.objects.filter(action="tickets.closure_deleted").count() == 1
+    assert AuditEvent.objects.filter(action="tickets.closure.deleted").count() == 1

@@ -57,7 +57,7 @@ def test_the_total_comes_from_the_server_and_a_client_total_is_refused(user, slo
         "pending",
         "online",
     )
-    assert AuditEvent.objects.filter(action="payments.order_created").count() == 1
+    assert AuditEvent.objects.filter(action="payments.order.created").count() == 1
 
 
 def test_an_order_holds_its_seats_for_fifteen_minutes(user, slot, adult, monkeypatch):
@@ -188,7 +188,7 @@ def test_the_expiry_job_records_expired_orders_and_releases_their_holds(user, sl
         "released"
     ]
     assert (
-        AuditEvent.objects.filter(action="payments.order_expired", target_id=str(stale.pk)).count()
+        AuditEvent.objects.filter(action="payments.order.expired", target_id=str(stale.pk)).count()
         == 1
     )
 
@@ -274,8 +274,8 @@ def test_a_paid_order_cannot_be_cancelled_by_its_visitor_after_the_deadline(user
 
 
 def test_used_tickets_are_never_refunded(user, adult):
-    from apps.business.tickets.codes import ticket_code
     from apps.business.tickets.services import ticket_check_in
+    from apps.business.tickets.signing import ticket_code
 
     slot = TimeSlotFactory()
     order = paid_order(user, slot, adult, 1)

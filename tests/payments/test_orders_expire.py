@@ -74,7 +74,7 @@ def test_an_order_in_use_is_skipped_at_once_and_expired_on_the_next_run(user, sl
         "1 orders expired, 0 skipped (in use, taken next run), 0 idempotency keys pruned.\n"
     )
     assert set(Order.objects.values_list("status", flat=True)) == {OrderStatus.EXPIRED}
-    assert AuditEvent.objects.filter(action="payments.order_expired").count() == 2
+    assert AuditEvent.objects.filter(action="payments.order.expired").count() == 2
 
 
 @on_postgresql
@@ -92,7 +92,7 @@ def test_an_audit_chain_head_held_too_long_skips_the_order_instead_of_failing(
         assert payments.orders_expire() == payments.ExpiryRun(expired=0, skipped=1)
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
-    assert AuditEvent.objects.filter(action="payments.order_expired").count() == 0
+    assert AuditEvent.objects.filter(action="payments.order.expired").count() == 0
 
     assert payments.orders_expire() == payments.ExpiryRun(expired=1, skipped=0)
 
@@ -131,4 +131,4 @@ def test_an_order_with_a_payment_being_confirmed_is_not_expired(user, slot, adul
     assert payments.orders_expire() == payments.ExpiryRun(expired=0, skipped=0)
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING
-    assert AuditEvent.objects.filter(action="payments.order_expired").count() == 0
+    assert AuditEvent.objects.filter(action="payments.order.expired").count() == 0

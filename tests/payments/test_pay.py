@@ -249,10 +249,10 @@ def test_definitive_errors_are_replayed_and_retryable_ones_are_not(user, slot, a
 
 
 def test_a_busy_answer_is_not_kept_and_the_retry_runs(user, slot, adult, monkeypatch):
-    from apps.business.tickets import handler
+    from apps.business.tickets import handlers
     from apps.support.common.errors import ConflictError
 
-    lock_slots = handler._lock_slots
+    lock_slots = handlers._lock_slots
     calls = []
 
     def busy_once(slot_ids):
@@ -261,7 +261,7 @@ def test_a_busy_answer_is_not_kept_and_the_retry_runs(user, slot, adult, monkeyp
             raise ConflictError("busy", code="busy", retry_after=1)
         return lock_slots(slot_ids)
 
-    monkeypatch.setattr(handler, "_lock_slots", busy_once)
+    monkeypatch.setattr(handlers, "_lock_slots", busy_once)
     client = client_for(user)
     body = {"lines": [{"slot": slot.pk, "ticket_type": adult.pk, "quantity": 1}]}
     first = client.post(ORDERS, body, format="json", headers={"Idempotency-Key": "b-1"})

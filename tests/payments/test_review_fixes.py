@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from apps.business.payments.models import Order, OrderStatus, Payment, PaymentStatus, Refund
-from apps.business.tickets import handler
+from apps.business.tickets import handlers
 from apps.business.tickets.models import Ticket, TicketStatus, TimeSlot
 from apps.integrations.payments import RefundResult
 from apps.integrations.payments.sandbox import SIGNATURE_HEADER, SandboxGateway
@@ -46,12 +46,12 @@ def test_a_declined_then_approved_payment_is_settled_not_kept(api_client, user, 
 
 def test_an_interrupted_settlement_is_resumed_by_paying_again(user, slot, adult, monkeypatch):
     order = place_order(user, slot, adult, 1)
-    lock_slots = handler._lock_slots
+    lock_slots = handlers._lock_slots
 
     def always_busy(slot_ids):
         raise ConflictError("busy", code="busy", retry_after=1)
 
-    monkeypatch.setattr(handler, "_lock_slots", always_busy)
+    monkeypatch.setattr(handlers, "_lock_slots", always_busy)
     client = client_for(user)
     busy = client.post(f"{ORDERS}{order.pk}/pay/", {"gateway": "sandbox"}, format="json")
     assert (busy.status_code, busy.json()["code"]) == (409, "busy")
@@ -63,7 +63,7 @@ def test_an_interrupted_settlement_is_resumed_by_paying_again(user, slot, adult,
     )
     assert client.post(f"{ORDERS}{order.pk}/cancel/", {}, format="json").status_code == 409
 
-    monkeypatch.setattr(handler, "_lock_slots", lock_slots)
+    monkeypatch.setattr(handlers, "_lock_slots", lock_slots)
     resumed = client.post(f"{ORDERS}{order.pk}/pay/", {"gateway": "sandbox"}, format="json")
     assert resumed.status_code == 200
     assert [p["status"] for p in resumed.json()["payments"]] == ["succeeded"]

@@ -10,9 +10,9 @@ from django.utils import timezone
 from apps.business.payments.handlers import LineRequest
 from apps.business.payments.models import Order
 from apps.business.payments.services import order_create, order_pay
-from apps.business.tickets.codes import ticket_code
 from apps.business.tickets.models import CheckIn, Ticket, TicketType, TimeSlot
 from apps.business.tickets.services import ticket_check_in
+from apps.business.tickets.signing import ticket_code
 from apps.support.security.models import User
 from apps.support.security.roles import Role
 from conftest import client_for, staff_member

@@ -9,9 +9,9 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.business.payments import services as payments
-from apps.business.tickets.codes import secret_from_code, ticket_code
 from apps.business.tickets.models import CheckIn, Ticket
 from apps.business.tickets.services import ticket_check_in
+from apps.business.tickets.signing import secret_from_code, ticket_code
 from apps.support.audit.models import AuditEvent
 from apps.support.common.errors import ConflictError
 from apps.support.security.roles import Role
@@ -76,7 +76,7 @@ def test_a_ticket_is_accepted_once_and_the_second_scan_says_when_and_where(gate)
     assert body["code"] == "already_checked_in"
     assert body["details"] == {"checked_in_at": first.json()["checked_in_at"], "gate": "Norte"}
     assert list(CheckIn.objects.values_list("ticket", "gate")) == [(ticket.pk, "Norte")]
-    assert AuditEvent.objects.filter(action="tickets.ticket_checked_in").count() == 1
+    assert AuditEvent.objects.filter(action="tickets.ticket.checked_in").count() == 1
 
 
 def test_a_ticket_for_another_day_is_refused(gate):

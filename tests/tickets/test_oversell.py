@@ -18,7 +18,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 from apps.business.payments import services as payments
 from apps.business.payments.handlers import LineRequest
 from apps.business.payments.models import Order, OrderStatus, Payment, PaymentStatus
-from apps.business.tickets import handler
+from apps.business.tickets import handlers
 from apps.business.tickets.models import (
     Reservation,
     ReservationStatus,
@@ -42,19 +42,19 @@ ORDERS = "/api/v1/payments/orders/"
 @pytest.fixture
 def slow_check(monkeypatch):
     """Every availability check takes 20 ms longer (see tests/race.py)."""
-    held_seats = handler.held_seats
+    held_seats = handlers.held_seats
 
     def slowly(**kwargs):
         seats = held_seats(**kwargs)
         time.sleep(0.02)
         return seats
 
-    monkeypatch.setattr(handler, "held_seats", slowly)
+    monkeypatch.setattr(handlers, "held_seats", slowly)
 
 
 def without_the_lock(monkeypatch):
     monkeypatch.setattr(
-        handler,
+        handlers,
         "_lock_slots",
         lambda slot_ids: {slot.pk: slot for slot in TimeSlot.objects.filter(pk__in=slot_ids)},
     )

@@ -8,7 +8,6 @@ from rest_framework import serializers
 
 from api.serializers import InputSerializer, ModelSerializer
 from api.v1.payments.lines import register_line_input
-from apps.business.tickets.codes import ticket_code
 from apps.business.tickets.models import (
     CheckIn,
     Closure,
@@ -17,6 +16,7 @@ from apps.business.tickets.models import (
     TicketType,
     TimeSlot,
 )
+from apps.business.tickets.signing import ticket_code
 
 MAX_RANGE_DAYS = 62
 MAX_ID = 2**31 - 1

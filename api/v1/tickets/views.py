@@ -19,8 +19,8 @@ from api.ownership import OwnedObjectsMixin
 from api.permissions import role_permission, signed_in_user
 from api.viewsets import BaseViewSet, CatalogReadViewSet, CatalogViewSet
 from apps.business.tickets import selectors, services
-from apps.business.tickets.codes import ticket_code
-from apps.business.tickets.documents import qr_png, qr_svg, tickets_pdf
+from apps.business.tickets.rendering import qr_png, qr_svg, tickets_pdf
+from apps.business.tickets.signing import ticket_code
 from apps.support.security.roles import COUNTER_STAFF, TICKET_STAFF, Role, has_any_role
 
 from .filters import TicketFilter

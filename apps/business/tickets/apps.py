@@ -11,7 +11,7 @@ class TicketsConfig(AppConfig):
         from apps.business.payments.handlers import register_item_handler
         from apps.support.audit.registry import audit_register
 
-        from .handler import TicketHandler
+        from .handlers import TicketHandler
         from .models import OpeningSchedule, TicketType
 
         register_item_handler(TicketHandler())

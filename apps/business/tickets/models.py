@@ -231,7 +231,7 @@ class TicketStatus(models.TextChoices):
 
 
 class Ticket(TimeStampedModel):
-    """One admission for one person; its QR carries ``secret`` and a signature (codes.py)."""
+    """One admission for one person; its QR carries ``secret`` and a signature (signing.py)."""
 
     order = models.ForeignKey(
         Order, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("order")

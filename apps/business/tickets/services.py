@@ -19,7 +19,6 @@ from apps.support.common.services import model_create, model_update
 from apps.support.security.models import User
 
 from . import errors
-from .codes import secret_from_code
 from .models import (
     CheckIn,
     Closure,
@@ -30,6 +29,7 @@ from .models import (
     TimeSlot,
 )
 from .selectors import held_seats
+from .signing import secret_from_code
 
 MAX_GENERATE_DAYS = 366
 # How far ahead closures and slots may be planned; past days cannot be planned at all.
@@ -118,7 +118,7 @@ def closure_create(*, actor: User, day: date, reason: str) -> Closure:
             is_closed=True, updated_at=timezone.now()
         )
         audit.record(
-            action="tickets.closure_created",
+            action="tickets.closure.created",
             actor=actor,
             target=closure,
             metadata={"date": day, "reason": reason, "slots_closed": closed},
@@ -132,7 +132,7 @@ def closure_delete(*, actor: User, closure: Closure) -> None:
             is_closed=False, updated_at=timezone.now()
         )
         audit.record(
-            action="tickets.closure_deleted",
+            action="tickets.closure.deleted",
             actor=actor,
             target=closure,
             metadata={"date": closure.date},
@@ -209,7 +209,7 @@ def slots_generate(*, start: date, days: int, actor: Any = None) -> int:
         created = in_range.count() - before
         if created:
             audit.record(
-                action="tickets.slots_generated",
+                action="tickets.slots.generated",
                 actor=actor if actor is not None else audit.SYSTEM,
                 target_type="tickets.timeslot",
                 metadata={"from": start, "to": end, "created": created},
@@ -240,7 +240,7 @@ def slot_update(
             slot.is_closed = is_closed
         if changes:
             slot.save(update_fields=[*changes, "updated_at"])
-            audit.record(action="tickets.slot_changed", actor=actor, target=slot, changes=changes)
+            audit.record(action="tickets.slot.changed", actor=actor, target=slot, changes=changes)
     return slot
 
 
@@ -314,7 +314,7 @@ def ticket_check_in(*, code: str, gate: str, actor: User, now: datetime | None =
         except IntegrityError as error:  # only without row locks (SQLite): the other gate won
             raise ConflictError(_("Already used."), code=errors.ALREADY_CHECKED_IN) from error
         audit.record(
-            action="tickets.ticket_checked_in",
+            action="tickets.ticket.checked_in",
             actor=actor,
             target=ticket,
             metadata={"gate": gate, "slot": slot.pk},

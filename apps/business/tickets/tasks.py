@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from apps.business.payments.models import Order, OrderStatus
 
-from .codes import ticket_code
-from .documents import tickets_pdf
 from .models import Ticket, TicketStatus
+from .rendering import tickets_pdf
+from .signing import ticket_code
 
 logger = logging.getLogger(__name__)
 

@@ -100,7 +100,7 @@ def order_create(
         for handler in handlers_for([line.kind for line in order_lines]):
             handler.hold(order=order, lines=[ln for ln in order_lines if ln.kind == handler.kind])
         audit.record(
-            action="payments.order_created",
+            action="payments.order.created",
             actor=actor,
             target=order,
             metadata={
@@ -154,7 +154,7 @@ def order_cancel(*, order: Order, actor: User, reason: str = "") -> Order:
         order.cancel_reason = reason[:200]
         order.save(update_fields=["status", "canceled_at", "cancel_reason", "updated_at"])
         audit.record(
-            action="payments.order_canceled",
+            action="payments.order.canceled",
             actor=actor,
             target=order,
             changes={"status": [previous, OrderStatus.CANCELED]},
@@ -230,7 +230,7 @@ def _order_expire(*, order_id: int, now: datetime) -> str:
         order.status = OrderStatus.EXPIRED
         order.save(update_fields=["status", "updated_at"])
         audit.record(
-            action="payments.order_expired",
+            action="payments.order.expired",
             actor=audit.SYSTEM,
             target=order,
             changes={"status": [OrderStatus.PENDING, OrderStatus.EXPIRED]},

@@ -153,7 +153,7 @@ def _payment_apply(*, payment: Payment, result: PaymentResult, actor: User | Non
             payment.next_action = result.next_action
             payment.save(update_fields=["next_action", "updated_at"])
             audit.record(
-                action="payments.payment_started",
+                action="payments.payment.started",
                 actor=actor,
                 target=payment,
                 metadata={"order": payment.order.code, "method": payment.method},
@@ -193,7 +193,7 @@ def payment_fail(*, payment: Payment, code: str, message: str) -> None:
             payment.refresh_from_db()
             return
         audit.record(
-            action="payments.payment_failed",
+            action="payments.payment.failed",
             target=payment,
             metadata={"order": payment.order.code, "method": payment.method, "code": code},
         )
@@ -293,7 +293,7 @@ def _payment_settle(
         order_with_relations(order, lines=lines, payments=list(order.payments.order_by("id")))
         payment = next(p for p in order.payments.all() if p.pk == payment.pk)
         audit.record(
-            action="payments.order_paid",
+            action="payments.order.paid",
             actor=actor if actor is not None else audit.SYSTEM,
             target=order,
             changes={"status": [previous, OrderStatus.PAID]},
@@ -370,7 +370,7 @@ def _refund_unfulfillable(*, payment: Payment, reason: str) -> None:
             return
         refund = payment_refund_record(payment=payment, actor=None, reason=reason)
         audit.record(
-            action="payments.payment_refunded",
+            action="payments.payment.refunded",
             actor=audit.SYSTEM,
             target=payment,
             metadata={"order": payment.order.code, "reason": reason, "amount": refund.amount},

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
-from .codes import ticket_code
 from .models import Ticket
+from .signing import ticket_code
 
 
 def qr_png(code: str, *, scale: int = 8) -> bytes:
