@@ -3,8 +3,8 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from conftest import bearer
 from tests.api.urls import custom_groups
+from tests.helpers import bearer
 
 pytestmark = [pytest.mark.urls("tests.api.urls"), pytest.mark.django_db]
 

@@ -11,7 +11,7 @@ from apps.support.audit import services as audit
 from apps.support.audit.masking import MASK, mask
 from apps.support.audit.models import AppendOnlyError, AuditChainHead, AuditEvent
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from apps.business.tickets.services import ticket_check_in
 from apps.support.audit.models import AuditEvent
 from apps.support.common.errors import ConflictError
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
+from tests.helpers import client_for, staff_member
 from tests.sales import paid_order
 
 pytestmark = pytest.mark.django_db
