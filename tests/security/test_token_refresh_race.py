@@ -65,6 +65,10 @@ def without_the_locks(monkeypatch):
     monkeypatch.setattr(services, "OutstandingToken", UnlockedOutstandingToken)
 
 
+def refresh_token_for(user) -> str:
+    return str(RefreshToken.for_user(user))
+
+
 def refresh_at_once(token: str) -> list[tuple[int, str]]:
     Client().get("/health/live/")  # middleware set up once, before the threads
     together = threading.Barrier(REQUESTS)
@@ -85,7 +89,7 @@ def refresh_at_once(token: str) -> list[tuple[int, str]]:
 
 def test_eight_refreshes_of_one_token_at_once_rotate_it_once(slow_rotation):
     user = UserFactory()
-    token = str(RefreshToken.for_user(user))
+    token = refresh_token_for(user)
 
     outcomes = refresh_at_once(token)
 
@@ -101,7 +105,7 @@ def test_eight_refreshes_of_one_token_at_once_rotate_it_once(slow_rotation):
 def test_control_without_the_locks_several_requests_pass_the_check(slow_rotation, monkeypatch):
     without_the_locks(monkeypatch)
     user = UserFactory()
-    token = str(RefreshToken.for_user(user))
+    token = refresh_token_for(user)
 
     outcomes = refresh_at_once(token)
 
@@ -128,7 +132,7 @@ def test_a_sign_out_everywhere_during_a_refresh_leaves_no_session_behind(monkeyp
     everywhere meanwhile. The sign-out waits for the refresh (the user's row lock), then
     revokes the pair it issued too."""
     user = UserFactory()
-    token = str(RefreshToken.for_user(user))
+    token = refresh_token_for(user)
     reads_done, go = threading.Event(), threading.Event()
     manager = BlacklistedToken.objects
     create = manager.create
