@@ -2,11 +2,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken
 
-from apps.support.security.models import User
 from apps.support.security.roles import Role
 from tests.factories import UserFactory
+from tests.helpers import client_for
 
 
 @pytest.fixture(autouse=True)
@@ -33,24 +32,6 @@ def administrator(db):
     user = UserFactory(email="root@parquemarino.test", is_staff=True)
     user.groups.add(Group.objects.get(name=Role.ADMINISTRATOR))
     return user
-
-
-def staff_member(role: str, **fields) -> User:
-    user = UserFactory(is_staff=True, **fields)
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=bearer(user)["Authorization"])
-    return client
-
-
-def bearer(user) -> dict[str, str]:
-    """``Authorization`` header with a fresh access token for ``user``."""
-    return {"Authorization": f"Bearer {AccessToken.for_user(user)}"}
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """Permission classes that modules declare on their views.
 
-- ``ModelPermissions`` / ``PublicReadModelPermissions``: the Django model permission of the
-  action (``view``/``add``/``change``/``delete``), which staff roles (groups) carry.
-- ``role_permission(read=..., write=..., public_read=...)``: by role name, for endpoints that
-  are not one model's CRUD (workflows, reports, the audit trail).
+- ``ModelPermissions``: the Django model permission of the action (``view``/``add``/
+  ``change``/``delete``), which staff roles (groups) carry; the base viewsets' default.
+- ``role_permission(read=..., write=..., public_read=...)``: by role name, for public
+  catalogues (``public_read=True``: anyone reads), workflows, reports and the audit trail.
 - ``IsAdministrator``: administrators only (user and role management).
 
 Administrators (the ``administrator`` role or a superuser) pass every check. An anonymous
@@ -33,15 +33,6 @@ class ModelPermissions(permissions.DjangoModelPermissions):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return is_administrator(request.user) or super().has_permission(request, view)
-
-
-class PublicReadModelPermissions(ModelPermissions):
-    """Anyone may read (the public website); writes need the model permission."""
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in permissions.SAFE_METHODS:
-            return True
-        return super().has_permission(request, view)
 
 
 class RolePermission(permissions.BasePermission):

@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from config.wsgi import application
-from conftest import bearer
+from tests.helpers import bearer
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
 

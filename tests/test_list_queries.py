@@ -11,13 +11,13 @@ from apps.business.infrastructure import services as infrastructure
 from apps.business.wildlife.models import MedicalRecord
 from apps.support.audit import services as audit
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import (
     AnimalFactory,
     HabitatFactory,
     SectionFactory,
     SpeciesFactory,
 )
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from apps.support.audit.chain import HASHED_FIELDS, entry_hash
 from apps.support.audit.models import AuditChainHead, AuditEvent
 from apps.support.audit.selectors import audit_chain_first_break
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
-from tests.audit.test_audit_trail import _tamper
+from tests.audit.tampering import tamper
 from tests.factories import AnimalFactory, HabitatFactory, SectionFactory, SpeciesFactory
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def test_rewritten_newest_entry_is_caught_by_the_chain_head():
     }
     import json
 
-    _tamper(
+    tamper(
         "UPDATE audit_auditevent SET metadata = %s, hash = %s WHERE id = %s",
         [json.dumps({"amount": "0.00"}), entry_hash(fields), last.pk],
     )

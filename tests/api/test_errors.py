@@ -10,8 +10,8 @@ from rest_framework.exceptions import ErrorDetail
 
 from api.errors import _flatten
 from api.views import csrf_failure
-from conftest import bearer
 from tests.api.urls import custom_groups
+from tests.helpers import bearer
 
 pytestmark = [pytest.mark.urls("tests.api.urls"), pytest.mark.django_db]
 

@@ -14,8 +14,8 @@ from api.middleware import json_nesting_exceeds
 from apps.business.payments.models import Order, WebhookEvent
 from apps.support.security.models import User
 from config import urls as root_urls
-from conftest import client_for
 from tests.api.test_errors import assert_error
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

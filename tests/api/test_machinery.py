@@ -3,12 +3,13 @@
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from conftest import bearer
 from tests.api.urls import custom_groups
+from tests.helpers import bearer
 
 pytestmark = [pytest.mark.urls("tests.api.urls"), pytest.mark.django_db]
 
 GROUPS = "/api/v1/groups/"
+STAFF_GROUPS = "/api/v1/staff-groups/"
 
 
 def make_groups(count: int) -> None:
@@ -72,6 +73,18 @@ def test_search_and_ordering_come_from_the_base(api_client):
 def test_public_read_lets_anonymous_list(api_client):
     make_groups(2)
     assert api_client.get(GROUPS).json()["count"] == 2
+
+
+def test_model_permissions_guard_reads_too(api_client, user):
+    """The base viewsets' default: reading needs the model's view permission."""
+    make_groups(2)
+    anonymous = api_client.get(STAFF_GROUPS)
+    assert (anonymous.status_code, anonymous.json()["code"]) == (401, "not_authenticated")
+    api_client.credentials(HTTP_AUTHORIZATION=bearer(user)["Authorization"])
+    refused = api_client.get(STAFF_GROUPS)
+    assert (refused.status_code, refused.json()["code"]) == (403, "permission_denied")
+    user.user_permissions.add(Permission.objects.get(codename="view_group"))
+    assert api_client.get(STAFF_GROUPS).json()["count"] == 2
 
 
 def test_model_permission_write_goes_through_the_service(api_client, user):

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from apps.support.common.logging import JsonFormatter, RequestContextFilter
-from conftest import bearer
+from tests.helpers import bearer
 
 pytestmark = pytest.mark.django_db
 

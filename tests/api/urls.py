@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from api.permissions import PublicReadModelPermissions
+from api.permissions import ModelPermissions, role_permission
 from api.serializers import InputSerializer, ModelSerializer
 from api.v1 import urls as v1_urls
 from api.viewsets import CatalogViewSet
@@ -70,7 +70,8 @@ class GroupViewSet(CatalogViewSet):
     selector = group_list
     serializer_class = GroupOutput
     input_serializer_class = GroupInput
-    permission_classes = [PublicReadModelPermissions]
+    # Anyone reads, as on a public catalogue; writes need the model permission of the action.
+    permission_classes = [role_permission(public_read=True) | ModelPermissions]
     search_fields = ("name",)
     ordering_fields = ("name", "id")
 
@@ -98,8 +99,15 @@ class GroupViewSet(CatalogViewSet):
         return Response({"version": request.version})
 
 
+class StaffGroupViewSet(GroupViewSet):
+    """The same resource for staff only: the base viewsets' default, reads included."""
+
+    permission_classes = [ModelPermissions]
+
+
 router = SimpleRouter()
 router.register("groups", GroupViewSet, basename="group")
+router.register("staff-groups", StaffGroupViewSet, basename="staff-group")
 
 urlpatterns = [
     path("api/v1/", include(([*v1_urls.urlpatterns, *router.urls], "v1"), namespace="v1")),

@@ -8,7 +8,7 @@ import pytest
 from apps.support.audit import services as audit
 from apps.support.audit.models import AuditEvent
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 

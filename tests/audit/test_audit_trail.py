@@ -11,7 +11,8 @@ from apps.support.audit import services as audit
 from apps.support.audit.masking import MASK, mask
 from apps.support.audit.models import AppendOnlyError, AuditChainHead, AuditEvent
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
+from tests.audit.tampering import tamper
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -149,16 +150,6 @@ def test_database_trigger_refuses_raw_sql(statement):
     assert event.action == "test.trigger"
 
 
-def _tamper(sql: str, params: list) -> None:
-    """What an attacker with database superuser rights could do."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_append_only")
-        cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_event_append_only")
-
-
 def verify() -> str:
     out = io.StringIO()
     call_command("audit_verify", stdout=out)
@@ -173,7 +164,7 @@ def test_audit_verify_passes_on_an_intact_chain():
 
 def test_audit_verify_names_the_altered_entry():
     events = [audit.record(action="test.chain", metadata={"index": index}) for index in range(5)]
-    _tamper(
+    tamper(
         "UPDATE audit_auditevent SET metadata = %s WHERE id = %s", ['{"index": 99}', events[2].pk]
     )
     with pytest.raises(CommandError) as error:
@@ -186,14 +177,14 @@ def test_audit_verify_names_the_altered_entry():
 
 def test_audit_verify_notices_a_removed_entry():
     events = [audit.record(action="test.chain") for _ in range(4)]
-    _tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[1].pk])
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[1].pk])
     with pytest.raises(CommandError, match=r"broken at entry #3 .*sequence 2 is missing"):
         verify()
 
 
 def test_audit_verify_notices_the_newest_entry_removed():
     events = [audit.record(action="test.chain") for _ in range(3)]
-    _tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[2].pk])
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[2].pk])
     with pytest.raises(CommandError, match=r"after entry #2: the chain head says 3"):
         verify()
 

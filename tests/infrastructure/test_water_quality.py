@@ -7,8 +7,8 @@ import pytest
 from apps.business.infrastructure.models import WaterAlert, WaterReading
 from apps.support.audit.models import AuditEvent
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import HabitatFactory
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from apps.business.payments.models import Order
 from apps.support.common.models import IdempotencyKey
-from conftest import client_for
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from apps.business.payments.models import Order, OrderStatus, Payment, Refund
 from apps.business.tickets.models import Reservation, Ticket, TimeSlot
 from apps.support.audit.models import AuditEvent
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
+from tests.helpers import client_for, staff_member
 from tests.sales import paid_order, place_order, run_out_hold
 
 pytestmark = pytest.mark.django_db

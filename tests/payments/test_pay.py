@@ -20,8 +20,8 @@ from apps.business.tickets.models import Ticket, TimeSlot
 from apps.integrations.payments.sandbox import SIGNATURE_HEADER, sign
 from apps.support.common.idempotency import fingerprint
 from apps.support.common.models import IdempotencyKey
-from conftest import client_for
 from tests.factories import UserFactory
+from tests.helpers import client_for
 from tests.payments.conftest import post_webhook
 from tests.sales import place_order, run_out_hold
 

@@ -16,8 +16,8 @@ from apps.integrations.payments.sandbox import SIGNATURE_HEADER, SandboxGateway
 from apps.support.common.errors import ConflictError
 from apps.support.common.models import IdempotencyKey
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import TimeSlotFactory, UserFactory
+from tests.helpers import client_for, staff_member
 from tests.payments.conftest import post_webhook
 from tests.sales import paid_order, place_order, run_out_hold
 

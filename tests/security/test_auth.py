@@ -11,8 +11,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.support.audit.models import AuditEvent
 from apps.support.security.models import User
-from conftest import client_for
 from tests.factories import UserFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 
 from apps.support.audit.models import AuditEvent
-from conftest import client_for
 from tests.factories import UserFactory
+from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from api.viewsets import CatalogReadViewSet
 from apps.support.security import selectors
 from apps.support.security.models import User
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import UserFactory
+from tests.helpers import client_for, staff_member
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 

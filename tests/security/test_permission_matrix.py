@@ -11,8 +11,8 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import UserFactory
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 

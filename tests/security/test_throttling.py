@@ -84,7 +84,7 @@ def test_anonymous_requests_are_counted_once(api_client, rates):
 
 
 def test_user_scope_is_per_account(user, rates):
-    from conftest import client_for
+    from tests.helpers import client_for
 
     rates("user", "2/minute")
     client = client_for(user)

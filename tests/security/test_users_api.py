@@ -6,8 +6,8 @@ from django.contrib.auth.models import Group
 from apps.support.audit.models import AuditEvent
 from apps.support.security.models import User
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import UserFactory
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from apps.business.tickets.services import ticket_check_in
 from apps.business.tickets.signing import ticket_code
 from apps.support.security.models import User
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from apps.business.tickets.models import (
     TimeSlot,
 )
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from apps.business.tickets.signing import secret_from_code, ticket_code
 from apps.support.audit.models import AuditEvent
 from apps.support.common.errors import ConflictError
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
+from tests.helpers import client_for, staff_member
 from tests.race import RETRY_FOR_SECONDS, post_retrying
 from tests.sales import paid_order
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from apps.business.payments.models import Order
 from apps.business.tickets.models import Ticket
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import TicketTypeFactory, TimeSlotFactory
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 

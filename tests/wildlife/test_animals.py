@@ -5,8 +5,8 @@ import pytest
 from apps.business.wildlife.models import Animal, AnimalLocation, MedicalRecord
 from apps.support.audit.models import AuditEvent
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import AnimalFactory, HabitatFactory, SpeciesFactory
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 

@@ -20,8 +20,8 @@ from apps.business.wildlife import services
 from apps.business.wildlife.models import RESIDENT_STATUSES, Animal
 from apps.support.common.errors import ConflictError
 from apps.support.security.roles import Role
-from conftest import staff_member
 from tests.factories import AnimalFactory, HabitatFactory
+from tests.helpers import staff_member
 from tests.race import RETRY_FOR_SECONDS, is_busy, wait_for_rival
 
 pytestmark = [

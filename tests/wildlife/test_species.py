@@ -9,8 +9,8 @@ from PIL import Image
 from apps.business.wildlife.models import Species, SpeciesImage
 from apps.support.audit.models import AuditEvent
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import SpeciesFactory
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 
