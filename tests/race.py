@@ -7,9 +7,9 @@ through Django's test client with its own bearer token. Answers come back over a
 in it is timed: on a loaded machine the race only takes longer (clients retry ``busy`` for
 ``RETRY_FOR_SECONDS``).
 
-``slow_check`` widens the window between reading availability and writing the hold, in the
-locked run and the control run alike: with the slot lock the checks queue up behind it; without
-it they overlap, which is what makes the control run oversell every time instead of sometimes.
+Where an interleaving must happen for a control run to show its bug, it is forced by events,
+not timed windows (``wait_for_rival``): a racer that has passed its check waits until a rival
+has passed it too, or is seen waiting for the lock under test.
 """
 
 import multiprocessing
@@ -94,27 +94,45 @@ def post_retrying(client: Client, url: str, body: dict[str, Any], token: str) ->
         time.sleep(float(response.headers.get("Retry-After", "1")))
 
 
-def another_transaction_waits_for_a_lock() -> bool:
-    """True while some other connection to this database waits for a row lock (PostgreSQL)."""
+def another_transaction_waits_for_a_lock(table: str | None = None) -> bool:
+    """True while some other connection to this database waits for a lock (PostgreSQL); with
+    ``table``, only a wait in a ``SELECT … FOR UPDATE`` on that table counts (waits for the
+    audit chain head, say, are no rival's)."""
+    sql = (
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    params: list[str] = []
+    if table is not None:
+        sql += " AND query LIKE %s"
+        params.append(f'%"{table}"%FOR UPDATE%')
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database() AND pid <> pg_backend_pid()"
-        )
+        # Inside a transaction PostgreSQL keeps showing the activity it saw first: look anew.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(sql, params)
         return cursor.fetchone()[0] > 0
 
 
-def wait_for_rival(passed: Callable[[], bool], *, timeout: float = RETRY_FOR_SECONDS) -> None:
-    """Hold a racer that has passed its check until its rival has passed it too (``passed``),
-    or until the rival is seen blocked on a lock (the lock under test serialises them).
+def wait_for_rival(
+    passed: Callable[[], bool],
+    *,
+    table: str | None = None,
+    timeout: float = RETRY_FOR_SECONDS,
+    rival_may_never_come: bool = False,
+) -> None:
+    """Hold a racer that has passed its check until a rival has passed it too (``passed``),
+    or until a rival is seen blocked on the lock under test (the lock serialises them).
 
     Deterministic whatever the machine's load: no timed window decides the interleaving.
+    With ``rival_may_never_come`` (the last of a crowd), a racer goes on after ``timeout``.
     """
     give_up_at = time.monotonic() + timeout
-    while not passed() and not another_transaction_waits_for_a_lock():
+    while not passed() and not another_transaction_waits_for_a_lock(table):
         if time.monotonic() > give_up_at:
+            if rival_may_never_come:
+                return
             raise TimeoutError("the rival neither passed its check nor waited for a lock")
-        time.sleep(0.01)
+        time.sleep(0.02)
 
 
 def is_busy(error: Exception) -> bool:

@@ -3,9 +3,14 @@
 Each scenario runs twice through the same harness (tests/race.py): with the real
 service, and as a control with the slot lock replaced by a plain read. The control must show
 the bug (seats promised beyond capacity); otherwise the harness would prove nothing.
+
+``checks_meet`` makes the interleaving that oversells certain, not lucky, on any machine:
+after reading what is free, a buyer waits until another buyer has read it too. With the slot
+lock nobody else can read until the first one commits: it goes on as soon as another buyer is
+seen waiting for the lock. Without the lock, two buyers always read the last free seat at once.
 """
 
-import time
+import multiprocessing
 from datetime import timedelta
 from decimal import Decimal
 
@@ -27,7 +32,7 @@ from apps.business.tickets.models import (
     TimeSlot,
 )
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
-from tests.race import post_retrying, race
+from tests.race import post_retrying, race, wait_for_rival
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor == "sqlite", reason="row locks need PostgreSQL or MySQL"),
@@ -40,16 +45,35 @@ ORDERS = "/api/v1/payments/orders/"
 
 
 @pytest.fixture
-def slow_check(monkeypatch):
-    """Every availability check takes 20 ms longer (see tests/race.py)."""
+def checks_meet(monkeypatch):
+    """After reading the seats held, wait for a rival reader (see the module's docstring),
+    once armed: the orders a test sets up one by one beforehand have no rival."""
     held_seats = handlers.held_seats
+    # Shared by the processes race() forks: made before they are.
+    context = multiprocessing.get_context("fork")
+    armed, readers = context.Value("b", 0), context.Value("i", 0)
 
-    def slowly(**kwargs):
+    def read_then_meet(**kwargs):
         seats = held_seats(**kwargs)
-        time.sleep(0.02)
+        if not armed.value:
+            return seats
+        with readers.get_lock():
+            readers.value += 1
+            mine = readers.value
+        wait_for_rival(
+            lambda: readers.value > mine,
+            table="tickets_timeslot",
+            timeout=5,
+            rival_may_never_come=True,  # the last buyers of the crowd
+        )
         return seats
 
-    monkeypatch.setattr(handlers, "held_seats", slowly)
+    monkeypatch.setattr(handlers, "held_seats", read_then_meet)
+
+    def arm() -> None:
+        armed.value = 1
+
+    return arm
 
 
 def without_the_lock(monkeypatch):
@@ -90,14 +114,15 @@ def buy_one(slot, ticket_type, user):
     return action
 
 
-def race_buyers(slot, ticket_type):
+def race_buyers(slot, ticket_type, arm_checks):
     buyers = [UserFactory() for _ in range(BUYERS)]
+    arm_checks()
     return race([buy_one(slot, ticket_type, buyer) for buyer in buyers], processes=2)
 
 
-def test_80_buyers_in_2_processes_get_exactly_60_seats(slow_check):
+def test_80_buyers_in_2_processes_get_exactly_60_seats(checks_meet):
     slot, ticket_type = TimeSlotFactory(capacity=CAPACITY), TicketTypeFactory()
-    results = race_buyers(slot, ticket_type)
+    results = race_buyers(slot, ticket_type, checks_meet)
     statuses = sorted(status for _kind, status, _code in results)
     assert statuses == [201] * CAPACITY + [409] * (BUYERS - CAPACITY), results
     assert {code for _kind, status, code in results if status == 409} == {"sold_out"}
@@ -105,10 +130,10 @@ def test_80_buyers_in_2_processes_get_exactly_60_seats(slow_check):
     assert Order.objects.count() == CAPACITY
 
 
-def test_control_without_the_lock_the_same_race_oversells(slow_check, monkeypatch):
+def test_control_without_the_lock_the_same_race_oversells(checks_meet, monkeypatch):
     without_the_lock(monkeypatch)
     slot, ticket_type = TimeSlotFactory(capacity=CAPACITY), TicketTypeFactory()
-    results = race_buyers(slot, ticket_type)
+    results = race_buyers(slot, ticket_type, checks_meet)
     sold = sum(1 for _kind, status, _code in results if status == 201)
     assert sold > CAPACITY  # the bug the lock prevents: more seats promised than exist
     assert live_seats(slot) == sold
@@ -131,7 +156,7 @@ def pending_order(slot, ticket_type, user, *, expired: bool) -> Order:
     return order
 
 
-def mixed_race(slot, ticket_type):
+def mixed_race(slot, ticket_type, arm_checks):
     """15 pay live holds, 15 pay holds that ran out, 15 cancel, 15 holds are left alone,
     20 newcomers buy (create, then pay) — and the expiry job runs at the same moment."""
     owners = [UserFactory() for _ in range(60)]
@@ -200,15 +225,16 @@ def mixed_race(slot, ticket_type):
     actions += [cancel_order(order) for order in cancel]
     actions += [buy_and_pay(user) for user in newcomers]
     actions.append(expire_job)
+    arm_checks()
     return race(actions, processes=2)
 
 
-def test_paying_cancelling_and_expiring_at_once_never_oversell(slow_check):
+def test_paying_cancelling_and_expiring_at_once_never_oversell(checks_meet):
     slot, ticket_type = (
         TimeSlotFactory(capacity=CAPACITY),
         TicketTypeFactory(price=Decimal("2900.00")),
     )
-    results = mixed_race(slot, ticket_type)
+    results = mixed_race(slot, ticket_type, checks_meet)
     by_kind: dict[str, list[tuple[int, str]]] = {}
     for kind, status, code in results:
         by_kind.setdefault(kind, []).append((status, code))
@@ -235,10 +261,10 @@ def test_paying_cancelling_and_expiring_at_once_never_oversell(slow_check):
     assert Payment.objects.filter(status=PaymentStatus.REFUNDED).count() == refused
 
 
-def test_control_without_the_lock_paying_and_buying_at_once_oversells(slow_check, monkeypatch):
+def test_control_without_the_lock_paying_and_buying_at_once_oversells(checks_meet, monkeypatch):
     without_the_lock(monkeypatch)
     slot, ticket_type = TimeSlotFactory(capacity=CAPACITY), TicketTypeFactory()
-    results = mixed_race(slot, ticket_type)
+    results = mixed_race(slot, ticket_type, checks_meet)
     assert {status for _kind, status, _code in results} <= {200, 201, 409}, results
     # Without the lock, buyers and payers of run-out holds took the same freed seats: the
     # slot has promised more seats (sold + live holds) than it has.

@@ -42,7 +42,7 @@ def race_two_moves(monkeypatch) -> tuple[list[str], int]:
         ensure_room(habitat, animal=animal)
         with guard:
             checked.append(animal.pk)
-        wait_for_rival(lambda: len(checked) >= 2)
+        wait_for_rival(lambda: len(checked) >= 2, table="infrastructure_habitat")
 
     monkeypatch.setattr(services, "_ensure_room", ensure_room_then_wait)
 
