@@ -8,6 +8,7 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from .errors import error_response
 logger = logging.getLogger("parque_marino.api")
 
 API_PREFIX = "/api/"
+DATABASE_RETRY_AFTER_SECONDS = 5
 # Strings (with their escapes) and brackets: what decides how deep a JSON text nests.
 _JSON_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 _OPENING = frozenset(b"[{")
@@ -139,6 +141,17 @@ class ApiErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith(API_PREFIX):
             return None
+        if isinstance(exception, OperationalError):
+            # The database did not answer (down, restarting, out of connections): nothing was
+            # written that the client must know of, and the same request may work in a moment.
+            logger.exception("Database unavailable on %s %s", request.method, request.path)
+            response = error_response(
+                request,
+                503,
+                message=_("The service is unavailable for a moment; please try again."),
+            )
+            response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+            return response
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(
             request, 500, message=_("Something went wrong on our side; it has been logged.")

@@ -5,6 +5,7 @@ import json
 from urllib.parse import urlencode
 
 import pytest
+from django.db import OperationalError
 from django.http import HttpResponseNotAllowed
 from django.test import Client
 from django.urls import path
@@ -111,7 +112,27 @@ def html_error(request):
     return response
 
 
-urlpatterns = [path("api/v1/html-error/", html_error), *root_urls.urlpatterns]
+def database_down(request):
+    raise OperationalError("connection failed: FATAL:  sorry, too many clients already")
+
+
+urlpatterns = [
+    path("api/v1/html-error/", html_error),
+    path("api/v1/database-down/", database_down),
+    *root_urls.urlpatterns,
+]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_database_that_does_not_answer_is_503_with_retry_after(api_client, settings, debug):
+    settings.DEBUG = debug
+    api_client.raise_request_exception = False
+    response = api_client.get("/api/v1/database-down/")
+    body = assert_error(response, 503, "service_unavailable")
+    assert body["message"] == "El servicio no está disponible por un momento; intente de nuevo."
+    assert response["Retry-After"] == "5"
+    assert "too many clients" not in response.content.decode()
 
 
 @pytest.mark.urls(__name__)
