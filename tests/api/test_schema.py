@@ -65,6 +65,66 @@ def test_request_bodies_refuse_unknown_fields(schema):
     assert "additionalProperties" not in components["Species"]
 
 
+def test_animals_are_documented_in_both_shapes_a_caller_can_get(schema):
+    animals = schema["paths"]["/api/v1/wildlife/animals/"]["get"]["responses"]["200"]
+    page = component(schema, animals["content"]["application/json"]["schema"])
+    assert page["properties"]["results"]["items"] == {
+        "$ref": "#/components/schemas/AnimalForCaller"
+    }
+    one = schema["paths"]["/api/v1/wildlife/animals/{id}/"]["get"]["responses"]["200"]
+    assert one["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AnimalForCaller"
+    }
+    assert schema["components"]["schemas"]["AnimalForCaller"] == {
+        "oneOf": [
+            {"$ref": "#/components/schemas/Animal"},
+            {"$ref": "#/components/schemas/AnimalPublic"},
+        ]
+    }
+    # Staff workflows answer with the whole record.
+    move = schema["paths"]["/api/v1/wildlife/animals/{id}/move/"]["post"]["responses"]["200"]
+    assert move["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Animal"}
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [("Animal", "current_habitat"), ("AnimalPublic", "current_habitat"), ("Location", "habitat")],
+)
+def test_habitats_are_null_once_an_animal_left(schema, name, field):
+    habitat = schema["components"]["schemas"][name]["properties"][field]
+    assert habitat["nullable"] is True
+    assert habitat["allOf"] == [{"$ref": "#/components/schemas/HabitatBrief"}]
+
+
+def test_idempotency_key_header_declares_its_length_and_characters(schema):
+    for path, method in [
+        ("/api/v1/payments/orders/", "post"),
+        ("/api/v1/payments/orders/{id}/pay/", "post"),
+    ]:
+        (header,) = [
+            parameter
+            for parameter in schema["paths"][path][method]["parameters"]
+            if parameter["in"] == "header"
+        ]
+        assert header["name"] == "Idempotency-Key"
+        assert "required" not in header  # optional
+        assert header["schema"] == {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "pattern": "^[!-~]{1,255}$",
+        }
+
+
+def test_webhook_gateway_is_one_of_the_online_gateways(schema):
+    webhook = schema["paths"]["/api/v1/payments/webhooks/{gateway}/"]["post"]
+    (gateway,) = webhook["parameters"]
+    assert gateway["in"] == "path"
+    assert gateway["schema"] == {"type": "string", "enum": ["paypal", "sandbox", "stripe"]}
+    assert "`unknown_gateway`" in webhook["responses"]["400"]["description"]
+    assert webhook["security"] == [{}]
+
+
 def test_csv_export_is_text_and_its_errors_json(schema):
     responses = schema["paths"]["/api/v1/audit/events/export/"]["get"]["responses"]
     assert responses["200"]["content"] == {"text/csv": {"schema": {"type": "string"}}}

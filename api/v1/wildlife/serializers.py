@@ -191,7 +191,11 @@ class AnimalPublicSerializer(serializers.ModelSerializer):
     """What visitors see: no transponder, no medical data, no internal notes."""
 
     species = SpeciesBriefSerializer(read_only=True)
-    current_habitat = HabitatBriefSerializer(read_only=True)
+    current_habitat = HabitatBriefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="`null` once released, transferred out or deceased.",
+    )
 
     class Meta:
         model = Animal
@@ -212,7 +216,11 @@ class AnimalSerializer(ModelSerializer):
     """The full record, for the staff who keep the collection."""
 
     species_detail = SpeciesBriefSerializer(source="species", read_only=True)
-    current_habitat = HabitatBriefSerializer(read_only=True)
+    current_habitat = HabitatBriefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="`null` once released, transferred out or deceased.",
+    )
 
     class Meta:
         model = Animal
@@ -287,7 +295,11 @@ class StatusInput(InputSerializer):
 
 
 class LocationSerializer(serializers.ModelSerializer):
-    habitat = HabitatBriefSerializer(read_only=True)
+    habitat = HabitatBriefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="`null` when the animal left the park (release, transfer, death).",
+    )
     moved_by = serializers.EmailField(source="moved_by.email", read_only=True)
 
     class Meta:
