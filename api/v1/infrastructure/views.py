@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -86,8 +87,8 @@ class HabitatViewSet(CatalogViewSet):
         operation_id="infrastructure_habitats_water_series",
         parameters=[
             OpenApiParameter("parameter", enum=WaterParameter.values, required=True),
-            OpenApiParameter("from", str, description="From (inclusive), ISO 8601."),
-            OpenApiParameter("to", str, description="To (exclusive), ISO 8601."),
+            OpenApiParameter("from", OpenApiTypes.DATETIME, description="From (inclusive)."),
+            OpenApiParameter("to", OpenApiTypes.DATETIME, description="To (exclusive)."),
         ],
         responses={200: WaterSeriesSerializer},
     )
@@ -105,7 +106,7 @@ class HabitatViewSet(CatalogViewSet):
             data={
                 key: request.query_params[key]
                 for key in ("parameter", "from", "to")
-                if key in request.query_params
+                if request.query_params.get(key)  # sent empty: as if not sent
             }
         )
         query.is_valid(raise_exception=True)
