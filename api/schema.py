@@ -17,6 +17,9 @@ What the schema derives here, once, instead of each view declaring it by hand:
   bounds (``min_value``/``max_value``). A bound the pattern cannot express is a warning,
   so the schema test fails instead of the schema lying.
 - **Errors** are JSON whatever the success answer's media type (CSV, PDF, images).
+- **Lists** nested in a body carry their bounds (``minItems``/``maxItems``).
+- Request **strings** refuse NUL, and an optional query parameter may be sent **empty**
+  (it then counts as not sent): ``postprocess_schema``, a postprocessing hook.
 """
 
 from decimal import Decimal
@@ -94,6 +97,12 @@ class AutoSchema(SpectacularAutoSchema):
             and "pattern" in schema
         ):
             schema["pattern"] = self._decimal_pattern(field)
+        if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
+            # A nested ``many=True`` serializer's own bounds (drf-spectacular leaves them out).
+            if not field.allow_empty or field.min_length:
+                schema["minItems"] = max(1 if not field.allow_empty else 0, field.min_length or 0)
+            if field.max_length is not None:
+                schema["maxItems"] = field.max_length
         return schema
 
     def _decimal_pattern(self, field: serializers.DecimalField) -> str:
@@ -130,6 +139,55 @@ class AutoSchema(SpectacularAutoSchema):
                     direction=direction,
                 )
         return responses
+
+
+# --- Whole-schema rules --------------------------------------------------------------------
+
+# Every text field and parameter refuses NUL (Django's and DRF's text fields do, and
+# PostgreSQL could not store it): said once, for every string a request carries.
+NO_NUL_PATTERN = r"^[^\u0000]*$"
+# Strings whose format already rules NUL out, or that are not text.
+_FORMATTED = {"binary", "byte", "date", "date-time", "decimal", "email", "time", "uri", "uuid"}
+
+
+def postprocess_schema(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook (``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``).
+
+    - Request strings (bodies and parameters) say they refuse NUL.
+    - An optional query parameter may be sent empty (``?date=``): it then counts as not sent
+      (DRF's and django-filter's rule), which ``allowEmptyValue`` says.
+    """
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _refuse_nul(component)
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _refuse_nul(media.get("schema", {}))
+            for parameter in operation.get("parameters", []):
+                _refuse_nul(parameter.get("schema", {}))
+                if parameter["in"] == "query" and not parameter.get("required"):
+                    parameter["allowEmptyValue"] = True
+    return result
+
+
+def _refuse_nul(schema: Any) -> None:
+    if not isinstance(schema, dict) or "$ref" in schema:
+        return  # components are handled on their own
+    if (
+        schema.get("type") == "string"
+        and not {"enum", "pattern", "const"} & set(schema)
+        and schema.get("format") not in _FORMATTED
+    ):
+        schema["pattern"] = NO_NUL_PATTERN
+    for key in ("properties", "patternProperties"):
+        for child in schema.get(key, {}).values():
+            _refuse_nul(child)
+    for key in ("items", "additionalProperties", "not"):
+        _refuse_nul(schema.get(key))
+    for key in ("allOf", "anyOf", "oneOf"):
+        for child in schema.get(key, []):
+            _refuse_nul(child)
 
 
 # --- Decimal strings ---------------------------------------------------------------------

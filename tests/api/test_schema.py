@@ -116,6 +116,14 @@ def test_idempotency_key_header_declares_its_length_and_characters(schema):
         }
 
 
+def test_a_declined_payment_is_documented(schema):
+    responses = schema["paths"]["/api/v1/payments/orders/{id}/pay/"]["post"]["responses"]
+    assert responses["402"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Error"
+    }
+    assert "`payment_declined`" in responses["402"]["description"]
+
+
 def test_webhook_gateway_is_one_of_the_online_gateways(schema):
     webhook = schema["paths"]["/api/v1/payments/webhooks/{gateway}/"]["post"]
     (gateway,) = webhook["parameters"]
@@ -233,3 +241,64 @@ def test_decimal_pattern_refuses_to_guess_bounds_it_cannot_write():
         decimal_pattern(max_digits=7, decimal_places=3, minimum=Decimal("0.5"))
     with pytest.raises(ValueError, match="an exclusive negative minimum"):
         decimal_pattern(max_digits=7, decimal_places=3, minimum=-1, exclusive_minimum=True)
+
+
+def test_request_strings_refuse_nul(schema):
+    components = schema["components"]["schemas"]
+    assert components["SpeciesRequest"]["properties"]["common_name_es"]["pattern"] == (
+        r"^[^\u0000]*$"
+    )
+    # A pattern of its own already rules NUL out; formats and enums too.
+    assert components["SpeciesRequest"]["properties"]["scientific_name"]["pattern"] == (
+        "^[A-Z][a-z]+ [a-z]+(-[a-z]+)?( [a-z]+)?$"
+    )
+    assert "pattern" not in components["RegisterRequest"]["properties"]["email"]
+    # Parameters: path and query.
+    (code,) = schema["paths"]["/api/v1/wildlife/conservation-statuses/{code}/"]["get"]["parameters"]
+    assert code["schema"]["pattern"] == r"^[^\u0000]*$"
+    # Responses promise nothing of the kind.
+    assert "pattern" not in components["Species"]["properties"]["common_name_es"]
+    unmarked = [
+        (name, field)
+        for name, component in components.items()
+        if name.endswith("Request")
+        for field, value in component.get("properties", {}).items()
+        if value.get("type") == "string" and not {"pattern", "enum", "format"} & set(value)
+    ]
+    assert unmarked == []
+
+
+def test_optional_query_parameters_may_be_sent_empty(schema):
+    parameters = {
+        parameter["name"]: parameter
+        for parameter in schema["paths"]["/api/v1/infrastructure/habitats/{id}/water-series/"][
+            "get"
+        ]["parameters"]
+    }
+    assert parameters["from"]["allowEmptyValue"] is True
+    assert parameters["from"]["schema"] == {"type": "string", "format": "date-time"}
+    assert "allowEmptyValue" not in parameters["parameter"]  # required
+    assert "allowEmptyValue" not in parameters["id"]  # in the path
+    queries = [
+        parameter
+        for _method, _path, operation in operations(schema)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "query"
+    ]
+    assert {
+        parameter.get("allowEmptyValue", False)
+        for parameter in queries
+        if not parameter.get("required")
+    } == {True}
+
+
+def test_nested_lists_carry_their_bounds(schema):
+    lines = schema["components"]["schemas"]["OrderCreateInputRequest"]["properties"]["lines"]
+    assert (lines["minItems"], lines["maxItems"]) == (1, 20)
+
+
+def test_institutional_id_declares_the_model_rule(schema):
+    institutional_id = schema["components"]["schemas"]["AnimalCreateInputRequest"]["properties"][
+        "institutional_id"
+    ]
+    assert institutional_id["pattern"] == "^[A-Z0-9][A-Z0-9-]{2,31}$"

@@ -115,6 +115,10 @@ class OrderViewSet(
                 OrderSerializer,
                 description="The gateway confirms later (see the payment's `next_action`).",
             ),
+            402: OpenApiResponse(
+                ErrorSerializer,
+                description="`payment_declined`: the order stays payable while its hold lasts.",
+            ),
         },
     )
     @action(detail=True, methods=["post"])

@@ -245,7 +245,9 @@ class AnimalSerializer(ModelSerializer):
 
 
 class AnimalCreateInput(InputSerializer):
-    institutional_id = serializers.CharField(max_length=32)
+    institutional_id = serializers.CharField(
+        max_length=32, validators=Animal._meta.get_field("institutional_id").validators
+    )
     house_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
     transponder_id = serializers.CharField(
         max_length=40, required=False, allow_blank=True, default=""
