@@ -37,7 +37,7 @@ def _json_type_error(field: serializers.Field, value: Any) -> ErrorDetail | None
             field = serializers.IntegerField()
     for field_class, types, message in _JSON_TYPES:
         if isinstance(field, field_class):
-            if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
                 return ErrorDetail(str(message), code="incorrect_type")
             return None
     return None

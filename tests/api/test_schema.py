@@ -302,3 +302,12 @@ def test_institutional_id_declares_the_model_rule(schema):
         "institutional_id"
     ]
     assert institutional_id["pattern"] == "^[A-Z0-9][A-Z0-9-]{2,31}$"
+
+
+def test_paging_parameters_start_at_one(schema):
+    parameters = {
+        parameter["name"]: parameter
+        for parameter in schema["paths"]["/api/v1/wildlife/species/"]["get"]["parameters"]
+    }
+    assert parameters["page"]["schema"] == {"type": "integer", "minimum": 1}
+    assert parameters["page_size"]["schema"] == {"type": "integer", "minimum": 1}

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.filters import boolean_query_parameter
 from api.permissions import role_permission, signed_in_user
 from api.viewsets import BaseViewSet, CatalogViewSet, ServiceCreateMixin
 from apps.business.infrastructure import selectors, services
@@ -173,5 +174,5 @@ class WaterAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVi
     ordering_fields = ("opened_at",)
 
     def get_queryset(self) -> QuerySet[Any]:
-        include_closed = self.request.query_params.get("include_closed") in ("true", "1")
+        include_closed = boolean_query_parameter(self.request, "include_closed")
         return selectors.water_alert_list(open_only=not include_closed and self.action == "list")
