@@ -256,6 +256,14 @@ def test_request_strings_refuse_nul(schema):
     # Parameters: path and query.
     (code,) = schema["paths"]["/api/v1/wildlife/conservation-statuses/{code}/"]["get"]["parameters"]
     assert code["schema"]["pattern"] == r"^[^\u0000]*$"
+    # The search drops NUL and the ordering ignores what it does not know: free text.
+    species = {
+        parameter["name"]: parameter
+        for parameter in schema["paths"]["/api/v1/wildlife/species/"]["get"]["parameters"]
+    }
+    assert species["search"]["schema"] == {"type": "string"}
+    assert species["ordering"]["schema"] == {"type": "string"}
+    assert species["family"]["schema"]["pattern"] == r"^[^\u0000]*$"
     # Responses promise nothing of the kind.
     assert "pattern" not in components["Species"]["properties"]["common_name_es"]
     unmarked = [
