@@ -18,14 +18,16 @@ What the schema derives here, once, instead of each view declaring it by hand:
   so the schema test fails instead of the schema lying.
 - **Errors** are JSON whatever the success answer's media type (CSV, PDF, images).
 - **Lists** nested in a body carry their bounds (``minItems``/``maxItems``).
-- Request **strings** refuse NUL, and an optional query parameter may be sent **empty**
-  (it then counts as not sent): ``postprocess_schema``, a postprocessing hook.
+- Request **strings** refuse NUL, and those that may not be blank need something besides
+  whitespace (DRF trims first); an optional query parameter may be sent **empty** (it then
+  counts as not sent): ``postprocess_schema``, a postprocessing hook, and the field mapping.
 """
 
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.validators import RegexValidator
 from django.db.models import CheckConstraint, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.drainage import warn
@@ -98,6 +100,17 @@ class AutoSchema(SpectacularAutoSchema):
             and "pattern" in schema
         ):
             schema["pattern"] = self._decimal_pattern(field)
+        if (
+            direction == "request"
+            and isinstance(field, serializers.CharField)
+            and not field.allow_blank
+            and field.trim_whitespace
+            and schema.get("type") == "string"
+            and not {"pattern", "format", "enum"} & set(schema)
+            and not any(isinstance(validator, RegexValidator) for validator in field.validators)
+        ):
+            # DRF trims the value first: blank once trimmed ("  ") is refused as blank.
+            schema["pattern"] = NOT_BLANK_PATTERN
         if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
             # A nested ``many=True`` serializer's own bounds (drf-spectacular leaves them out).
             if not field.allow_empty or field.min_length:
@@ -147,6 +160,8 @@ class AutoSchema(SpectacularAutoSchema):
 # Every text field and parameter refuses NUL (Django's and DRF's text fields do, and
 # PostgreSQL could not store it): said once, for every string a request carries.
 NO_NUL_PATTERN = r"^[^\u0000]*$"
+# A text field that may not be blank: something besides whitespace, and no NUL.
+NOT_BLANK_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 # Strings whose format already rules NUL out, or that are not text.
 _FORMATTED = {"binary", "byte", "date", "date-time", "decimal", "email", "time", "uri", "uuid"}
 # Read by DRF's filter backends, not by a form field: the search drops NUL, the ordering

@@ -8,7 +8,7 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework import serializers
 
-from api.schema import decimal_pattern
+from api.schema import NOT_BLANK_PATTERN, decimal_pattern
 from tests.security.test_permission_matrix import documented_matrix
 
 
@@ -245,8 +245,12 @@ def test_decimal_pattern_refuses_to_guess_bounds_it_cannot_write():
 
 def test_request_strings_refuse_nul(schema):
     components = schema["components"]["schemas"]
-    assert components["SpeciesRequest"]["properties"]["common_name_es"]["pattern"] == (
+    assert components["SpeciesRequest"]["properties"]["description_es"]["pattern"] == (
         r"^[^\u0000]*$"
+    )
+    # Not blank: DRF trims first, so "  " is blank.
+    assert components["SpeciesRequest"]["properties"]["common_name_es"]["pattern"] == (
+        r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
     )
     # A pattern of its own already rules NUL out; formats and enums too.
     assert components["SpeciesRequest"]["properties"]["scientific_name"]["pattern"] == (
@@ -319,3 +323,14 @@ def test_paging_parameters_start_at_one(schema):
     }
     assert parameters["page"]["schema"] == {"type": "integer", "minimum": 1}
     assert parameters["page_size"]["schema"] == {"type": "integer", "minimum": 1}
+
+
+@pytest.mark.parametrize("text", ["", " ", "\t\n", "\u00a0", "a", " a ", "a\x00", "\x00"])
+def test_not_blank_pattern_admits_what_a_text_field_accepts(text):
+    field = serializers.CharField()
+    try:
+        field.run_validation(text)
+        accepted = True
+    except serializers.ValidationError:
+        accepted = False
+    assert (re.search(NOT_BLANK_PATTERN, text) is not None) is accepted
