@@ -113,15 +113,17 @@ class AutoSchema(SpectacularAutoSchema):
             schema["pattern"] = NOT_BLANK_PATTERN
         if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
             # A nested ``many=True`` serializer's own bounds (drf-spectacular leaves them out).
-            if not field.allow_empty or field.min_length:
-                schema["minItems"] = max(1 if not field.allow_empty else 0, field.min_length or 0)
-            if field.max_length is not None:
-                schema["maxItems"] = field.max_length
+            min_length = getattr(field, "min_length", None)
+            max_length = getattr(field, "max_length", None)
+            if not field.allow_empty or min_length:
+                schema["minItems"] = max(0 if field.allow_empty else 1, min_length or 0)
+            if max_length is not None:
+                schema["maxItems"] = max_length
         return schema
 
     def _decimal_pattern(self, field: serializers.DecimalField) -> str:
         minimum, exclusive = field_lower_bound(field)
-        maximum = field.max_value
+        maximum = None if field.max_value is None else Decimal(field.max_value)
         try:
             return decimal_pattern(
                 max_digits=field.max_digits,
@@ -222,7 +224,7 @@ def field_lower_bound(field: serializers.DecimalField) -> tuple[Decimal | None, 
     bounds: list[tuple[Decimal, bool]] = []
     if field.min_value is not None:
         minimum = Decimal(field.min_value)
-        if minimum == Decimal(1).scaleb(-field.decimal_places):
+        if minimum == Decimal(1).scaleb(-(field.decimal_places or 0)):
             bounds.append((Decimal(0), True))
         else:
             bounds.append((minimum, False))
