@@ -6,9 +6,11 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters_backends
 from django_filters.fields import IsoDateTimeField
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.filters import SearchFilter
 from rest_framework.request import Request
 
@@ -37,6 +39,31 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     """``IsoDateTimeFilter`` for every date-time filter of the API."""
 
     field_class = UtcIsoDateTimeField
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A filter on an integer column: a whole number, else 400 (``NumberFilter`` reads a
+    decimal, so ``?actor=0.5`` would just match nothing)."""
+
+    field_class = forms.IntegerField
+
+
+_TRUE, _FALSE = {"true", "1"}, {"false", "0"}
+
+
+def _boolean_refused(name: str) -> ValidationError:
+    return ValidationError({name: [ErrorDetail(gettext("Use true or false."), code="invalid")]})
+
+
+def boolean_query_parameter(request: Request, name: str) -> bool:
+    """A yes/no query parameter read by a view itself: ``true``/``1``, ``false``/``0`` (any
+    case), or absent or empty (false); anything else is 400."""
+    value = request.query_params.get(name, "").lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE or value == "":
+        return False
+    raise _boolean_refused(name)
 
 
 class AccentInsensitiveSearchFilter(SearchFilter):
@@ -76,4 +103,10 @@ class DjangoFilterBackend(filters_backends.DjangoFilterBackend):
         names = set(filterset_class.base_filters)
         if not any(name in names for name in request.query_params):
             return queryset
+        # django-filter reads an unknown spelling of a yes/no filter as "no filter": refuse it.
+        for name, filter_ in filterset_class.base_filters.items():
+            if isinstance(filter_, django_filters.BooleanFilter):
+                for value in request.query_params.getlist(name):
+                    if value and value.lower() not in _TRUE | _FALSE:
+                        raise _boolean_refused(name)
         return super().filter_queryset(request, queryset, view)

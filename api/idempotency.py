@@ -25,8 +25,10 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     name=HEADER,
     location=OpenApiParameter.HEADER,
     required=False,
+    type={"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[!-~]{1,255}$"},
     description=(
-        "Up to 255 characters (a UUID is a good key). A retry with the same key returns the "
+        "1 to 255 visible ASCII characters, `!` to `~` (a UUID is a good key); others are refused "
+        "(400 `idempotency_key_invalid`). A retry with the same key returns the "
         "first answer and creates nothing new; the same key with a different request is "
         "refused (400 `idempotency_key_reused`); while the first request runs, 409 "
         "`idempotency_key_in_use`. Keys are kept 24 hours."

@@ -367,7 +367,10 @@ SPECTACULAR_SETTINGS = {
         "OrderChannelEnum": "apps.business.payments.models.Channel",
         "TicketStatusEnum": "apps.business.tickets.models.TicketStatus",
     },
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.postprocess_schema",
+    ],
 }
 
 # --- CORS -------------------------------------------------------------------------------

@@ -67,6 +67,41 @@ def test_unknown_field_is_rejected_by_name(writer_client):
     assert custom_groups().count() == 0
 
 
+@pytest.mark.parametrize(
+    ("body", "errors"),
+    [
+        ({"name": 12}, [("name", "incorrect_type")]),  # DRF alone would store "12"
+        ({"name": True}, [("name", "incorrect_type")]),
+        ({"name": "Aquarists", "note": ["x"]}, [("note", "incorrect_type")]),
+    ],
+)
+def test_json_values_of_the_wrong_type_are_refused(writer_client, body, errors):
+    response = writer_client.post(GROUPS, body, format="json")
+    body = assert_error(response, 400, "validation_error", errors)
+    assert body["errors"][0]["message"] == "Debe ser una cadena de texto."
+    assert custom_groups().count() == 0
+
+
+@pytest.mark.parametrize(
+    ("items", "errors"),
+    [
+        ([{"quantity": "2"}], [("items.0.quantity", "incorrect_type")]),
+        ([{"quantity": 2.0}], [("items.0.quantity", "incorrect_type")]),
+        ([{"quantity": True}], [("items.0.quantity", "incorrect_type")]),
+    ],
+)
+def test_nested_json_values_of_the_wrong_type_are_refused(writer_client, items, errors):
+    response = writer_client.post(GROUPS + "basket/", {"items": items}, format="json")
+    body = assert_error(response, 400, "validation_error", errors)
+    assert body["errors"][0]["message"] == "Debe ser un número entero."
+
+
+def test_form_values_are_text_and_stay_accepted(writer_client):
+    response = writer_client.post(GROUPS, {"name": "12"})  # multipart: every value is text
+    assert response.status_code == 201
+    assert custom_groups().get().name == "12"
+
+
 def test_read_only_field_echoed_back_is_ignored(writer_client):
     response = writer_client.post(GROUPS, {"name": "Aquarists", "note": "x"}, format="json")
     assert response.status_code == 201

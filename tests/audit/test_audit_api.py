@@ -91,6 +91,18 @@ def test_csv_export_is_filtered_and_itself_audited(auditor, trail):
     assert export.metadata == {"filters": {"action_prefix": "payments."}, "count": 2}
 
 
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [({"format": "csv"}, {}), ({}, {"HTTP_ACCEPT": "text/csv"})],
+    ids=["format=csv", "Accept: text/csv"],
+)
+def test_csv_export_errors_are_json_and_say_so(query, headers):
+    response = client_for(None).get(f"{EVENTS}export/", query, **headers)
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_authenticated"
+
+
 def test_csv_export_neutralises_spreadsheet_formulas(auditor):
     audit.record(action="test.csv", target_type="x", target_id='=HYPERLINK("http://evil")')
     response = client_for(auditor).get(f"{EVENTS}export/", {"action": "test.csv"})

@@ -123,6 +123,19 @@ def test_series_is_ready_for_a_chart(aquarist, tank):
     }
 
 
+def test_series_bounds_sent_empty_count_as_not_sent(aquarist, tank):
+    client = client_for(aquarist)
+    record(client, tank, "2026-11-21T08:00:00-06:00", temperature="26")
+    response = client.get(
+        f"/api/v1/infrastructure/habitats/{tank.pk}/water-series/",
+        {"parameter": "temperature", "from": "", "to": ""},
+    )
+    assert response.status_code == 200
+    assert response.json()["points"] == [
+        {"taken_at": "2026-11-21T08:00:00-06:00", "value": "26.000", "flag": ""}
+    ]
+
+
 def test_series_needs_a_known_parameter(aquarist, tank):
     response = client_for(aquarist).get(
         f"/api/v1/infrastructure/habitats/{tank.pk}/water-series/", {"parameter": "lead"}

@@ -274,6 +274,8 @@ def test_census_by_species_habitat_section_and_status(curator):
     by_section = client.get("/api/v1/wildlife/census/", {"by": "section"}).json()
     assert [row["count"] for row in by_section["results"]] == [3]
     assert client.get("/api/v1/wildlife/census/", {"by": "colour"}).status_code == 400
+    # Sent empty, as if not sent: by species.
+    assert client.get("/api/v1/wildlife/census/", {"by": ""}).json() == by_species
 
 
 def test_animal_filters_and_constant_queries(curator, django_assert_num_queries):

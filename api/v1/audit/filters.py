@@ -1,11 +1,11 @@
 import django_filters
 
-from api.filters import UtcIsoDateTimeFilter
+from api.filters import IntegerFilter, UtcIsoDateTimeFilter
 from apps.support.audit.models import AuditEvent
 
 
 class AuditEventFilter(django_filters.FilterSet):
-    actor = django_filters.NumberFilter(field_name="actor_id", label="Actor's user id")
+    actor = IntegerFilter(field_name="actor_id", label="Actor's user id")
     actor_label = django_filters.CharFilter(
         field_name="actor_label", lookup_expr="iexact", label="Actor's email, or system/anonymous"
     )

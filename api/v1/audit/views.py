@@ -22,7 +22,8 @@ from .serializers import AuditEventSerializer
 
 
 class CSVRenderer(BaseRenderer):
-    """Lets clients ask for ``text/csv``; the export view streams the body itself."""
+    """Lets clients ask for ``text/csv``. The export streams its CSV itself, so this renderer
+    only ever renders errors: in the JSON error shape, labelled ``application/json``."""
 
     media_type = "text/csv"
     format = "csv"
@@ -31,6 +32,9 @@ class CSVRenderer(BaseRenderer):
     def render(
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
     ) -> bytes:
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = JSONRenderer.media_type
         return JSONRenderer().render(data)
 
 

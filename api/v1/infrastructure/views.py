@@ -3,12 +3,14 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.filters import boolean_query_parameter
 from api.permissions import role_permission, signed_in_user
 from api.viewsets import BaseViewSet, CatalogViewSet, ServiceCreateMixin
 from apps.business.infrastructure import selectors, services
@@ -85,8 +87,8 @@ class HabitatViewSet(CatalogViewSet):
         operation_id="infrastructure_habitats_water_series",
         parameters=[
             OpenApiParameter("parameter", enum=WaterParameter.values, required=True),
-            OpenApiParameter("from", str, description="From (inclusive), ISO 8601."),
-            OpenApiParameter("to", str, description="To (exclusive), ISO 8601."),
+            OpenApiParameter("from", OpenApiTypes.DATETIME, description="From (inclusive)."),
+            OpenApiParameter("to", OpenApiTypes.DATETIME, description="To (exclusive)."),
         ],
         responses={200: WaterSeriesSerializer},
     )
@@ -104,7 +106,7 @@ class HabitatViewSet(CatalogViewSet):
             data={
                 key: request.query_params[key]
                 for key in ("parameter", "from", "to")
-                if key in request.query_params
+                if request.query_params.get(key)  # sent empty: as if not sent
             }
         )
         query.is_valid(raise_exception=True)
@@ -171,5 +173,5 @@ class WaterAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseVi
     ordering_fields = ("opened_at",)
 
     def get_queryset(self) -> QuerySet[Any]:
-        include_closed = self.request.query_params.get("include_closed") in ("true", "1")
+        include_closed = boolean_query_parameter(self.request, "include_closed")
         return selectors.water_alert_list(open_only=not include_closed and self.action == "list")

@@ -3,7 +3,12 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -11,13 +16,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.errors import ErrorSerializer
 from api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from api.ownership import OwnedObjectsMixin, visible_to
 from api.permissions import role_permission, signed_in_user
 from api.viewsets import BaseViewSet
 from apps.business.payments import selectors, services
 from apps.business.payments.handlers import LineRequest
-from apps.business.payments.models import PaymentStatus
+from apps.business.payments.models import COUNTER_METHODS, PaymentMethod, PaymentStatus
 from apps.support.security.roles import ORDER_STAFF, Role
 
 from .filters import OrderFilter, PaymentFilter
@@ -104,6 +110,10 @@ class OrderViewSet(
                 OrderSerializer,
                 description="The gateway confirms later (see the payment's `next_action`).",
             ),
+            402: OpenApiResponse(
+                ErrorSerializer,
+                description="`payment_declined`: the order stays payable while its hold lasts.",
+            ),
         },
     )
     @action(detail=True, methods=["post"])
@@ -166,8 +176,26 @@ class WebhookView(APIView):
 
     @extend_schema(
         operation_id="payments_webhooks_receive",
+        parameters=[
+            OpenApiParameter(
+                "gateway",
+                str,
+                OpenApiParameter.PATH,
+                enum=[method for method in PaymentMethod.values if method not in COUNTER_METHODS],
+                description="An online gateway; one not enabled here: 400 `unknown_gateway`.",
+            )
+        ],
         request={"application/json": {"type": "object"}},
-        responses={200: WebhookAnswer},
+        responses={
+            200: WebhookAnswer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description=(
+                    "`webhook_rejected`: the signature does not check out; `unknown_gateway`: "
+                    "that gateway is not enabled here."
+                ),
+            ),
+        },
     )
     def post(self, request: Request, gateway: str) -> Response:
         event = services.webhook_receive(

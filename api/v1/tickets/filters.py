@@ -1,5 +1,6 @@
 import django_filters
 
+from api.filters import IntegerFilter
 from apps.business.tickets.models import Ticket
 
 
@@ -7,7 +8,7 @@ class TicketFilter(django_filters.FilterSet):
     date = django_filters.DateFilter(field_name="slot__date")
     # A plain number, not a choice checked against every order: an id that is not yours
     # must answer like one that does not exist.
-    order = django_filters.NumberFilter(field_name="order")
+    order = IntegerFilter(field_name="order")
 
     class Meta:
         model = Ticket

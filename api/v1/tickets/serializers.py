@@ -131,8 +131,8 @@ class SlotRangeQuery(InputSerializer):
     date = serializers.DateField(required=False, help_text="One day (default: today).")
     date_from = serializers.DateField(required=False, help_text="First day of a range.")
     date_to = serializers.DateField(required=False, help_text="Last day of a range.")
-    page = serializers.IntegerField(required=False)
-    page_size = serializers.IntegerField(required=False)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         day = attrs.get("date")

@@ -191,7 +191,11 @@ class AnimalPublicSerializer(serializers.ModelSerializer):
     """What visitors see: no transponder, no medical data, no internal notes."""
 
     species = SpeciesBriefSerializer(read_only=True)
-    current_habitat = HabitatBriefSerializer(read_only=True)
+    current_habitat = HabitatBriefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="`null` once released, transferred out or deceased.",
+    )
 
     class Meta:
         model = Animal
@@ -212,7 +216,11 @@ class AnimalSerializer(ModelSerializer):
     """The full record, for the staff who keep the collection."""
 
     species_detail = SpeciesBriefSerializer(source="species", read_only=True)
-    current_habitat = HabitatBriefSerializer(read_only=True)
+    current_habitat = HabitatBriefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="`null` once released, transferred out or deceased.",
+    )
 
     class Meta:
         model = Animal
@@ -237,7 +245,9 @@ class AnimalSerializer(ModelSerializer):
 
 
 class AnimalCreateInput(InputSerializer):
-    institutional_id = serializers.CharField(max_length=32)
+    institutional_id = serializers.CharField(
+        max_length=32, validators=Animal._meta.get_field("institutional_id").validators
+    )
     house_name = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
     transponder_id = serializers.CharField(
         max_length=40, required=False, allow_blank=True, default=""
@@ -287,7 +297,11 @@ class StatusInput(InputSerializer):
 
 
 class LocationSerializer(serializers.ModelSerializer):
-    habitat = HabitatBriefSerializer(read_only=True)
+    habitat = HabitatBriefSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="`null` when the animal left the park (release, transfer, death).",
+    )
     moved_by = serializers.EmailField(source="moved_by.email", read_only=True)
 
     class Meta:

@@ -4,7 +4,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -111,11 +116,28 @@ class SpeciesViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+# Staff of the collection get the whole record; everyone else the public fields of public
+# animals. The two shapes differ (``species`` is an id in one, an object in the other), so a
+# validator tells them apart without a discriminator.
+ANIMAL_FOR_CALLER = PolymorphicProxySerializer(
+    component_name="AnimalForCaller",
+    serializers=[AnimalSerializer, AnimalPublicSerializer],
+    resource_type_field_name=None,
+)
+
+
 @extend_schema_view(
     list=extend_schema(
-        responses=AnimalSerializer(many=True), description="Public fields only for visitors."
+        responses=ANIMAL_FOR_CALLER,
+        description=(
+            "Staff of the collection (curators, veterinarians, aquarists) get `Animal`; "
+            "everyone else `AnimalPublic`: public animals, public fields only."
+        ),
     ),
-    retrieve=extend_schema(responses=AnimalSerializer),
+    retrieve=extend_schema(
+        responses=ANIMAL_FOR_CALLER,
+        description="`Animal` for staff of the collection, `AnimalPublic` for everyone else.",
+    ),
     create=extend_schema(request=AnimalCreateInput, responses={201: AnimalSerializer}),
     partial_update=extend_schema(request=AnimalUpdateInput, responses={200: AnimalSerializer}),
 )
@@ -284,7 +306,7 @@ class CensusView(APIView):
         responses={200: CensusSerializer},
     )
     def get(self, request: Request) -> Response:
-        by = request.query_params.get("by", "species")
+        by = request.query_params.get("by") or "species"  # sent empty: as if not sent
         if by not in selectors.CENSUS_GROUPS:
             raise serializers.ValidationError({"by": ["Use species, habitat, section or status."]})
         rows = selectors.census(by=by)
