@@ -109,11 +109,19 @@ def error_body(
 
 
 def error_response(
-    request: HttpRequest | None, status_code: int, *, code: str | None = None, message: str
+    request: HttpRequest | None,
+    status_code: int,
+    *,
+    code: str | None = None,
+    message: str,
+    errors: list[dict[str, Any]] | None = None,
 ) -> JsonResponse:
     """The error shape outside DRF views (Django's 404/500 under /api/, body limit)."""
     body = error_body(
-        request, code=code or _DEFAULT_CODES.get(status_code, "error"), message=message
+        request,
+        code=code or _DEFAULT_CODES.get(status_code, "error"),
+        message=message,
+        errors=errors,
     )
     return JsonResponse(body, status=status_code, json_dumps_params={"ensure_ascii": False})
 

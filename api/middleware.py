@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .errors import error_response
+from .serializers import NUL_NOT_ALLOWED, holds_nul
 
 logger = logging.getLogger("parque_marino.api")
 
@@ -84,6 +85,22 @@ class ApiErrorMiddleware:
     def _refuse(self, request: HttpRequest) -> HttpResponse | None:
         if "\x00" in request.path:
             return error_response(request, 404, message=_("No resource at this address."))
+        with_nul = sorted({key for key, values in request.GET.lists() if holds_nul([key, *values])})
+        if with_nul:
+            return error_response(
+                request,
+                400,
+                code="validation_error",
+                message=_("The request has invalid fields."),
+                errors=[
+                    {
+                        "field": key,
+                        "code": "null_characters_not_allowed",
+                        "message": str(NUL_NOT_ALLOWED),
+                    }
+                    for key in with_nul
+                ],
+            )
         try:
             request.get_host()
         except DisallowedHost:

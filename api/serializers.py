@@ -1,12 +1,14 @@
 """Serializer bases for every module."""
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import models
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
@@ -43,6 +45,50 @@ def _json_type_error(field: serializers.Field, value: Any) -> ErrorDetail | None
     return None
 
 
+NUL_NOT_ALLOWED = gettext_lazy("Null characters are not allowed.")
+
+
+def holds_nul(value: Any) -> bool:
+    """A NUL in a string (or a list of them): no text column can store it, and no lookup
+    (a slug, a code) can find it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
+
+
+# The earliest moment a date-time of the park may name: no reading, weighing or move of the
+# park is older, and one that is, is a typo.
+EARLIEST_DATETIME = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+@extend_schema_field(
+    {"type": "string", "format": "date-time", "pattern": r"^(19|[2-9][0-9])[0-9]{2}-"}
+)
+class DateTimeField(serializers.DateTimeField):
+    """A date-time from 1900 on (``EARLIEST_DATETIME``), written in the park's time zone, or
+    in UTC where that zone's offset then had seconds (local mean time: Costa Rica's was
+    -05:36:13 until 1921), which RFC 3339 cannot write."""
+
+    default_error_messages = {
+        "too_early": gettext_lazy("Date-times before 1900 are not accepted."),
+    }
+
+    def to_internal_value(self, value: Any) -> datetime:
+        moment = super().to_internal_value(value)
+        if moment < EARLIEST_DATETIME:
+            self.fail("too_early")
+        return moment
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        moment = super().enforce_timezone(value)
+        offset = moment.utcoffset()
+        if offset is not None and offset.total_seconds() % 60:
+            return moment.astimezone(UTC)
+        return moment
+
+
 class StrictFieldsMixin:
     """Rejects keys the serializer does not know, instead of silently dropping them, and, in a
     JSON body, values of another JSON type than the field's.
@@ -70,6 +116,14 @@ class StrictFieldsMixin:
                 }
                 if wrong:
                     raise ValidationError({key: [error] for key, error in wrong.items()})
+            with_nul = sorted(str(key) for key, value in data.items() if holds_nul(value))
+            if with_nul:
+                raise ValidationError(
+                    {
+                        key: [ErrorDetail(str(NUL_NOT_ALLOWED), code="null_characters_not_allowed")]
+                        for key in with_nul
+                    }
+                )
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
@@ -79,3 +133,8 @@ class InputSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class ModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """Base of model serializers of catalogue resources."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: DateTimeField,
+    }

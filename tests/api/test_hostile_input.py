@@ -12,15 +12,20 @@ from django.urls import path
 from django.utils import translation
 
 from api.middleware import json_nesting_exceeds
+from apps.business.infrastructure.models import WaterReading
 from apps.business.payments.models import Order, WebhookEvent
+from apps.business.wildlife.models import Species
 from apps.support.security.models import User
+from apps.support.security.roles import Role
 from config import urls as root_urls
 from tests.api.test_errors import assert_error
-from tests.helpers import client_for
+from tests.factories import HabitatFactory, SpeciesFactory
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 
 ORDERS = "/api/v1/payments/orders/"
+SPECIES = "/api/v1/wildlife/species/"
 
 
 def nested(depth: int) -> str:
@@ -166,3 +171,62 @@ def test_auth_takes_json_only(api_client, path, body, encoding):
         response = api_client.post(path, body, format="multipart")
     assert_error(response, 415, "unsupported_media_type")
     assert User.objects.filter(email="new@example.org").count() == 0
+
+
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_nul_in_a_lookup_field_of_a_body_is_a_field_error(method):
+    """A species' conservation status is looked up by its code: a NUL reached PostgreSQL."""
+    curator = client_for(staff_member(Role.CURATOR))
+    species = SpeciesFactory()
+    body = {
+        "common_name_es": "Tortuga verde",
+        "common_name_en": "Green turtle",
+        "scientific_name": "Chelonia mydas",
+        "taxon_class": "Reptilia",
+        "taxon_order": "Testudines",
+        "family": "Cheloniidae",
+        "conservation_status": "E\x00N",
+    }
+    path = SPECIES if method == "post" else f"{SPECIES}{species.pk}/"
+    response = getattr(curator, method)(path, body, format="json")
+    assert_error(
+        response, 400, "validation_error", [("conservation_status", "null_characters_not_allowed")]
+    )
+    assert Species.objects.count() == 1
+    species.refresh_from_db()
+    assert species.conservation_status.code == "LC"
+
+
+def test_a_nul_in_a_query_parameter_is_a_field_error(api_client):
+    response = api_client.get(SPECIES, {"conservation_status": "E\x00N", "family": "ok"})
+    assert_error(
+        response, 400, "validation_error", [("conservation_status", "null_characters_not_allowed")]
+    )
+    response = api_client.get(SPECIES + "?fam%00ily=x")
+    assert_error(response, 400, "validation_error", [("fam\x00ily", "null_characters_not_allowed")])
+
+
+@pytest.mark.parametrize(
+    ("taken_at", "status"),
+    [
+        ("0224-06-26T21:46:22.42Z", 400),
+        ("1899-12-31T23:59:59Z", 400),
+        ("1900-01-01T00:00:00Z", 201),
+    ],
+)
+def test_a_date_time_before_1900_is_refused_not_written_with_an_offset_in_seconds(taken_at, status):
+    """Before 1921 Costa Rica's local time was -05:36:13, which RFC 3339 cannot write."""
+    aquarist = client_for(staff_member(Role.AQUARIST))
+    habitat = HabitatFactory()
+    response = aquarist.post(
+        "/api/v1/infrastructure/water-readings/",
+        {"habitat": habitat.pk, "taken_at": taken_at, "nitrate": "1.00"},
+        format="json",
+    )
+    assert response.status_code == status, response.json()
+    if status == 400:
+        assert_error(response, 400, "validation_error", [("taken_at", "too_early")])
+        assert WaterReading.objects.count() == 0
+    else:
+        # Local mean time then: written in UTC rather than with a -05:36:13 offset.
+        assert response.json()["taken_at"] == "1900-01-01T00:00:00Z"

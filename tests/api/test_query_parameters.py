@@ -4,8 +4,8 @@ empty, they count as not sent."""
 import pytest
 
 from apps.support.security.roles import Role
-from conftest import client_for, staff_member
 from tests.factories import SectionFactory
+from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 

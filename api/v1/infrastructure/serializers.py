@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from api.serializers import InputSerializer, ModelSerializer
+from api.serializers import DateTimeField, InputSerializer, ModelSerializer
 from apps.business.infrastructure.models import (
     Habitat,
     Section,
@@ -120,7 +120,7 @@ class WaterReadingSerializer(ModelSerializer):
 
 class WaterReadingInput(InputSerializer):
     habitat = serializers.PrimaryKeyRelatedField(queryset=Habitat.objects.all())
-    taken_at = serializers.DateTimeField()
+    taken_at = DateTimeField()
     temperature = measurement("temperature")
     salinity = measurement("salinity")
     ph = measurement("ph")
@@ -152,7 +152,7 @@ class WaterAlertSerializer(ModelSerializer):
 
 
 class WaterSeriesPointSerializer(serializers.Serializer):
-    taken_at = serializers.DateTimeField()
+    taken_at = DateTimeField()
     value = serializers.DecimalField(max_digits=7, decimal_places=3)
     flag = serializers.ChoiceField(choices=["", "low", "high"], help_text="Out of range: low/high.")
 
@@ -170,5 +170,5 @@ class WaterSeriesQuery(serializers.Serializer):
     """``?parameter=ph&from=2026-11-01T00:00:00-06:00&to=...``"""
 
     parameter = serializers.ChoiceField(WaterParameter.choices)
-    locals()["from"] = serializers.DateTimeField(required=False, help_text="From (inclusive).")
-    locals()["to"] = serializers.DateTimeField(required=False, help_text="To (exclusive).")
+    locals()["from"] = DateTimeField(required=False, help_text="From (inclusive).")
+    locals()["to"] = DateTimeField(required=False, help_text="To (exclusive).")

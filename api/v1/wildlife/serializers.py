@@ -4,7 +4,7 @@ from typing import Any
 from rest_framework import serializers
 
 from api.media import media_url_builder
-from api.serializers import InputSerializer, ModelSerializer
+from api.serializers import DateTimeField, InputSerializer, ModelSerializer
 from api.v1.infrastructure.serializers import HabitatBriefSerializer
 from apps.business.infrastructure.models import Habitat
 from apps.business.wildlife.models import (
@@ -261,7 +261,7 @@ class AnimalCreateInput(InputSerializer):
     habitat = serializers.PrimaryKeyRelatedField(
         queryset=Habitat.objects.all(), help_text="Where it arrives."
     )
-    arrived_at = serializers.DateTimeField(required=False)
+    arrived_at = DateTimeField(required=False)
     reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
@@ -279,7 +279,7 @@ class AnimalUpdateInput(InputSerializer):
 class MoveInput(InputSerializer):
     habitat = serializers.PrimaryKeyRelatedField(queryset=Habitat.objects.all())
     reason = serializers.CharField(max_length=255)
-    moved_at = serializers.DateTimeField(required=False)
+    moved_at = DateTimeField(required=False)
 
 
 class ReleaseInput(InputSerializer):
@@ -296,7 +296,7 @@ class StatusInput(InputSerializer):
     reason = serializers.CharField(max_length=255)
 
 
-class LocationSerializer(serializers.ModelSerializer):
+class LocationSerializer(ModelSerializer):
     habitat = HabitatBriefSerializer(
         read_only=True,
         allow_null=True,
@@ -309,7 +309,7 @@ class LocationSerializer(serializers.ModelSerializer):
         fields = ("id", "habitat", "moved_at", "reason", "moved_by")
 
 
-class WeightSerializer(serializers.ModelSerializer):
+class WeightSerializer(ModelSerializer):
     recorded_by = serializers.EmailField(source="recorded_by.email", read_only=True)
 
     class Meta:
@@ -319,7 +319,7 @@ class WeightSerializer(serializers.ModelSerializer):
 
 class WeightInput(InputSerializer):
     weight_kg = serializers.DecimalField(max_digits=9, decimal_places=3, min_value=Decimal("0.001"))
-    weighed_at = serializers.DateTimeField(required=False)
+    weighed_at = DateTimeField(required=False)
     notes = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
 
 
