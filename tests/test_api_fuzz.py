@@ -100,7 +100,8 @@ BUSINESS_RULES = {
     "62 days at most, not reversed",
     "tickets_attendance": "`date`, or a range of `date_from`..`date_to`: not both; a range of "
     "62 days at most, not reversed",
-    "tickets_closures_create": "one closure per day",
+    "tickets_closures_create": "one closure per day; today up to ten years ahead",
+    "tickets_slots_generate": "from today up to ten years ahead",
     "tickets_schedules_create": "closes after it opens; valid_until not before valid_from",
     "tickets_schedules_partial_update": "closes after it opens; valid_until not before valid_from",
     "tickets_ticket_types_create": "codes are unique; valid_until not before valid_from",

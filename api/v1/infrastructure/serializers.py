@@ -170,5 +170,6 @@ class WaterSeriesQuery(serializers.Serializer):
     """``?parameter=ph&from=2026-11-01T00:00:00-06:00&to=...``"""
 
     parameter = serializers.ChoiceField(WaterParameter.choices)
-    locals()["from"] = DateTimeField(required=False, help_text="From (inclusive).")
-    locals()["to"] = DateTimeField(required=False, help_text="To (exclusive).")
+    # Bounds of a query, not moments the park records: any date-time will do.
+    locals()["from"] = serializers.DateTimeField(required=False, help_text="From (inclusive).")
+    locals()["to"] = serializers.DateTimeField(required=False, help_text="To (exclusive).")
