@@ -222,3 +222,15 @@ def test_fast_list_says_exactly_what_the_serializer_says(api_client, rf):
     assert listed == [
         dict(item) | {"images": [dict(i) for i in item["images"]]} for item in expected
     ]
+
+
+@pytest.mark.parametrize("length", ["-1.0", "0.0", "-0"])
+def test_a_species_is_never_zero_or_negative_centimetres_long(curator, length):
+    response = client_for(curator).post(
+        SPECIES, {**NEW_SPECIES, "typical_length_cm": length}, format="json"
+    )
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("typical_length_cm", "min_value")
+    ]
+    assert Species.objects.filter(scientific_name="Chelonia mydas").count() == 0

@@ -78,6 +78,7 @@ class SpeciesSerializer(ModelSerializer):
             "is_public",
             "images",
         )
+        extra_kwargs = {"typical_length_cm": {"min_value": Decimal("0.1")}}
 
 
 def species_rows_representation(

@@ -114,6 +114,7 @@ class OrderLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="order_line_total"),
         ]
 
     def __str__(self) -> str:
@@ -214,6 +215,9 @@ class Refund(TimeStampedModel):
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
         ordering = ("-created_at", "-id")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_not_negative"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.payment.order} -{self.amount} {self.currency}"

@@ -82,6 +82,11 @@ class Species(TimeStampedModel):
         verbose_name = _("species")
         verbose_name_plural = _("species")
         ordering = ("common_name_es",)
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(typical_length_cm__gt=0), name="species_length_positive"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.common_name_es} ({self.scientific_name})"
