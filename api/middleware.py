@@ -9,7 +9,7 @@ from http import HTTPStatus
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -19,6 +19,7 @@ from .serializers import NUL_NOT_ALLOWED, holds_nul
 logger = logging.getLogger("parque_marino.api")
 
 API_PREFIX = "/api/"
+UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 DATABASE_RETRY_AFTER_SECONDS = 5
 # Strings (with their escapes) and brackets: what decides how deep a JSON text nests.
 _JSON_TOKENS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
@@ -69,6 +70,13 @@ class ApiErrorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(API_PREFIX):
+            try:
+                request.get_host()
+            except DisallowedHost:
+                # Never Django's debug page (it lists the settings), whatever DEBUG says.
+                return HttpResponseBadRequest(
+                    "Bad Request (400)", content_type="text/plain; charset=utf-8"
+                )
             return self.get_response(request)
         # Before LocaleMiddleware: answer in the request's language, not the thread's last one.
         with translation.override(translation.get_language_from_request(request)):
@@ -122,6 +130,14 @@ class ApiErrorMiddleware:
                 message=_("The request body is larger than the limit of %(limit)d bytes.")
                 % {"limit": limit},
             )
+        charset = (request.content_params or {}).get("charset", "utf-8").lower()
+        if length and charset not in UTF8_NAMES and _is_json(request.content_type):
+            return error_response(
+                request,
+                415,
+                message=_("JSON bodies are UTF-8 text; %(charset)s is not accepted.")
+                % {"charset": charset[:40]},
+            )
         chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
         if chunked and not request.META.get("CONTENT_LENGTH"):
             return error_response(
@@ -173,6 +189,11 @@ class ApiErrorMiddleware:
         return error_response(
             request, 500, message=_("Something went wrong on our side; it has been logged.")
         )
+
+
+def _is_json(content_type: str | None) -> bool:
+    media = (content_type or "").lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 def _status_message(status: int) -> str:

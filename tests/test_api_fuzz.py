@@ -201,12 +201,16 @@ def _fill_the_park(administrator: Any, visitor: Any) -> None:
     resident = wildlife.animal_register(
         actor=curator,
         habitat=tank,
-        institutional_id="PMP-0001",
-        species=species,
-        origin="born_here",
+        data={
+            "institutional_id": "PMP-0001",
+            "species": species,
+            "origin": "born_here",
+        },
     )
     rescued = wildlife.animal_register(
-        actor=curator, habitat=rehab, institutional_id="PMP-0002", species=species, origin="rescued"
+        actor=curator,
+        habitat=rehab,
+        data={"institutional_id": "PMP-0002", "species": species, "origin": "rescued"},
     )
     wildlife.animal_release(
         actor=curator, animal=rescued, released_on=timezone.localdate(), place="Playa Ostional"
@@ -214,10 +218,12 @@ def _fill_the_park(administrator: Any, visitor: Any) -> None:
     wildlife.animal_register(
         actor=curator,
         habitat=tank,
-        institutional_id="PMP-0003",
-        species=species,
-        origin="born_here",
-        is_public=False,
+        data={
+            "institutional_id": "PMP-0003",
+            "species": species,
+            "origin": "born_here",
+            "is_public": False,
+        },
     )
     wildlife.weight_record(actor=curator, animal=resident, weight_kg=Decimal("12.500"))
     wildlife.medical_record_create(

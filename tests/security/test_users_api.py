@@ -173,3 +173,17 @@ def test_roles_list_their_permissions(admin_client):
             "member_count": 0,
         }
     ]
+
+
+def test_only_a_superuser_changes_a_superuser_s_account(admin_client):
+    superuser = UserFactory(is_staff=True, is_superuser=True, first_name="Root")
+    audited = AuditEvent.objects.count()
+    for body in ({"first_name": "Taken"}, {"is_active": False}, {"roles": ["finance"]}):
+        response = admin_client.patch(f"{USERS}{superuser.pk}/", body, format="json")
+        assert (response.status_code, response.json()["code"]) == (403, "superuser_only")
+    superuser.refresh_from_db()
+    assert (superuser.first_name, superuser.is_active, roles_of(superuser)) == ("Root", True, [])
+    assert AuditEvent.objects.count() == audited
+    other_superuser = client_for(UserFactory(is_staff=True, is_superuser=True))
+    response = other_superuser.patch(f"{USERS}{superuser.pk}/", {"first_name": "Ok"}, format="json")
+    assert response.status_code == 200

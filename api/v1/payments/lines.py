@@ -48,19 +48,25 @@ class OrderLineInput(serializers.Field):
     default_error_messages = {
         "invalid": _("Each line must be an object."),
         "unknown_kind": _("Nothing of kind %(kind)s is sold here."),
+        "kind_not_text": _("The kind of a line is a string, e.g. ticket."),
     }
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, Mapping):
             self.fail("invalid")
         kind = data.get("kind", _default_kind[0] if _default_kind else None)
-        serializer_class = _line_inputs.get(kind) if isinstance(kind, str) else None
+        if not isinstance(kind, str):
+            raise ValidationError(
+                {"kind": [ErrorDetail(str(self.error_messages["kind_not_text"]), code="invalid")]}
+            )
+        serializer_class = _line_inputs.get(kind)
         if serializer_class is None:
+            shown = kind if len(kind) <= 40 else kind[:40] + "…"
             raise ValidationError(
                 {
                     "kind": [
                         ErrorDetail(
-                            self.error_messages["unknown_kind"] % {"kind": kind},
+                            self.error_messages["unknown_kind"] % {"kind": shown},
                             code="invalid_choice",
                         )
                     ]

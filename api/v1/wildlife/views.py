@@ -188,8 +188,13 @@ class AnimalViewSet(CatalogViewSet):
         return list(super().get_permissions())
 
     def perform_create(self, serializer: Any) -> Any:
+        data = dict(serializer.validated_data)
         return services.animal_register(
-            actor=signed_in_user(self.request), **serializer.validated_data
+            actor=signed_in_user(self.request),
+            habitat=data.pop("habitat"),
+            arrived_at=data.pop("arrived_at", None),
+            reason=data.pop("reason", ""),
+            data=data,
         )
 
     def perform_update(self, instance: Any, serializer: Any) -> Any:

@@ -33,10 +33,21 @@ from .signing import secret_from_code
 
 MAX_GENERATE_DAYS = 366
 # How far ahead closures and slots may be planned; past days cannot be planned at all.
-PLANNING_HORIZON_DAYS = 10 * 366
+PLANNING_HORIZON_YEARS = 10
+
+
+def planning_horizon(today: date) -> date:
+    """The last day that may be planned: the same day ten years on (28 February for 29)."""
+    year = today.year + PLANNING_HORIZON_YEARS
+    try:
+        return today.replace(year=year)
+    except ValueError:
+        return today.replace(year=year, day=28)
 
 
 def plannable_day_check(day: date, *, field: str) -> None:
+    """Closures and slots are for today up to ten years ahead: a slot is never on sale on a
+    day that could not be closed."""
     today = timezone.localdate()
     if day < today:
         raise ServiceError(
@@ -45,7 +56,7 @@ def plannable_day_check(day: date, *, field: str) -> None:
             code=errors.DATE_PASSED,
             field=field,
         )
-    if day > today + timedelta(days=PLANNING_HORIZON_DAYS):
+    if day > planning_horizon(today):
         raise ServiceError(
             _("The park plans at most ten years ahead."), code=errors.DATE_TOO_FAR, field=field
         )
@@ -176,6 +187,7 @@ def slots_generate(*, start: date, days: int, actor: Any = None) -> int:
         )
     plannable_day_check(start, field="start")
     end = start + timedelta(days=days - 1)
+    plannable_day_check(end, field="days")
     schedules = list(
         OpeningSchedule.objects.filter(valid_from__lte=end).order_by("-valid_from", "-id")
     )

@@ -389,12 +389,14 @@ def create_animals(context: DemoContext) -> None:
             actor=curator,
             habitat=Habitat.objects.get(name=habitat),
             arrived_at=_at(400),
-            institutional_id=institutional_id,
-            house_name=name,
-            species=Species.objects.get(scientific_name=scientific),
-            sex=sex,
-            origin=origin,
-            hatch_date=hatched,
+            data={
+                "institutional_id": institutional_id,
+                "house_name": name,
+                "species": Species.objects.get(scientific_name=scientific),
+                "sex": sex,
+                "origin": origin,
+                "hatch_date": hatched,
+            },
         )
         if scientific == "Chelonia mydas":
             for days, kilos in ((300, "61.2"), (150, "63.8"), (20, "65.1")):
@@ -409,13 +411,15 @@ def create_animals(context: DemoContext) -> None:
             habitat=Habitat.objects.get(name="Cuarentena A"),
             arrived_at=_at(25),
             reason="Rescatada enredada en una red fantasma frente a Ostional",
-            institutional_id="PMP-2026-0012",
-            house_name="Marea",
-            transponder_id="985141000123456",
-            species=Species.objects.get(scientific_name="Lepidochelys olivacea"),
-            sex="female",
-            origin="rescued",
-            hatch_date_estimated=True,
+            data={
+                "institutional_id": "PMP-2026-0012",
+                "house_name": "Marea",
+                "transponder_id": "985141000123456",
+                "species": Species.objects.get(scientific_name="Lepidochelys olivacea"),
+                "sex": "female",
+                "origin": "rescued",
+                "hatch_date_estimated": True,
+            },
         )
         services.animal_move(
             actor=curator,
@@ -455,11 +459,13 @@ def create_animals(context: DemoContext) -> None:
             habitat=Habitat.objects.get(name="Rehabilitación 2"),
             arrived_at=_at(200),
             reason="Rescatada con fractura de caparazón, Bahía Ballena",
-            institutional_id="PMP-2025-0090",
-            house_name="Brisa",
-            species=Species.objects.get(scientific_name="Eretmochelys imbricata"),
-            sex="female",
-            origin="rescued",
+            data={
+                "institutional_id": "PMP-2025-0090",
+                "house_name": "Brisa",
+                "species": Species.objects.get(scientific_name="Eretmochelys imbricata"),
+                "sex": "female",
+                "origin": "rescued",
+            },
         )
         services.weight_record(
             actor=curator, animal=brisa, weight_kg=Decimal("24.8"), weighed_at=_at(190)

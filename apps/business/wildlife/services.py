@@ -66,6 +66,12 @@ ANIMAL_DESCRIPTION_FIELDS = (
     "hatch_date_estimated",
     "is_public",
 )
+ANIMAL_REGISTER_FIELDS = (
+    "institutional_id",
+    "species",
+    "origin",
+    *ANIMAL_DESCRIPTION_FIELDS,
+)
 MEDICAL_RECORD_FIELDS = ("kind", "performed_on", "summary", "details", "medication")
 
 
@@ -163,17 +169,21 @@ def animal_register(
     *,
     actor: User,
     habitat: Habitat,
+    data: Mapping[str, Any],
     arrived_at: datetime | None = None,
     reason: str = "",
-    **fields: Any,
 ) -> Animal:
-    """Register an animal in the collection, in its first habitat.
+    """Register an animal in the collection, in its first habitat (``data``: what describes
+    it, ``ANIMAL_REGISTER_FIELDS``).
 
     An animal that arrives in a rehabilitation unit starts "in rehabilitation"; anywhere else,
     "in collection".
     """
+    unknown = sorted(set(data) - set(ANIMAL_REGISTER_FIELDS))
+    if unknown:
+        raise TypeError(f"Animal fields not writable here: {unknown}")
     arrived_at = arrived_at or timezone.now()
-    animal = Animal(**fields)
+    animal = Animal(**data)
     animal.status = _status_for(habitat, AnimalStatus.IN_COLLECTION)
     animal.status_date = timezone.localdate(arrived_at)
     animal.current_habitat = habitat

@@ -105,7 +105,8 @@ class SandboxGateway:
 
     def event_from_stored_body(self, body: bytes) -> WebhookEvent:
         try:
-            payload = json.loads(body)
+            # UTF-8 only: json.loads would guess UTF-16 or UTF-32 from the bytes themselves.
+            payload = json.loads(body.decode("utf-8"))
             event_id, event_type = payload["id"], payload["type"]
             reference = payload.get("payment", "")
             outcome = {

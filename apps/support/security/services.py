@@ -238,6 +238,25 @@ def password_change(*, user: User, old_password: str, new_password: str) -> dict
         return _token_pair(user)
 
 
+def password_set_by_administrator(*, actor: User, user: User, password: str | None) -> None:
+    """An administrator sets (or, with ``None``, disables) another account's password in the
+    back office: as with a reset, every session of that account ends."""
+    _superusers_by_superusers(actor=actor, user=user)
+    with transaction.atomic():
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save(update_fields=["password", "updated_at"])
+        revoked = tokens_revoke_all(user=user)
+        audit.record(
+            action="security.password.set_by_administrator",
+            actor=actor,
+            target=user,
+            metadata={"sessions_ended": revoked, "usable": password is not None},
+        )
+
+
 def password_reset_request(*, email: str) -> None:
     """Email a single-use reset link if an active account has this email.
 
@@ -299,7 +318,7 @@ def _role_groups(roles: list[str]) -> list[Group]:
 def user_roles_set(*, actor: User, user: User, roles: list[str]) -> User:
     """Grant and revoke roles so that ``user`` holds exactly ``roles``.
 
-    Nobody changes their own roles (two people are needed to widen anyone's access), and the
+    Nobody changes their own roles (their grants are audited like everyone's), and the
     last active administrator cannot lose the role: somebody must be able to manage users.
     """
     groups = _role_groups(roles)
@@ -359,8 +378,17 @@ def user_create(
         return user_roles_set(actor=actor, user=user, roles=roles)
 
 
+def _superusers_by_superusers(*, actor: User, user: User) -> None:
+    if user.is_superuser and not actor.is_superuser:
+        raise ForbiddenError(
+            _("Only a superuser changes a superuser's account."), code=errors.SUPERUSER_ONLY
+        )
+
+
 def user_update(*, actor: User, user: User, data: Mapping[str, Any]) -> User:
-    """An administrator edits an account: names, phone, language, ``is_active``, ``roles``."""
+    """An administrator edits an account: names, phone, language, ``is_active``, ``roles``;
+    a superuser's account only another superuser."""
+    _superusers_by_superusers(actor=actor, user=user)
     profile = {name: value for name, value in data.items() if name not in ("is_active", "roles")}
     with transaction.atomic():
         Group.objects.select_for_update().filter(name=Role.ADMINISTRATOR).first()

@@ -45,7 +45,8 @@ def webhook_receive(*, gateway_name: str, headers: dict[str, str], body: bytes) 
     except WebhookRejected as error:
         logger.warning("Rejected a %s webhook: %s", gateway_name, error)
         raise ServiceError(
-            _("The webhook's signature does not check out."), code=errors.WEBHOOK_REJECTED
+            _("The webhook was refused: its signature or its body does not check out."),
+            code=errors.WEBHOOK_REJECTED,
         ) from error
     with transaction.atomic():
         event, created = WebhookEvent.objects.get_or_create(
