@@ -24,6 +24,7 @@ from apps.support.audit.models import AuditEvent
 from apps.support.security import services
 from apps.support.security.models import RefreshTokenRotation
 from tests.factories import UserFactory
+from tests.race import another_transaction_waits_for_a_lock
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor == "sqlite", reason="row locks need PostgreSQL or MySQL"),
@@ -118,15 +119,6 @@ def test_control_without_the_locks_several_requests_pass_the_check(slow_rotation
 PAUSE_LIMIT = 15.0  # seconds any step of the interleaving below may wait (never hangs)
 
 
-def lock_waits() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
-
-
 def test_a_sign_out_everywhere_during_a_refresh_leaves_no_session_behind(monkeypatch):
     """The refresh is paused after its reads, inside its transaction; the user signs out
     everywhere meanwhile. The sign-out waits for the refresh (the user's row lock), then
@@ -173,7 +165,7 @@ def test_a_sign_out_everywhere_during_a_refresh_leaves_no_session_behind(monkeyp
             assert reads_done.wait(timeout=PAUSE_LIMIT), "the refresh never read the token"
             signing_out = pool.submit(sign_out_everywhere)
             deadline = time.monotonic() + PAUSE_LIMIT
-            while not signing_out.done() and lock_waits() == 0:
+            while not signing_out.done() and not another_transaction_waits_for_a_lock():
                 assert time.monotonic() < deadline, "the sign-out neither ended nor waited"
                 time.sleep(0.01)
             sign_out_waited = not signing_out.done()

@@ -25,6 +25,7 @@ from apps.support.common.errors import ConflictError
 from apps.support.security.roles import Role
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
 from tests.helpers import staff_member
+from tests.race import another_transaction_waits_for_a_lock
 from tests.sales import paid_order
 
 pytestmark = [
@@ -52,16 +53,6 @@ class PausedClock:
 
     def __getattr__(self, name):
         return getattr(timezone, name)
-
-
-def lock_waits() -> int:
-    """Backends of the test database waiting for a lock (the cancellation, when it waits)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
 
 
 def test_a_check_in_and_a_cancellation_at_once_never_both_admit_and_refund(monkeypatch):
@@ -100,7 +91,7 @@ def test_a_check_in_and_a_cancellation_at_once_never_both_admit_and_refund(monke
             assert clock.ticket_read.wait(timeout=PAUSE_LIMIT), "the check-in never read the ticket"
             cancelling = pool.submit(cancel)
             deadline = time.monotonic() + PAUSE_LIMIT
-            while not cancelling.done() and lock_waits() == 0:
+            while not cancelling.done() and not another_transaction_waits_for_a_lock():
                 assert time.monotonic() < deadline, "the cancellation neither ended nor waited"
                 time.sleep(0.01)
             cancellation_waited = not cancelling.done()

@@ -3,6 +3,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from api.serializers import DateTimeField, InputSerializer, ModelSerializer
+from apps.business.infrastructure import services
 from apps.business.infrastructure.models import (
     Habitat,
     Section,
@@ -39,15 +40,7 @@ def measurement(parameter: str) -> serializers.DecimalField:
 class SectionSerializer(ModelSerializer):
     class Meta:
         model = Section
-        fields = (
-            "id",
-            "name_es",
-            "name_en",
-            "description_es",
-            "description_en",
-            "is_public",
-            "display_order",
-        )
+        fields = ("id", *services.SECTION_FIELDS)
 
 
 class SectionBriefSerializer(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from api.serializers import InputSerializer, ModelSerializer
 from api.v1.payments.lines import register_line_input
+from apps.business.tickets import services
 from apps.business.tickets.models import (
     CheckIn,
     Closure,
@@ -42,21 +43,7 @@ register_line_input("ticket", TicketLineInput, default=True)
 class TicketTypeSerializer(ModelSerializer):
     class Meta:
         model = TicketType
-        fields = (
-            "id",
-            "code",
-            "name_es",
-            "name_en",
-            "description_es",
-            "description_en",
-            "price",
-            "currency",
-            "min_quantity",
-            "is_active",
-            "valid_from",
-            "valid_until",
-            "display_order",
-        )
+        fields = ("id", *services.TICKET_TYPE_FIELDS)
 
 
 @extend_schema_field(
@@ -80,17 +67,7 @@ class OpeningScheduleSerializer(ModelSerializer):
 
     class Meta:
         model = OpeningSchedule
-        fields = (
-            "id",
-            "name",
-            "valid_from",
-            "valid_until",
-            "weekdays",
-            "opens_at",
-            "closes_at",
-            "slot_minutes",
-            "capacity_per_slot",
-        )
+        fields = ("id", *services.SCHEDULE_FIELDS)
 
 
 class ClosureSerializer(ModelSerializer):

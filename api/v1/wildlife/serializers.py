@@ -7,6 +7,7 @@ from api.media import media_url_builder
 from api.serializers import DateTimeField, InputSerializer, ModelSerializer
 from api.v1.infrastructure.serializers import HabitatBriefSerializer
 from apps.business.infrastructure.models import Habitat
+from apps.business.wildlife import services
 from apps.business.wildlife.models import (
     Animal,
     AnimalLocation,
@@ -59,23 +60,8 @@ class SpeciesSerializer(ModelSerializer):
         model = Species
         fields = (
             "id",
-            "common_name_es",
-            "common_name_en",
-            "scientific_name",
-            "taxon_class",
-            "taxon_order",
-            "family",
-            "aphia_id",
-            "conservation_status",
+            *services.SPECIES_FIELDS,
             "conservation_status_detail",
-            "cites_appendix",
-            "description_es",
-            "description_en",
-            "diet",
-            "natural_habitat",
-            "typical_length_cm",
-            "typical_lifespan_years",
-            "is_public",
             "images",
         )
         extra_kwargs = {"typical_length_cm": {"min_value": Decimal("0.1")}}
@@ -329,16 +315,7 @@ class MedicalRecordSerializer(ModelSerializer):
 
     class Meta:
         model = MedicalRecord
-        fields = (
-            "id",
-            "animal",
-            "kind",
-            "performed_on",
-            "summary",
-            "details",
-            "medication",
-            "veterinarian",
-        )
+        fields = ("id", "animal", *services.MEDICAL_RECORD_FIELDS, "veterinarian")
 
 
 class CensusRowSerializer(serializers.Serializer):
