@@ -420,6 +420,23 @@ PAYMENT_GATEWAYS: list[str] = env.list("PAYMENT_GATEWAYS", default=["sandbox"])
 PAYMENTS_SANDBOX_WEBHOOK_SECRET = env.str(
     "PAYMENTS_SANDBOX_WEBHOOK_SECRET", default="sandbox-webhook-secret-not-for-production"
 )
+# Stripe (PaymentIntents, confirmed in the browser by Stripe.js): on when listed in
+# PAYMENT_GATEWAYS and its keys are set. Webhook endpoint: /api/v1/payments/webhooks/stripe/.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+# PayPal Orders v2 (the buyer approves on PayPal, the park captures): on when listed and set.
+# Webhook endpoint: /api/v1/payments/webhooks/paypal/ (its id from PayPal's dashboard).
+PAYPAL_CLIENT_ID = env.str("PAYPAL_CLIENT_ID", default="")
+PAYPAL_CLIENT_SECRET = env.str("PAYPAL_CLIENT_SECRET", default="")
+PAYPAL_WEBHOOK_ID = env.str("PAYPAL_WEBHOOK_ID", default="")
+PAYPAL_ENVIRONMENT = env.str("PAYPAL_ENVIRONMENT", default="sandbox")
+# Seconds a call to a gateway may take before it counts as unanswered (then retried with the
+# same idempotency key, never charged twice).
+PAYMENTS_GATEWAY_TIMEOUT = env.float("PAYMENTS_GATEWAY_TIMEOUT", default=20.0)
+# Where PayPal sends the buyer back after approving or cancelling (the front end's pages).
+PAYMENTS_RETURN_URL = env.str("PAYMENTS_RETURN_URL", default="http://127.0.0.1:8000/")
+PAYMENTS_CANCEL_URL = env.str("PAYMENTS_CANCEL_URL", default="http://127.0.0.1:8000/")
 # A paid order may be cancelled (and refunded) by its visitor up to this many hours before
 # the first visit it holds.
 ORDER_CANCELLATION_HOURS = env.int("ORDER_CANCELLATION_HOURS", default=24)

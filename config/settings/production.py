@@ -54,6 +54,17 @@ if "sandbox" in PAYMENT_GATEWAYS and PAYMENTS_SANDBOX_WEBHOOK_SECRET.endswith(  
         "production (PAYMENT_GATEWAYS); better, leave the sandbox out of PAYMENT_GATEWAYS."
     )
 
+_GATEWAY_SETTINGS = {
+    "stripe": ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"),
+    "paypal": ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID"),
+}
+for _gateway, _names in _GATEWAY_SETTINGS.items():
+    if _gateway in PAYMENT_GATEWAYS:
+        for _name in _names:
+            _require(_name, globals()[_name], f"{_gateway} is listed in PAYMENT_GATEWAYS.")
+if PAYPAL_ENVIRONMENT not in ("sandbox", "live"):  # noqa: F405
+    raise ImproperlyConfigured("PAYPAL_ENVIRONMENT must be sandbox or live.")
+
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
 
 # --- HTTPS and cookies ------------------------------------------------------------------

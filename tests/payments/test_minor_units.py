@@ -56,11 +56,18 @@ class RecordingGateway(SandboxGateway):
         return super().start_payment(request)
 
     def refund(
-        self, *, gateway_reference: str, amount_minor: int, currency: str, idempotency_key: str
+        self,
+        *,
+        gateway_reference: str,
+        capture_reference: str,
+        amount_minor: int,
+        currency: str,
+        idempotency_key: str,
     ) -> RefundResult:
         self.seen.append(("refund", amount_minor, currency))
         return super().refund(
             gateway_reference=gateway_reference,
+            capture_reference=capture_reference,
             amount_minor=amount_minor,
             currency=currency,
             idempotency_key=idempotency_key,

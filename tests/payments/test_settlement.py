@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.business.payments.models import OrderStatus, Payment, PaymentStatus, Refund
 from apps.business.tickets import handlers
 from apps.business.tickets.models import Ticket, TicketStatus, TimeSlot
-from apps.integrations.payments import RefundResult
+from apps.integrations.payments import RefundOutcome, RefundResult
 from apps.integrations.payments.sandbox import SandboxGateway
 from apps.support.common.errors import ConflictError
 from apps.support.security.roles import Role
@@ -78,7 +78,9 @@ def test_a_refused_refund_rolls_the_whole_cancellation_back(user, adult, monkeyp
 
     def refuse(self, **kwargs):
         refunds_asked.append(kwargs)
-        return RefundResult(succeeded=False, gateway_reference="", failure_message="card closed")
+        return RefundResult(
+            outcome=RefundOutcome.FAILED, gateway_reference="", failure_message="card closed"
+        )
 
     monkeypatch.setattr(SandboxGateway, "refund", refuse)
     response = client_for(user).post(f"{ORDERS}{order.pk}/cancel/", {}, format="json")

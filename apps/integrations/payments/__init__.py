@@ -7,11 +7,13 @@ protocol.
 """
 
 from .base import (
+    EventKind,
     GatewayError,
     PaymentGateway,
     PaymentOutcome,
     PaymentRequest,
     PaymentResult,
+    RefundOutcome,
     RefundResult,
     WebhookEvent,
     WebhookRejected,
@@ -19,11 +21,13 @@ from .base import (
 from .registry import enabled_gateways, get_gateway
 
 __all__ = [
+    "EventKind",
     "GatewayError",
     "PaymentGateway",
     "PaymentOutcome",
     "PaymentRequest",
     "PaymentResult",
+    "RefundOutcome",
     "RefundResult",
     "WebhookEvent",
     "WebhookRejected",

@@ -1,4 +1,10 @@
-"""The gateway protocol and the plain values that cross it."""
+"""The gateway protocol and the plain values that cross it.
+
+A gateway is called outside every database transaction (docs/adr/0026): the services record
+their intent, commit, call the gateway, and record its answer in a second short transaction.
+Every call that moves money carries an idempotency key that is stable across retries of the
+same intent, so a retry after a timeout never charges or refunds twice.
+"""
 
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -7,12 +13,32 @@ from typing import Any, Protocol
 
 class PaymentOutcome(StrEnum):
     SUCCEEDED = "succeeded"
-    PENDING = "pending"  # the gateway confirms later, through a webhook
+    PENDING = "pending"  # the buyer or the gateway still has to act; a webhook or pay/ settles it
     DECLINED = "declined"
 
 
+class RefundOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    PENDING = "pending"  # accepted; the gateway tells the end through a webhook
+    FAILED = "failed"
+
+
+class EventKind(StrEnum):
+    """What a webhook delivery means for the park, whatever the gateway calls it."""
+
+    PAYMENT_SUCCEEDED = "payment_succeeded"  # money taken (Stripe intent succeeded, capture done)
+    PAYMENT_FAILED = "payment_failed"
+    PAYMENT_APPROVED = "payment_approved"  # the buyer approved; the park must capture (PayPal)
+    REFUNDS_CHANGED = "refunds_changed"  # a refund was made, succeeded or failed: reconcile
+    DISPUTE_OPENED = "dispute_opened"  # a chargeback: the order is marked, finance is told
+
+
 class GatewayError(Exception):
-    """The gateway could not be reached or answered something unusable."""
+    """The gateway could not be reached or answered something unusable.
+
+    For a call that moves money the outcome is then unknown: the caller retries with the same
+    idempotency key, never with a new one.
+    """
 
 
 class WebhookRejected(Exception):
@@ -25,25 +51,35 @@ class PaymentRequest:
     currency: str
     reference: str  # our payment's public reference, shown in the gateway's dashboard
     description: str
-    idempotency_key: str
+    idempotency_key: str  # one per payment attempt: "payment-<order code>-<payment id>"
     options: dict[str, Any] = field(default_factory=dict)
+    return_url: str = ""  # where the gateway sends the buyer back (PayPal approval)
+    cancel_url: str = ""
 
 
 @dataclass(frozen=True)
 class PaymentResult:
     outcome: PaymentOutcome
-    gateway_reference: str
+    gateway_reference: str  # Stripe PaymentIntent id, PayPal order id, sandbox reference
+    capture_reference: str = ""  # Stripe charge id, PayPal capture id: known once money moved
     failure_code: str = ""
     failure_message: str = ""
-    # What the client must do next for a pending payment (redirect, 3-D Secure, sandbox hook).
+    # What the front end must do for a pending payment, e.g.
+    # {"type": "stripe_confirm", "client_secret": "...", "publishable_key": "pk_..."},
+    # {"type": "redirect", "url": "https://www.sandbox.paypal.com/checkoutnow?token=..."}.
     next_action: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
 class RefundResult:
-    succeeded: bool
-    gateway_reference: str
+    outcome: RefundOutcome
+    gateway_reference: str  # the gateway's refund id ("re_...", PayPal refund id)
+    amount_minor: int | None = None  # as the gateway states it (listings); None when not told
     failure_message: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome == RefundOutcome.SUCCEEDED
 
 
 # Longest ids a gateway's event may carry (Stripe's and PayPal's are far shorter).
@@ -55,20 +91,29 @@ MAX_REFERENCE_LENGTH = 120
 @dataclass(frozen=True)
 class WebhookEvent:
     """One parsed delivery. Its ids are checked on construction: strings of printable
-    characters within their lengths, never cut (two long ids must not become one event)."""
+    characters within their lengths, never cut (two long ids must not become one event).
+
+    The payment it concerns is found by ``gateway_reference`` or, when the gateway only names
+    the money movement (a PayPal refund names its capture), by ``capture_reference``.
+    ``kind`` is ``None`` for deliveries the park does not act on (stored, marked ignored).
+    """
 
     event_id: str
     event_type: str
     gateway_reference: str
-    outcome: PaymentOutcome | None  # None for events that do not settle a payment
+    kind: EventKind | None
+    capture_reference: str = ""
     failure_code: str = ""
     failure_message: str = ""
+    amount_minor: int | None = None  # a dispute's amount
+    created: int | None = None  # the gateway's own timestamp (unix seconds), when it gives one
 
     def __post_init__(self) -> None:
         for name, value, longest, may_be_empty in (
             ("event id", self.event_id, MAX_EVENT_ID_LENGTH, False),
             ("event type", self.event_type, MAX_EVENT_TYPE_LENGTH, False),
             ("payment reference", self.gateway_reference, MAX_REFERENCE_LENGTH, True),
+            ("capture reference", self.capture_reference, MAX_REFERENCE_LENGTH, True),
         ):
             if (
                 not isinstance(value, str)
@@ -84,11 +129,37 @@ class WebhookEvent:
 class PaymentGateway(Protocol):
     name: str
 
-    def start_payment(self, request: PaymentRequest) -> PaymentResult: ...
+    def public_config(self) -> dict[str, Any]:
+        """What a front end needs to pay with this gateway (public keys only, never secrets),
+        for ``GET /api/v1/payments/gateways/``."""
+        ...
+
+    def start_payment(self, request: PaymentRequest) -> PaymentResult:
+        """Start one payment attempt (a Stripe PaymentIntent, a PayPal order)."""
+        ...
+
+    def resume_payment(self, *, gateway_reference: str, idempotency_key: str) -> PaymentResult:
+        """Where a started payment stands now, capturing it when the buyer approved and the
+        gateway waits for the park to capture (PayPal). Called when the front end calls pay/
+        again and by the ``payment_approved`` webhook; recovers a lost webhook."""
+        ...
 
     def refund(
-        self, *, gateway_reference: str, amount_minor: int, currency: str, idempotency_key: str
-    ) -> RefundResult: ...
+        self,
+        *,
+        gateway_reference: str,
+        capture_reference: str,
+        amount_minor: int,
+        currency: str,
+        idempotency_key: str,
+    ) -> RefundResult:
+        """Give back ``amount_minor`` of a settled payment (part or all of it)."""
+        ...
+
+    def refunds(self, *, gateway_reference: str, capture_reference: str) -> list[RefundResult]:
+        """Every refund the gateway knows of for this payment, with amounts and states: the
+        truth a ``refunds_changed`` event is reconciled against (any order of events)."""
+        ...
 
     def parse_webhook(self, *, headers: dict[str, str], body: bytes) -> WebhookEvent:
         """Verify and parse one delivery; raises ``WebhookRejected``."""

@@ -18,9 +18,11 @@ import time
 from typing import Any
 
 from .base import (
+    EventKind,
     PaymentOutcome,
     PaymentRequest,
     PaymentResult,
+    RefundOutcome,
     RefundResult,
     WebhookEvent,
     WebhookRejected,
@@ -41,6 +43,9 @@ class SandboxGateway:
 
     def __init__(self, *, webhook_secret: str) -> None:
         self.webhook_secret = webhook_secret
+
+    def public_config(self) -> dict[str, Any]:
+        return {"test_options": list(OUTCOMES)}
 
     def start_payment(self, request: PaymentRequest) -> PaymentResult:
         outcome = request.options.get("outcome", "approve")
@@ -64,10 +69,28 @@ class SandboxGateway:
             )
         return PaymentResult(outcome=PaymentOutcome.SUCCEEDED, gateway_reference=reference)
 
+    def resume_payment(self, *, gateway_reference: str, idempotency_key: str) -> PaymentResult:
+        # The sandbox "bank" keeps no state: a pending sandbox payment is settled only by
+        # posting one of the signed webhooks its start answered.
+        return PaymentResult(outcome=PaymentOutcome.PENDING, gateway_reference=gateway_reference)
+
     def refund(
-        self, *, gateway_reference: str, amount_minor: int, currency: str, idempotency_key: str
+        self,
+        *,
+        gateway_reference: str,
+        capture_reference: str,
+        amount_minor: int,
+        currency: str,
+        idempotency_key: str,
     ) -> RefundResult:
-        return RefundResult(succeeded=True, gateway_reference=f"sbx_ref_{secrets.token_hex(12)}")
+        return RefundResult(
+            outcome=RefundOutcome.SUCCEEDED,
+            gateway_reference=f"sbx_ref_{secrets.token_hex(12)}",
+            amount_minor=amount_minor,
+        )
+
+    def refunds(self, *, gateway_reference: str, capture_reference: str) -> list[RefundResult]:
+        return []  # sandbox refunds succeed at once and send no events
 
     def signed_event(self, gateway_reference: str, event_type: str) -> dict[str, Any]:
         """A webhook delivery as the sandbox "bank" would send it: body and signature header."""
@@ -109,18 +132,18 @@ class SandboxGateway:
             payload = json.loads(body.decode("utf-8"))
             event_id, event_type = payload["id"], payload["type"]
             reference = payload.get("payment", "")
-            outcome = {
-                "payment.succeeded": PaymentOutcome.SUCCEEDED,
-                "payment.failed": PaymentOutcome.DECLINED,
+            kind = {
+                "payment.succeeded": EventKind.PAYMENT_SUCCEEDED,
+                "payment.failed": EventKind.PAYMENT_FAILED,
             }.get(event_type)
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise WebhookRejected("The body is not a sandbox event.") from error
-        declined = outcome == PaymentOutcome.DECLINED
+        declined = kind == EventKind.PAYMENT_FAILED
         return WebhookEvent(
             event_id=event_id,
             event_type=event_type,
             gateway_reference=reference,
-            outcome=outcome,
+            kind=kind,
             failure_code="card_declined" if declined else "",
             failure_message="The sandbox declined the payment." if declined else "",
         )

@@ -342,6 +342,7 @@ def payment_refund_send(*, refund: Refund) -> None:
     try:
         result = gateway.refund(
             gateway_reference=payment.gateway_reference,
+            capture_reference="",
             amount_minor=to_minor_units(refund.amount, refund.currency),
             currency=refund.currency,
             idempotency_key=f"refund-{payment.pk}",

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.integrations.payments import (
-    PaymentOutcome,
+    EventKind,
     WebhookRejected,
     get_gateway,
 )
@@ -76,7 +76,7 @@ def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
         parsed = gateway.event_from_stored_body(event.body.encode())
     except WebhookRejected as error:
         return _webhook_mark(event, WebhookStatus.FAILED, str(error))
-    if parsed.outcome is None:
+    if parsed.kind not in (EventKind.PAYMENT_SUCCEEDED, EventKind.PAYMENT_FAILED):
         return _webhook_mark(event, WebhookStatus.IGNORED, "not a payment settlement")
     payment = Payment.objects.filter(
         method=event.gateway, gateway_reference=event.gateway_reference
@@ -84,7 +84,7 @@ def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
     if payment is None:
         return _webhook_mark(event, WebhookStatus.IGNORED, "no payment with this reference")
     try:
-        if parsed.outcome == PaymentOutcome.SUCCEEDED:
+        if parsed.kind == EventKind.PAYMENT_SUCCEEDED:
             payment_succeed(payment=payment, gateway_reference=event.gateway_reference)
         elif payment.status == PaymentStatus.PENDING:
             payment_fail(payment=payment, code=parsed.failure_code, message=parsed.failure_message)
