@@ -211,7 +211,7 @@ def sales_records(administrator):
         ("/admin/payments/order/?q=root@parquemarino&status__exact=paid&channel__exact=online", 1),
         ("/admin/payments/orderline/?q=Adulto&kind__exact=ticket&order__status__exact=paid", 1),
         ("/admin/payments/payment/?q=sbx_pay&method__exact=sandbox&status__exact=succeeded", 1),
-        ("/admin/payments/refund/?q=sbx_ref&succeeded__exact=1", 1),
+        ("/admin/payments/refund/?q=sbx_ref&status__exact=succeeded", 1),
         ("/admin/payments/webhookevent/?q=evt_0&status__exact=received&gateway__exact=sandbox", 1),
     ],
 )
@@ -282,9 +282,9 @@ def test_webhook_events_can_be_processed_again_from_the_back_office(back_office)
     )
     assert response.status_code == 200
     event.refresh_from_db()
-    assert (event.status, event.error) == ("ignored", "no payment with this reference")
+    assert (event.status, event.last_error) == ("failed", "no payment with this reference")
     assert [str(message) for message in response.context["messages"]] == [
-        "Se procesó de nuevo 1 evento (Ignorado: 1)."
+        "Se procesó de nuevo 1 evento (Fallido: 1)."
     ]
 
 

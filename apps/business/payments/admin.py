@@ -42,6 +42,7 @@ class PaymentInline(RecordInline):
         "amount",
         "currency",
         "gateway_reference",
+        "capture_reference",
         "failure_code",
         "succeeded_at",
         "created_by",
@@ -63,8 +64,9 @@ class OrderAdmin(RecordAdmin):
         "currency",
         "created_at",
         "paid_at",
+        "disputed_at",
     )
-    list_filter = ("status", "channel", "currency", "created_at", "paid_at")
+    list_filter = ("status", "channel", "currency", "created_at", "paid_at", "disputed_at")
     search_fields = ("code", "email", "user__email", "user__last_name")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
@@ -81,7 +83,16 @@ class OrderLineAdmin(RecordAdmin):
 
 class RefundInline(RecordInline):
     model = Refund
-    fields = ("amount", "currency", "succeeded", "gateway_reference", "reason", "created_at")
+    fields = (
+        "amount",
+        "currency",
+        "status",
+        "scope",
+        "gateway_reference",
+        "reason",
+        "failure_message",
+        "created_at",
+    )
     readonly_fields = ("created_at",)
 
 
@@ -106,8 +117,17 @@ class PaymentAdmin(RecordAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(RecordAdmin):
-    list_display = ("payment", "amount", "currency", "succeeded", "reason", "created_at")
-    list_filter = ("succeeded", "currency", "created_at")
+    list_display = (
+        "payment",
+        "amount",
+        "currency",
+        "status",
+        "scope",
+        "reason",
+        "created_at",
+        "completed_at",
+    )
+    list_filter = ("status", "scope", "currency", "created_at")
     search_fields = ("payment__order__code", "gateway_reference", "payment__gateway_reference")
     list_select_related = ("payment__order", "created_by")
     date_hierarchy = "created_at"
@@ -127,10 +147,11 @@ class WebhookEventAdmin(RecordAdmin):
         "gateway_reference",
         "status",
         "deliveries",
+        "attempts",
         "processed_at",
     )
     list_filter = ("gateway", "status", "event_type", "received_at")
-    search_fields = ("event_id", "gateway_reference", "event_type", "error")
+    search_fields = ("event_id", "gateway_reference", "event_type", "last_error")
     date_hierarchy = "received_at"
     actions = ("process_again",)
 
