@@ -170,6 +170,7 @@ def test_an_unknown_payment_reference_is_kept_and_tried_again_until_the_window_e
         "no payment with this reference",
         1,
     )
+    assert event.next_attempt_at is not None
     assert before + timedelta(minutes=2) <= event.next_attempt_at
     assert event.next_attempt_at <= timezone.now() + timedelta(minutes=2, seconds=25)
     # Nothing is due yet; when the gateway would have stopped retrying, it is ignored.
