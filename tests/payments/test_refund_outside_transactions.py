@@ -6,6 +6,7 @@ wrote the audit entry commits) and shows the probe notices it.
 """
 
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -70,7 +71,7 @@ def test_a_hanging_refund_call_holds_up_no_other_write(user, monkeypatch, flow):
         return refund_of_sandbox(self, **kwargs)
 
     monkeypatch.setattr(SandboxGateway, "refund", hang)
-    request = refunds.refund_request
+    request: Callable[..., Refund] = refunds.refund_request
     if flow.startswith("control"):
         monkeypatch.setattr(refunds, "ensure_outside_transaction", lambda what: None)
         request = old_refund_request
