@@ -326,3 +326,30 @@ def test_a_closure_deleted_in_the_back_office_reopens_its_day_and_is_never_chang
     slot.refresh_from_db()
     assert slot.is_closed is False
     assert AuditEvent.objects.filter(action="tickets.closure.deleted").count() == 1
+
+
+def test_failed_refunds_are_tried_again_from_the_back_office(back_office, monkeypatch):
+    from apps.business.payments import services as payments
+    from apps.business.payments.models import Refund
+    from apps.integrations.payments import RefundOutcome, RefundResult
+    from apps.integrations.payments.sandbox import SandboxGateway
+    from apps.support.security.roles import Role
+    from tests.factories import TicketTypeFactory, UserFactory
+    from tests.helpers import staff_member
+    from tests.sales import paid_order
+
+    order = paid_order(UserFactory(), slot_on_sale(), TicketTypeFactory(), 1)
+    refuse = RefundResult(outcome=RefundOutcome.FAILED, gateway_reference="", failure_message="x")
+    monkeypatch.setattr(SandboxGateway, "refund", lambda self, **kwargs: refuse)
+    refund = payments.refund_request(order=order, actor=staff_member(Role.FINANCE))
+    assert refund.status == "failed"
+    monkeypatch.undo()
+    response = back_office.post(
+        "/admin/payments/refund/",
+        {"action": "try_again", "_selected_action": [refund.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    refund.refresh_from_db()
+    assert (refund.status, refund.attempts) == ("succeeded", 2)
+    assert Refund.objects.count() == 1

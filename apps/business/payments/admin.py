@@ -8,9 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.support.common.admin import RecordAdmin
+from apps.support.common.errors import ServiceError
+from apps.support.security.models import User
+from apps.support.security.roles import Role, has_any_role
 
 from . import services
-from .models import Order, OrderLine, Payment, Refund, WebhookEvent, WebhookStatus
+from .models import Order, OrderLine, Payment, Refund, RefundStatus, WebhookEvent, WebhookStatus
 
 
 class RecordInline(admin.TabularInline):
@@ -128,9 +131,33 @@ class RefundAdmin(RecordAdmin):
         "completed_at",
     )
     list_filter = ("status", "scope", "currency", "created_at")
+    actions = ("try_again",)
     search_fields = ("payment__order__code", "gateway_reference", "payment__gateway_reference")
     list_select_related = ("payment__order", "created_by")
     date_hierarchy = "created_at"
+
+    @admin.action(description=_("Ask the gateway again (failed refunds)"), permissions=["view"])
+    def try_again(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
+        """The same service as ``POST /api/v1/payments/refunds/{id}/retry/``: the same
+        idempotency key, never more than what is left to refund."""
+        user = request.user
+        if not isinstance(user, User) or not has_any_role(user, (Role.FINANCE,)):
+            self.message_user(request, _("Only finance retries refunds."), messages.ERROR)
+            return
+        outcomes: Counter[str] = Counter()
+        for refund in queryset.filter(status=RefundStatus.FAILED).order_by("id"):
+            try:
+                refund = services.refund_retry(refund=refund, actor=user)
+            except ServiceError as error:
+                outcomes[str(error.message)] += 1
+            else:
+                outcomes[refund.get_status_display()] += 1
+        summary = ", ".join(f"{label}: {count}" for label, count in sorted(outcomes.items()))
+        self.message_user(
+            request,
+            _("Refunds tried again: %(summary)s.") % {"summary": summary or "0"},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(WebhookEvent)
