@@ -136,7 +136,7 @@ def order_pay(
                     currency=payment.currency,
                     reference=f"{order.code}-{payment.pk}",
                     description=_("Parque Marino order %(code)s") % {"code": order.code},
-                    idempotency_key=f"payment-{payment.pk}",
+                    idempotency_key=f"payment-{order.code}-{payment.pk}",
                     options=options,
                 )
             )
