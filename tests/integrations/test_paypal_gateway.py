@@ -1234,3 +1234,31 @@ def test_ids_in_the_fake_look_like_paypal_ids():
 
     assert len(ids) == 50
     assert all(len(item) == 17 and item.isalnum() and item.isupper() for item in ids)
+
+
+# --- Through the webhook endpoint -------------------------------------------------------------
+
+
+def post_delivery(client, delivery):
+    return client.generic(
+        "POST",
+        "/api/v1/payments/webhooks/paypal/",
+        delivery["body"].encode(),
+        content_type="application/json",
+        headers=delivery["headers"],
+    )
+
+
+@pytest.mark.django_db
+def test_a_delivery_reaches_the_gateway_through_django_headers(fake_paypal, api_client):
+    order_id = started(registry.get_gateway("paypal"))
+    delivery = fake_paypal.approve(order_id)
+    tampered = {**delivery, "body": delivery["body"].replace(order_id, paypal_id())}
+
+    accepted = post_delivery(api_client, delivery)
+    refused = post_delivery(api_client, tampered)
+
+    assert accepted.status_code == 200
+    assert accepted.json()["event_id"] == json.loads(delivery["body"])["id"]
+    assert (refused.status_code, refused.json()["code"]) == (400, "webhook_rejected")
+    assert fake_paypal.operations.count("verify_webhook") == 2
