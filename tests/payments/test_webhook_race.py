@@ -54,6 +54,7 @@ def deliver_at_once(user):
     payment = payment_services.order_pay(
         order=order, actor=user, method="sandbox", options={"outcome": "later"}
     )
+    assert payment.next_action is not None
     approve = payment.next_action["approve"]
 
     def deliver(client):
