@@ -37,6 +37,7 @@ from .base import (
     WebhookEvent,
     WebhookRejected,
 )
+from .currency import currency_exponent
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +57,6 @@ WEBHOOK_HEADERS = (
 # Statuses whose 4xx answers are not a refusal of this request but "try again".
 RETRYABLE_STATUSES = {401, 408, 409, 429}
 
-# The ISO 4217 exponents the caller's minor units were computed with
-# (apps.business.payments.services.common.to_minor_units: keep both lists equal).
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "MGA", "PYG", "RWF", "UGX"}
-    | {"VND", "VUV", "XAF", "XOF", "XPF"}
-)
-THREE_DECIMAL_CURRENCIES = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
 # Currencies with cents in ISO 4217 that PayPal takes in whole units only.
 PAYPAL_WHOLE_UNIT_CURRENCIES = frozenset({"HUF", "TWD"})
 
@@ -75,13 +69,6 @@ REFUND_OUTCOMES = {
     "FAILED": RefundOutcome.FAILED,
     "CANCELLED": RefundOutcome.FAILED,
 }
-
-
-def currency_exponent(currency: str) -> int:
-    code = currency.upper()
-    if code in ZERO_DECIMAL_CURRENCIES:
-        return 0
-    return 3 if code in THREE_DECIMAL_CURRENCIES else 2
 
 
 def paypal_value(amount_minor: int, currency: str) -> str:

@@ -45,7 +45,7 @@ from ..models import (
     RefundStatus,
 )
 from ..signals import refund_succeeded
-from .common import lock_order, to_minor_units
+from .common import from_minor_units, lock_order, to_minor_units
 
 logger = logging.getLogger(__name__)
 
@@ -352,7 +352,7 @@ def refunds_reconcile(*, payment: Payment) -> int:
                     continue
                 refund = Refund.objects.create(
                     payment=payment,
-                    amount=_from_minor(remote.amount_minor, payment.currency),
+                    amount=from_minor_units(remote.amount_minor, payment.currency),
                     currency=payment.currency,
                     status=RefundStatus.PENDING,
                     scope=RefundScope.GATEWAY,
@@ -385,7 +385,7 @@ def _matching_refund(payment: Payment, remote: RefundResult) -> Refund | None:
     known = payment.refunds.filter(gateway_reference=remote.gateway_reference).first()
     if known is not None or remote.amount_minor is None:
         return known
-    amount = _from_minor(remote.amount_minor, payment.currency)
+    amount = from_minor_units(remote.amount_minor, payment.currency)
     return (
         payment.refunds.filter(
             gateway_reference="",
@@ -395,11 +395,6 @@ def _matching_refund(payment: Payment, remote: RefundResult) -> Refund | None:
         .order_by("pk")
         .first()
     )
-
-
-def _from_minor(amount_minor: int, currency: str) -> Decimal:
-    exponent = len(str(to_minor_units(Decimal(1), currency))) - 1
-    return (Decimal(amount_minor) / (10**exponent)).quantize(Decimal("0.01"))
 
 
 def _captured_payment(order: Order) -> Payment:
