@@ -58,9 +58,11 @@ class SandboxDriver:
         return {"gateway": "sandbox", "sandbox": {"outcome": "later"}}
 
     def buyer_pays(self, payment: Payment) -> Delivery:
+        assert payment.next_action is not None
         return payment.next_action["approve"]
 
     def buyer_is_declined(self, payment: Payment) -> Delivery:
+        assert payment.next_action is not None
         return payment.next_action["decline"]
 
 
