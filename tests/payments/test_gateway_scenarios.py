@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from apps.business.payments.models import (
@@ -23,10 +24,13 @@ from apps.business.payments.models import (
 )
 from apps.business.tickets.models import Ticket, TimeSlot
 from apps.integrations.payments import get_gateway
+from apps.support.audit.models import AuditEvent
 from apps.support.security.roles import Role
 from tests.factories import TicketTypeFactory, TimeSlotFactory
 from tests.helpers import client_for, staff_member
 from tests.integrations.paypal_fake import FakePayPal, use_fake_paypal
+from tests.integrations.stripe_fake import Delivery as StripeDelivery
+from tests.integrations.stripe_fake import FakeStripe, stripe_switched_on
 from tests.sales import place_order
 
 pytestmark = pytest.mark.django_db
@@ -91,8 +95,50 @@ class PayPalDriver:
     def refunds_delivery(self, refund_reference: str) -> Delivery:
         return self.fake.refunded_event(refund_reference)
 
+    def dispute_delivery(self, payment: Payment) -> Delivery:
+        return self.fake.dispute_created_event(payment.gateway_reference)
 
-DRIVERS = {"sandbox": SandboxDriver, "paypal": PayPalDriver}
+
+class StripeDriver:
+    name = "stripe"
+    remembers = True
+
+    def __init__(self, settings, monkeypatch) -> None:
+        settings.PAYMENT_GATEWAYS = []
+        self._switch = stripe_switched_on(settings, monkeypatch)
+        self.fake: FakeStripe = self._switch.__enter__()
+
+    def close(self) -> None:
+        self._switch.__exit__(None, None, None)  # fails the test on a request it did not know
+
+    def pay_body(self) -> dict[str, Any]:
+        return {"gateway": "stripe"}
+
+    def buyer_pays(self, payment: Payment) -> Delivery:
+        """Stripe.js confirms the intent in the buyer's browser; Stripe announces it."""
+        return self._plain(self.fake.confirm(payment.gateway_reference))
+
+    def buyer_is_declined(self, payment: Payment) -> Delivery:
+        return self._plain(self.fake.fail(payment.gateway_reference))
+
+    def settled_delivery(self, payment: Payment) -> Delivery:
+        return self._plain(
+            self.fake.deliver(self.fake.events_of_type("payment_intent.succeeded")[-1])
+        )
+
+    def refunds_delivery(self, refund_reference: str) -> Delivery:
+        refund = self.fake.refunds[refund_reference]
+        return self._plain(self.fake.deliver(self.fake.event("refund.updated", refund)))
+
+    def dispute_delivery(self, payment: Payment) -> Delivery:
+        return self._plain(self.fake.dispute(payment.gateway_reference))
+
+    @staticmethod
+    def _plain(delivery: StripeDelivery) -> Delivery:
+        return {"body": delivery.body, "headers": delivery.headers}
+
+
+DRIVERS = {"sandbox": SandboxDriver, "paypal": PayPalDriver, "stripe": StripeDriver}
 
 
 @pytest.fixture(params=sorted(DRIVERS))
@@ -100,7 +146,10 @@ def driver(request, settings, monkeypatch):
     from apps.integrations.payments import registry
 
     registry.reset()
-    yield DRIVERS[request.param](settings, monkeypatch)
+    driver = DRIVERS[request.param](settings, monkeypatch)
+    yield driver
+    if hasattr(driver, "close"):
+        driver.close()
     registry.reset()
 
 
@@ -290,3 +339,24 @@ def test_events_in_any_order_end_in_the_same_state(driver, sale, api_client):
         WebhookEvent.objects.filter(gateway=driver.name).values_list("status", flat=True)
     ) == {"processed"}
     assert WebhookEvent.objects.filter(next_attempt_at__gt=timezone.now()).count() == 0
+
+
+def test_a_dispute_marks_the_order_and_tells_finance_once(
+    driver, sale, api_client, django_capture_on_commit_callbacks
+):
+    if not driver.remembers:
+        pytest.skip("the sandbox has no disputes")
+    finance = staff_member(Role.FINANCE)
+    payment = paid(driver, sale, api_client)
+    delivery = driver.dispute_delivery(payment)
+    mail.outbox.clear()
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert post(api_client, driver.name, delivery).json()["status"] == "processed"
+    sale.order.refresh_from_db()
+    assert sale.order.disputed_at is not None
+    assert sale.order.status == OrderStatus.PAID  # the money is in question, not the visit
+    assert [(m.to, m.subject) for m in mail.outbox] == [
+        ([finance.email], f"Dispute opened on order {sale.order.code}")
+    ]
+    assert AuditEvent.objects.filter(action="payments.order.disputed").count() == 1
