@@ -244,6 +244,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# What `celery -A config beat` runs (the same work as the cron lines in docs/deployment).
+CELERY_BEAT_SCHEDULE = {
+    "expire-orders": {"task": "payments.expire_orders", "schedule": 300.0},
+    "prune-idempotency-keys": {"task": "payments.prune_idempotency_keys", "schedule": 3600.0},
+    "retry-webhook-events": {"task": "payments.retry_webhook_events", "schedule": 60.0},
+}
 
 # Reverse proxies in front of the service whose X-Forwarded-For is believed (0: none).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
