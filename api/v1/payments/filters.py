@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from api.filters import UtcIsoDateTimeFilter
+from api.filters import IntegerFilter, UtcIsoDateTimeFilter
 from apps.business.payments.models import Order, OrderStatus, Payment, Refund, WebhookEvent
 
 
@@ -40,13 +40,14 @@ class PaymentFilter(django_filters.FilterSet):
 
 
 class RefundFilter(django_filters.FilterSet):
-    order = django_filters.NumberFilter(field_name="payment__order")
+    order = IntegerFilter(field_name="payment__order")
+    payment = IntegerFilter(field_name="payment")
     created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Refund
-        fields = ("status", "scope", "payment", "order")
+        fields = ("status", "scope")
 
 
 class WebhookEventFilter(django_filters.FilterSet):
