@@ -249,6 +249,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-orders": {"task": "payments.expire_orders", "schedule": 300.0},
     "prune-idempotency-keys": {"task": "payments.prune_idempotency_keys", "schedule": 3600.0},
     "retry-webhook-events": {"task": "payments.retry_webhook_events", "schedule": 60.0},
+    "resend-pending-refunds": {"task": "payments.resend_pending_refunds", "schedule": 300.0},
 }
 
 # Reverse proxies in front of the service whose X-Forwarded-For is believed (0: none).

@@ -1,11 +1,14 @@
 """Finance refunds: the whole order, some of its lines or an amount; never more than was
 captured; a refund the gateway refuses changes nothing and can be tried again."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
+from apps.business.payments import services as payments
 from apps.business.payments.models import (
     OrderStatus,
     Payment,
@@ -245,16 +248,35 @@ def test_a_refused_refund_changes_nothing_and_is_retried_with_the_same_key(
     assert valid_tickets(order) == 1
 
 
-def test_a_gateway_that_does_not_answer_leaves_a_failed_refund(order, finance, monkeypatch):
+def test_a_gateway_that_does_not_answer_leaves_the_refund_pending_and_asks_again_alike(
+    order, finance, monkeypatch
+):
+    asked: list[str] = []
+
     def timeout(self, **kwargs):
+        asked.append(kwargs["idempotency_key"])
         raise GatewayError("timed out")
 
     monkeypatch.setattr(SandboxGateway, "refund", timeout)
     response = refund(finance, order, {})
-    assert (response.status_code, response.json()["status"]) == (201, "failed")
-    assert response.json()["failure_message"] == "The payment provider did not answer: timed out"
+    assert (response.status_code, response.json()["status"]) == (201, "pending")
+    assert response.json()["failure_message"] == (
+        "The payment provider did not answer (timed out); the refund is asked again with the "
+        "same request, never twice."
+    )
     order.refresh_from_db()
     assert (order.status, valid_tickets(order)) == (OrderStatus.PAID, 3)
+    # Still counting against what is left: nothing more can be refunded meanwhile.
+    more = refund(finance, order, {"amount": "1.00"})
+    assert (more.status_code, more.json()["code"]) == (409, "refund_exceeds_captured")
+    # The resend job asks again with the same key; this time the gateway answers.
+    monkeypatch.undo()
+    Refund.objects.update(updated_at=timezone.now() - timedelta(minutes=3))
+    assert payments.refunds_resend_pending() == 1
+    [done] = Refund.objects.all()
+    assert (done.status, done.attempts, asked) == ("succeeded", 2, [f"refund-{done.pk}"])
+    order.refresh_from_db()
+    assert (order.status, valid_tickets(order)) == (OrderStatus.CANCELED, 0)
 
 
 def test_finance_lists_refunds_by_order_and_status(order, finance, user):

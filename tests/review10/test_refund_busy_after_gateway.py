@@ -20,15 +20,6 @@ pytestmark = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="refund_request commits the intent and calls the gateway, then records the answer "
-    "under the order lock (refunds.refund_record_answer -> lock_order). When that lock is not "
-    "had within LOCK_TIMEOUT_SECONDS the API answers 409 `busy` (a 'try again' answer, which "
-    "api/idempotency does not keep) although the money already moved: the client's retry with "
-    "the same Idempotency-Key runs for real and Stripe refunds a second time; the first "
-    "refund stays `pending` with no gateway id.",
-)
 def test_a_refund_made_by_the_gateway_is_not_answered_busy_and_refunded_again(
     user,
     fake_stripe,

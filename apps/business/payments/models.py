@@ -257,7 +257,17 @@ class Refund(TimeStampedModel):
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     failure_message = models.CharField(_("failure message"), max_length=300, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    retries = models.PositiveIntegerField(
+        _("retries"),
+        default=0,
+        help_text=_("Times finance asked again after the gateway refused it (a new request)."),
+    )
+    completed_at = models.DateTimeField(
+        _("completed at"),
+        null=True,
+        blank=True,
+        help_text=_("When the gateway first confirmed it and its effects were applied."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -285,8 +295,10 @@ class Refund(TimeStampedModel):
 
     @property
     def idempotency_key(self) -> str:
-        """The same for every attempt of this refund: a retry never refunds twice."""
-        return f"refund-{self.pk}"
+        """The same for every attempt of one request: asking again after an unanswered call
+        gets the gateway's first answer, never a second refund. A refund the gateway refused
+        is asked for anew (a new key) when finance retries it."""
+        return f"refund-{self.pk}" + (f"-retry-{self.retries}" if self.retries else "")
 
 
 class WebhookStatus(models.TextChoices):

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from apps.support.common.idempotency import idempotency_keys_prune
 
-from .services import orders_expire, webhook_events_retry_due
+from .services import orders_expire, refunds_resend_pending, webhook_events_retry_due
 
 
 @shared_task(name="payments.expire_orders")
@@ -26,3 +26,10 @@ def retry_webhook_events() -> int:
     """Process again the failed webhook events whose backoff ran out (every minute or so with
     Celery beat). Returns how many were tried."""
     return webhook_events_retry_due()
+
+
+@shared_task(name="payments.resend_pending_refunds")
+def resend_pending_refunds() -> int:
+    """Ask the gateways again, with the same idempotency keys, for refunds whose answer never
+    came or could not be recorded (every few minutes with Celery beat)."""
+    return refunds_resend_pending()

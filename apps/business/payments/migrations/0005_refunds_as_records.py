@@ -61,8 +61,13 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='refund',
+            name='retries',
+            field=models.PositiveIntegerField(default=0, help_text='Times finance asked again after the gateway refused it (a new request).', verbose_name='retries'),
+        ),
+        migrations.AddField(
+            model_name='refund',
             name='completed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='completed at'),
+            field=models.DateTimeField(blank=True, help_text='When the gateway first confirmed it and its effects were applied.', null=True, verbose_name='completed at'),
         ),
         migrations.RunPython(refunds_status_from_succeeded, refunds_succeeded_from_status),
         migrations.RemoveField(

@@ -9,7 +9,14 @@ recorded in a second short transaction (docs/adr/0026).
 from .common import to_minor_units
 from .orders import ExpiryRun, order_cancel, order_create, orders_expire
 from .payments import order_pay, payment_resume, payment_succeed
-from .refunds import LineRefund, refund_request, refund_retry, refundable_amount, refunds_reconcile
+from .refunds import (
+    LineRefund,
+    refund_request,
+    refund_retry,
+    refundable_amount,
+    refunds_reconcile,
+    refunds_resend_pending,
+)
 from .webhooks import (
     order_dispute,
     webhook_event_process,
@@ -31,6 +38,7 @@ __all__ = [
     "refund_retry",
     "refundable_amount",
     "refunds_reconcile",
+    "refunds_resend_pending",
     "to_minor_units",
     "webhook_event_process",
     "webhook_events_retry_due",

@@ -11,10 +11,11 @@ refund leaves the order as it was.
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import Sum
+from django.db import OperationalError, transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,9 +27,15 @@ from apps.integrations.payments import (
 )
 from apps.support.audit import services as audit
 from apps.support.common.errors import ConflictError, ServiceError
-from apps.support.common.locking import ensure_outside_transaction, lock_rows
+from apps.support.common.locking import (
+    BUSY,
+    ensure_outside_transaction,
+    is_lock_failure,
+    lock_rows,
+)
 from apps.support.common.services import email_send_on_commit
 from apps.support.security.models import User
+from apps.support.security.roles import Role
 
 from .. import errors
 from ..handlers import handlers_for
@@ -159,27 +166,40 @@ def refund_request(
 
 
 def refund_retry(*, refund: Refund, actor: User) -> Refund:
-    """Ask the gateway again for a failed refund (same idempotency key: never twice)."""
+    """Ask the gateway again. A failed refund is asked for anew (a new idempotency key), if
+    what is left to refund still allows it; a pending one whose answer never came is asked
+    with the same key (the gateway answers what it did the first time)."""
     with transaction.atomic():
         lock_order(refund.payment.order_id)
         refund = lock_rows(Refund.objects.filter(pk=refund.pk))[0]
-        if refund.status != RefundStatus.FAILED:
+        if refund.status == RefundStatus.SUCCEEDED:
             raise ConflictError(
-                _("Only a failed refund can be tried again; this one is %(status)s.")
+                _("Only a failed or pending refund can be tried again; this one is %(status)s.")
                 % {"status": refund.get_status_display()},
                 code=errors.REFUND_NOT_RETRYABLE,
             )
         payment = refund.payment
-        left = refundable_amount(payment)
-        if refund.amount > left:
-            raise ConflictError(
-                _("%(amount)s is more than what is left to refund (%(left)s %(currency)s).")
-                % {"amount": refund.amount, "left": left, "currency": payment.currency},
-                code=errors.REFUND_EXCEEDS_CAPTURED,
-            )
-        refund.status = RefundStatus.PENDING
+        if refund.status == RefundStatus.FAILED:
+            left = refundable_amount(payment)
+            if refund.amount > left:
+                raise ConflictError(
+                    _("%(amount)s is more than what is left to refund (%(left)s %(currency)s).")
+                    % {"amount": refund.amount, "left": left, "currency": payment.currency},
+                    code=errors.REFUND_EXCEEDS_CAPTURED,
+                )
+            refund.status = RefundStatus.PENDING
+            refund.retries += 1
+            refund.gateway_reference = ""
         refund.failure_message = ""
-        refund.save(update_fields=["status", "failure_message", "updated_at"])
+        refund.save(
+            update_fields=[
+                "status",
+                "retries",
+                "gateway_reference",
+                "failure_message",
+                "updated_at",
+            ]
+        )
         audit.record(
             action="payments.refund.retried",
             actor=actor,
@@ -189,14 +209,31 @@ def refund_retry(*, refund: Refund, actor: User) -> Refund:
     return refund_send(refund=refund)
 
 
+def refunds_resend_pending(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Ask again, with the same key, for the refunds still pending whose answer never came or
+    could not be recorded (a periodic job). Returns how many were asked."""
+    due = list(
+        Refund.objects.filter(
+            status=RefundStatus.PENDING, updated_at__lte=timezone.now() - older_than
+        )
+        .select_related("payment")
+        .order_by("pk")[:100]
+    )
+    for refund in due:
+        refund_send(refund=refund)
+    return len(due)
+
+
 def refund_send(*, refund: Refund) -> Refund:
     """Ask the gateway for the money (outside any transaction), then record its answer.
 
-    Cash and card-present payments are given back at the till: confirmed at once.
+    Cash and card-present payments are given back at the till: confirmed at once. A gateway
+    that does not answer leaves the refund pending (it still counts against what may be
+    refunded): asked again with the same key, or settled by the gateway's webhook.
     """
     ensure_outside_transaction("refund_send(), which talks to a gateway,")
     payment = refund.payment
-    Refund.objects.filter(pk=refund.pk).update(attempts=refund.attempts + 1)
+    Refund.objects.filter(pk=refund.pk).update(attempts=F("attempts") + 1)
     if payment.method in COUNTER_METHODS or refund.amount == 0:
         result = RefundResult(outcome=RefundOutcome.SUCCEEDED, gateway_reference="")
     else:
@@ -218,33 +255,52 @@ def refund_send(*, refund: Refund) -> Refund:
                     idempotency_key=refund.idempotency_key,
                 )
             except GatewayError as error:
-                # Unknown whether the money moved: recorded as failed, retried with the same
-                # key (the gateway answers the first outcome), or settled by its webhook.
                 logger.warning("Refund %s: the gateway did not answer: %s", refund.pk, error)
                 result = RefundResult(
-                    outcome=RefundOutcome.FAILED,
+                    outcome=RefundOutcome.PENDING,
                     gateway_reference="",
-                    failure_message=_("The payment provider did not answer: %(reason)s")
-                    % {"reason": str(error)[:200]},
+                    failure_message=_(
+                        "The payment provider did not answer (%(reason)s); the refund is "
+                        "asked again with the same request, never twice."
+                    )
+                    % {"reason": str(error)[:150]},
                 )
     return refund_record_answer(refund=refund, result=result)
 
 
 def refund_record_answer(*, refund: Refund, result: RefundResult) -> Refund:
     """Record what the gateway answered (a short transaction of its own). A refund already
-    settled is left alone (a webhook may have told first)."""
-    with transaction.atomic():
-        order = lock_order(refund.payment.order_id)
-        refund = lock_rows(Refund.objects.filter(pk=refund.pk))[0]
-        if refund.status == RefundStatus.SUCCEEDED:
-            return refund
-        if result.gateway_reference and not refund.gateway_reference:
-            refund.gateway_reference = result.gateway_reference
-            refund.save(update_fields=["gateway_reference", "updated_at"])
-        if result.outcome == RefundOutcome.SUCCEEDED:
-            _refund_succeed(order=order, refund=refund)
-        elif result.outcome == RefundOutcome.FAILED and refund.status == RefundStatus.PENDING:
-            _refund_fail(refund=refund, message=result.failure_message)
+    settled is left alone (a webhook may have told first).
+
+    The money may have moved: this never answers "try again". When the order's lock cannot be
+    had, the gateway's refund id is kept and the refund stays pending, for the resend job (or
+    the gateway's webhook) to complete.
+    """
+    if result.gateway_reference:
+        Refund.objects.filter(pk=refund.pk, gateway_reference="").update(
+            gateway_reference=result.gateway_reference
+        )
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                order = lock_order(refund.payment.order_id)
+                refund = lock_rows(Refund.objects.filter(pk=refund.pk))[0]
+                if result.outcome == RefundOutcome.SUCCEEDED:
+                    if refund.status != RefundStatus.SUCCEEDED:
+                        _refund_succeed(order=order, refund=refund)
+                elif refund.status == RefundStatus.PENDING:
+                    if result.outcome == RefundOutcome.FAILED:
+                        _refund_fail(refund=refund, message=result.failure_message)
+                    elif result.failure_message != refund.failure_message:
+                        refund.failure_message = result.failure_message[:300]
+                        refund.save(update_fields=["failure_message", "updated_at"])
+            break
+        except ConflictError as conflict:
+            if conflict.code != BUSY:
+                raise
+        except OperationalError as error:
+            if not is_lock_failure(error):
+                raise
     refund.refresh_from_db()
     return refund
 
@@ -253,31 +309,14 @@ def _refund_succeed(*, order: Order, refund: Refund) -> None:
     """The money is back with the buyer: do what the refund promised (order locked)."""
     payment = lock_rows(Payment.objects.filter(pk=refund.payment_id))[0]
     now = timezone.now()
+    first_time = refund.completed_at is None  # a refund reversed, then retried: effects once
     refund.status = RefundStatus.SUCCEEDED
     refund.failure_message = ""
-    refund.completed_at = now
+    refund.completed_at = refund.completed_at or now
     refund.save(update_fields=["status", "failure_message", "completed_at", "updated_at"])
-    if refund.scope == RefundScope.ORDER and order.status == OrderStatus.PAID:
-        for handler in handlers_for([line.kind for line in order.lines.all()]):
-            handler.released(order=order, reason="refunded")
-        order.status = OrderStatus.CANCELED
-        order.canceled_at = now
-        order.cancel_reason = (refund.reason or "refunded")[:200]
-        order.save(update_fields=["status", "canceled_at", "cancel_reason", "updated_at"])
-    elif refund.scope == RefundScope.LINES:
-        by_id = {line.pk: line for line in order.lines.all()}
-        items = [(by_id[item["line"]], item["quantity"]) for item in refund.lines]
-        for handler in handlers_for([line.kind for line, _quantity in items]):
-            handler.refunded(
-                order=order, lines=[(ln, qty) for ln, qty in items if ln.kind == handler.kind]
-            )
-    given_back = payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(
-        total=Sum("amount")
-    )["total"] or Decimal("0.00")
-    payment.status = (
-        PaymentStatus.REFUNDED if given_back >= payment.amount else PaymentStatus.PARTIALLY_REFUNDED
-    )
-    payment.save(update_fields=["status", "updated_at"])
+    if first_time:
+        _refund_deliver_effects(order=order, refund=refund, payment=payment, now=now)
+    _payment_status_from_refunds(payment)
     refund_succeeded.send(sender=Refund, refund=refund)
     audit.record(
         action="payments.refund.succeeded",
@@ -301,6 +340,101 @@ def _refund_succeed(*, order: Order, refund: Refund) -> None:
             % {"amount": refund.amount, "currency": refund.currency, "code": order.code},
             to=[order.email],
         )
+
+
+def _refund_deliver_effects(
+    *, order: Order, refund: Refund, payment: Payment, now: datetime
+) -> None:
+    """What a refund gives back besides money, once. Items already used (a ticket checked in
+    at the gate) are never voided and keep their seats: they were delivered."""
+    whole = refund.scope == RefundScope.ORDER or (
+        refund.scope == RefundScope.GATEWAY and _given_back(payment) >= payment.amount
+    )
+    if whole and order.status == OrderStatus.PAID:
+        lines = list(order.lines.all())
+        for handler in handlers_for([line.kind for line in lines]):
+            handler.refunded(
+                order=order,
+                lines=[(line, line.quantity) for line in lines if line.kind == handler.kind],
+            )
+        order.status = OrderStatus.CANCELED
+        order.canceled_at = now
+        order.cancel_reason = (refund.reason or "refunded")[:200]
+        order.save(update_fields=["status", "canceled_at", "cancel_reason", "updated_at"])
+    elif refund.scope == RefundScope.LINES:
+        by_id = {line.pk: line for line in order.lines.all()}
+        items = [(by_id[item["line"]], item["quantity"]) for item in refund.lines]
+        for handler in handlers_for([line.kind for line, _quantity in items]):
+            handler.refunded(
+                order=order, lines=[(ln, qty) for ln, qty in items if ln.kind == handler.kind]
+            )
+
+
+def _given_back(payment: Payment) -> Decimal:
+    total = payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(total=Sum("amount"))
+    return total["total"] or Decimal("0.00")
+
+
+def _payment_status_from_refunds(payment: Payment) -> None:
+    given_back = _given_back(payment)
+    status = (
+        PaymentStatus.REFUNDED
+        if given_back >= payment.amount
+        else PaymentStatus.PARTIALLY_REFUNDED
+        if given_back > 0
+        else PaymentStatus.SUCCEEDED
+    )
+    if payment.status != status:
+        payment.status = status
+        payment.save(update_fields=["status", "updated_at"])
+
+
+def _refund_reverse(*, refund: Refund, message: str) -> None:
+    """The gateway confirmed a refund and then failed it (Stripe: the buyer's card was closed;
+    the money came back to the park). What was voided stays voided; the refund shows failed
+    and finance is told, to give the money back another way or retry it."""
+    payment = lock_rows(Payment.objects.filter(pk=refund.payment_id))[0]
+    refund.status = RefundStatus.FAILED
+    refund.failure_message = (message or _("The payment provider failed the refund."))[:300]
+    refund.save(update_fields=["status", "failure_message", "updated_at"])
+    _payment_status_from_refunds(payment)
+    audit.record(
+        action="payments.refund.reversed",
+        actor=audit.SYSTEM,
+        target=refund,
+        metadata={
+            "order": payment.order.code,
+            "amount": refund.amount,
+            "reason": refund.failure_message,
+        },
+    )
+    finance = finance_emails()
+    if finance:
+        email_send_on_commit(
+            subject=_("A refund of order %(code)s failed after it went through")
+            % {"code": payment.order.code},
+            body=_(
+                "The payment provider failed the refund of %(amount)s %(currency)s of order "
+                "%(code)s after confirming it (%(reason)s). The money is back with the park: "
+                "retry the refund or give it back another way."
+            )
+            % {
+                "amount": refund.amount,
+                "currency": refund.currency,
+                "code": payment.order.code,
+                "reason": refund.failure_message,
+            },
+            to=finance,
+        )
+
+
+def finance_emails() -> list[str]:
+    return list(
+        User.objects.filter(groups__name=Role.FINANCE, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
 
 
 def _refund_fail(*, refund: Refund, message: str) -> None:
@@ -377,6 +511,9 @@ def refunds_reconcile(*, payment: Payment) -> int:
                 changed += 1
             elif remote.outcome == RefundOutcome.FAILED and refund.status == RefundStatus.PENDING:
                 _refund_fail(refund=refund, message=remote.failure_message)
+                changed += 1
+            elif remote.outcome == RefundOutcome.FAILED and refund.status == RefundStatus.SUCCEEDED:
+                _refund_reverse(refund=refund, message=remote.failure_message)
                 changed += 1
     return changed
 

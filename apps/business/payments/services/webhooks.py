@@ -27,8 +27,6 @@ from apps.support.audit import services as audit
 from apps.support.common.errors import ConflictError, ServiceError
 from apps.support.common.locking import BUSY
 from apps.support.common.services import email_send_on_commit
-from apps.support.security.models import User
-from apps.support.security.roles import Role
 
 from .. import errors
 from ..models import (
@@ -39,7 +37,7 @@ from ..models import (
 )
 from .common import lock_order
 from .payments import payment_fail, payment_resume, payment_succeed
-from .refunds import refunds_reconcile
+from .refunds import finance_emails, refunds_reconcile
 
 logger = logging.getLogger(__name__)
 
@@ -174,12 +172,7 @@ def order_dispute(*, payment: Payment, event: ParsedEvent) -> None:
                 "amount_minor": event.amount_minor,
             },
         )
-        finance = list(
-            User.objects.filter(groups__name=Role.FINANCE, is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-            .distinct()
-        )
+        finance = finance_emails()
         if finance:
             email_send_on_commit(
                 subject=_("Dispute opened on order %(code)s") % {"code": order.code},
