@@ -1,5 +1,6 @@
 """Serializer bases for every module."""
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -87,6 +88,21 @@ class DateTimeField(serializers.DateTimeField):
         if offset is not None and offset.total_seconds() % 60:
             return moment.astimezone(UTC)
         return moment
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount of money written as the schema says: ASCII digits, an optional point and at
+    most ``decimal_places`` decimals ("2900.00", "12.5"); no exponent, no spaces, no other
+    scripts' digits, which Python's ``Decimal`` would otherwise take."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy("A valid number is required, written like 2900.00."),
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
 
 
 class StrictFieldsMixin:

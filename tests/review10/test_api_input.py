@@ -28,13 +28,6 @@ def order(user):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="paypal._event_payload does not refuse a lone surrogate (stripe.py does): a "
-    "PayPal-signed PAYMENT.CAPTURE.DENIED whose summary or status_details.reason holds "
-    "'\\ud800' reaches payment_fail, PostgreSQL cannot encode it, the webhook answers 500 "
-    "and the stored event stays `received` (the retry job only takes `failed` events).",
-)
 def test_a_signed_paypal_event_with_a_lone_surrogate_is_refused_not_a_500(
     api_client,
     user,
@@ -69,12 +62,6 @@ def test_an_unknown_payment_id_filters_refunds_to_none(finance, order):
     assert (response.status_code, response.json().get("count")) == (200, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RefundCreateInput.amount is DRF's DecimalField: it takes '1E-2', ' 10.00 ' and "
-    "Arabic-Indic digits, which the schema's pattern for `amount` refuses (and '1e5' becomes "
-    "100000.00).",
-)
 @pytest.mark.parametrize("amount", ["1E-2", " 10.00 ", "\u0661\u0660", "1e3"])
 def test_an_amount_not_written_as_the_schema_says_is_refused(finance, order, amount):
     response = finance.post(f"{ORDERS}{order.pk}/refunds/", {"amount": amount}, format="json")
@@ -82,13 +69,6 @@ def test_an_amount_not_written_as_the_schema_says_is_refused(finance, order, amo
     assert Refund.objects.count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The new messages of refunds (refund_exceeds_captured, nothing_to_refund, "
-    "refund_invalid, refund_not_retryable, the refund and dispute emails...) are not in "
-    "locale/es/LC_MESSAGES/django.po: a Spanish request (the park's default language) gets "
-    "them in English.",
-)
 def test_refund_refusals_are_in_the_requests_language(finance, order):
     response = finance.post(
         f"{ORDERS}{order.pk}/refunds/",
@@ -100,12 +80,6 @@ def test_refund_refusals_are_in_the_requests_language(finance, order):
     assert "is more than what is left to refund" not in response.json()["message"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A replayed (or retried) event whose gateway is switched off is marked failed with "
-    "next_attempt_at = None (webhooks.webhook_event_process -> _mark), so "
-    "webhook_events_retry_due never picks it up again once the gateway is back.",
-)
 def test_an_event_failed_while_its_gateway_was_off_is_tried_again_later(settings, api_client, user):
     order = place_order(user, TimeSlotFactory(capacity=4), TicketTypeFactory())
     payment = services.order_pay(
@@ -121,12 +95,6 @@ def test_an_event_failed_while_its_gateway_was_off_is_tried_again_later(settings
     assert event.next_attempt_at is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ADR 27 refuses deliveries signed over 300 s ago; the sandbox (abs()) and PayPal "
-    "(60 s of skew) also refuse ones dated in the future, but Stripe's SDK check only looks "
-    "back: a Stripe signature dated a day ahead is accepted (stripe.py parse_webhook).",
-)
 def test_a_stripe_delivery_signed_in_the_future_is_refused(api_client, fake_stripe):
     body = json.dumps(
         {

@@ -131,13 +131,6 @@ def test_control_lines_refund_of_used_tickets_keeps_their_seats(user, finance):
     assert total == Decimal("5800.00")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="An amount refund is validated with two decimals whatever the currency "
-    "(RefundCreateInput.amount) and sent half-up in minor units (services.common."
-    "to_minor_units): in a zero-decimal currency '0.50' is recorded as 0.50 but Stripe gives "
-    "back 1 yen, so what the park records as refunded drifts from what the gateway paid out.",
-)
 def test_an_amount_finer_than_the_currencys_minor_unit_is_refused(
     user,
     fake_stripe,

@@ -4,7 +4,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
-from api.serializers import InputSerializer
+from api.serializers import InputSerializer, MoneyField
 from api.v1.payments.lines import OrderLineInput
 from apps.business.payments.models import (
     Channel,
@@ -112,12 +112,12 @@ class RefundCreateInput(InputSerializer):
     lines = serializers.ListField(
         child=RefundLineInput(), required=False, min_length=1, max_length=MAX_LINES
     )
-    amount = serializers.DecimalField(
+    amount = MoneyField(
         max_digits=12,
         decimal_places=2,
         min_value=Decimal("0.01"),
         required=False,
-        help_text="Money only, in the order's currency.",
+        help_text="Money only, in the order's currency (no finer than its minor unit).",
     )
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
 

@@ -613,7 +613,9 @@ def _event_payload(body: bytes) -> dict[str, Any]:
     try:
         # UTF-8 only: json.loads would guess UTF-16 or UTF-32 from the bytes themselves.
         payload = json.loads(body.decode("utf-8"))
-    except (ValueError, RecursionError) as error:
+        # A lone surrogate (an escape JSON allows) is no text the database could store.
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except (ValueError, RecursionError) as error:  # UnicodeError is a ValueError
         raise WebhookRejected("The body is not a PayPal event (not UTF-8 JSON).") from error
     if (
         not isinstance(payload, dict)

@@ -18,6 +18,7 @@ here, from the raw body, into the park's event kinds. docs/adr/0024.
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 from functools import partial
 from types import SimpleNamespace
@@ -334,6 +335,10 @@ class StripeGateway:
             raise WebhookRejected(
                 f"The Stripe signature does not check out: {error.user_message}"
             ) from error
+        # The SDK only looks back; a delivery signed in the future is as suspect as a stale one.
+        signed_at = dict(part.split("=", 1) for part in header.split(",") if "=" in part)["t"]
+        if int(signed_at) > time.time() + TOLERANCE_SECONDS:
+            raise WebhookRejected("The Stripe signature's timestamp is in the future.")
         return self.event_from_stored_body(body)
 
     def event_from_stored_body(self, body: bytes) -> WebhookEvent:

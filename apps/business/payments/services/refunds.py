@@ -128,6 +128,16 @@ def refund_request(
             scope, items = RefundScope.LINES, _checked_lines(order, payment, lines)
             wanted = sum((line.unit_price * quantity for line, quantity in items), Decimal("0.00"))
         elif amount is not None:
+            if (
+                from_minor_units(to_minor_units(amount, payment.currency), payment.currency)
+                != amount
+            ):
+                raise ServiceError(
+                    _("%(currency)s has no amounts finer than its smallest coin.")
+                    % {"currency": payment.currency},
+                    code=errors.AMOUNT_PRECISION,
+                    field="amount",
+                )
             scope, items, wanted = RefundScope.AMOUNT, [], amount
         else:
             scope, items, wanted = RefundScope.ORDER, [], left

@@ -86,8 +86,8 @@ def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
     """Apply a stored event (again): on receipt, by the retry job and by replays."""
     WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
     gateway = get_gateway(event.gateway)
-    if gateway is None:
-        return _mark(event, WebhookStatus.FAILED, "gateway not enabled")
+    if gateway is None:  # switched off for now: tried again with backoff, as any early event
+        return _defer(event, "gateway not enabled")
     try:
         parsed = gateway.event_from_stored_body(event.body.encode())
     except WebhookRejected as error:
@@ -107,6 +107,10 @@ def webhook_event_process(*, event: WebhookEvent) -> WebhookEvent:
         event = _mark(event, WebhookStatus.PROCESSED, str(conflict.message))
     except GatewayError as error:
         return _defer(event, f"gateway: {error}")
+    except Exception:
+        # Never left "received" by a bug: failed, retried with backoff, visible to finance.
+        logger.exception("Webhook event %s could not be processed.", event.pk)
+        return _defer(event, "unexpected error; see the logs")
     else:
         event = _mark(event, WebhookStatus.PROCESSED, "")
     if parsed.kind in (EventKind.PAYMENT_SUCCEEDED, EventKind.PAYMENT_APPROVED):
