@@ -8,12 +8,14 @@ wrote the audit entry commits) and shows the probe notices it.
 import threading
 from collections.abc import Callable
 from decimal import Decimal
+from unittest.mock import patch
 
 import pytest
 from django.db import OperationalError, connection, connections, transaction
 
 from apps.business.payments.models import Order, Refund, RefundScope, RefundStatus
-from apps.business.payments.services import refunds
+from apps.business.payments.services import orders, refunds
+from apps.integrations.payments import RefundOutcome, RefundResult
 from apps.integrations.payments.sandbox import SandboxGateway
 from apps.support.audit import services as audit
 from apps.support.common.errors import ConflictError
@@ -58,7 +60,32 @@ def old_refund_request(*, order, actor, amount, **_ignored):
     return refund
 
 
-@pytest.mark.parametrize("flow", ["intent, commit, call, record", "control: call inside"])
+def cancellation(*, order, actor, amount):
+    return refunds_of_order(
+        orders.order_cancel(order=order, actor=staff_member(Role.TICKET_OFFICE))
+    )
+
+
+def retry_of_a_refused_refund(*, order, actor, amount):
+    refused = RefundResult(outcome=RefundOutcome.FAILED, gateway_reference="")
+    with patch.object(SandboxGateway, "refund", lambda self, **kwargs: refused):
+        failed = refunds.refund_request(order=order, actor=actor, amount=amount)
+    return refunds.refund_retry(refund=failed, actor=actor)
+
+
+def refunds_of_order(order):
+    return Refund.objects.get(payment__order=order)
+
+
+FLOWS = {
+    "finance refund": lambda **kwargs: refunds.refund_request(**kwargs),
+    "visitor cancellation": cancellation,
+    "retry of a refused refund": retry_of_a_refused_refund,
+    "control: call inside": old_refund_request,
+}
+
+
+@pytest.mark.parametrize("flow", sorted(FLOWS))
 def test_a_hanging_refund_call_holds_up_no_other_write(user, monkeypatch, flow):
     order = paid_order(user, TimeSlotFactory(), TicketTypeFactory(price=Decimal("500.00")), 2)
     finance = staff_member(Role.FINANCE)
@@ -70,11 +97,10 @@ def test_a_hanging_refund_call_holds_up_no_other_write(user, monkeypatch, flow):
         assert release.wait(WAIT)
         return refund_of_sandbox(self, **kwargs)
 
-    monkeypatch.setattr(SandboxGateway, "refund", hang)
-    request: Callable[..., Refund] = refunds.refund_request
+    request: Callable[..., Refund] = FLOWS[flow]
     if flow.startswith("control"):
         monkeypatch.setattr(refunds, "ensure_outside_transaction", lambda what: None)
-        request = old_refund_request
+    monkeypatch.setattr(SandboxGateway, "refund", hang)
     outcome: dict[str, object] = {}
 
     def run() -> None:
@@ -102,7 +128,10 @@ def test_a_hanging_refund_call_holds_up_no_other_write(user, monkeypatch, flow):
     assert (audit_blocked, order_blocked) == (False, False)
     assert "error" not in outcome, outcome
     refund = Refund.objects.get()
-    assert (refund.status, refund.amount) == (RefundStatus.SUCCEEDED, Decimal("300.00"))
+    assert refund.status == RefundStatus.SUCCEEDED
+    assert refund.amount == (
+        Decimal("1000.00") if flow == "visitor cancellation" else Decimal("300.00")
+    )
 
 
 def test_sending_a_refund_inside_a_transaction_is_refused(user):

@@ -293,3 +293,28 @@ def test_finance_lists_refunds_by_order_and_status(order, finance, user):
         r["amount"]
         for r in finance.get(f"/api/v1/payments/payments/{payment.pk}/").json()["refunds"]
     ] == ["100.00"]
+
+
+def test_a_pending_refund_of_lines_holds_those_items(order, finance, monkeypatch):
+    pending = RefundResult(outcome=RefundOutcome.PENDING, gateway_reference="re_wait")
+    monkeypatch.setattr(SandboxGateway, "refund", lambda self, **kwargs: pending)
+    line = order.lines.get()
+    first = refund(finance, order, {"lines": [{"line": line.pk, "quantity": 2}]})
+    assert (first.status_code, first.json()["status"]) == (201, "pending")
+    assert valid_tickets(order) == 3  # voided when the gateway confirms
+    again = refund(finance, order, {"lines": [{"line": line.pk, "quantity": 2}]})
+    assert (again.status_code, again.json()["code"]) == (409, "refund_exceeds_captured")
+    assert [e["field"] for e in again.json()["errors"]] == ["lines.0.quantity"]
+    assert Refund.objects.count() == 1
+
+
+def test_a_failed_refund_is_not_retried_beyond_what_is_left(order, finance, monkeypatch):
+    refuse = RefundResult(outcome=RefundOutcome.FAILED, gateway_reference="", failure_message="no")
+    monkeypatch.setattr(SandboxGateway, "refund", lambda self, **kwargs: refuse)
+    failed = refund(finance, order, {"amount": "5000.00"})
+    assert failed.json()["status"] == "failed"
+    monkeypatch.undo()
+    assert refund(finance, order, {"amount": "5000.00"}).json()["status"] == "succeeded"
+    retried = finance.post(f"/api/v1/payments/refunds/{failed.json()['id']}/retry/")
+    assert (retried.status_code, retried.json()["code"]) == (409, "refund_exceeds_captured")
+    assert Refund.objects.get(pk=failed.json()["id"]).status == "failed"
