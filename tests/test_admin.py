@@ -202,7 +202,7 @@ def sales_records(administrator):
         ("/admin/payments/order/?q=root@parquemarino&status__exact=paid&channel__exact=online", 1),
         ("/admin/payments/orderline/?q=Adulto&kind__exact=ticket&order__status__exact=paid", 1),
         ("/admin/payments/payment/?q=sbx_pay&method__exact=sandbox&status__exact=succeeded", 1),
-        ("/admin/payments/refund/?q=sbx_ref&succeeded__exact=1", 1),
+        ("/admin/payments/refund/?q=sbx_ref&status__exact=succeeded", 1),
         ("/admin/payments/webhookevent/?q=evt_0&status__exact=received&gateway__exact=sandbox", 1),
     ],
 )
@@ -273,9 +273,9 @@ def test_webhook_events_can_be_processed_again_from_the_back_office(back_office)
     )
     assert response.status_code == 200
     event.refresh_from_db()
-    assert (event.status, event.error) == ("ignored", "no payment with this reference")
+    assert (event.status, event.last_error) == ("failed", "no payment with this reference")
     assert [str(message) for message in response.context["messages"]] == [
-        "Se procesó de nuevo 1 evento (Ignorado: 1)."
+        "Se procesó de nuevo 1 evento (Fallido: 1)."
     ]
 
 
@@ -317,3 +317,30 @@ def test_a_closure_deleted_in_the_back_office_reopens_its_day_and_is_never_chang
     slot.refresh_from_db()
     assert slot.is_closed is False
     assert AuditEvent.objects.filter(action="tickets.closure.deleted").count() == 1
+
+
+def test_failed_refunds_are_tried_again_from_the_back_office(back_office, monkeypatch):
+    from apps.business.payments import services as payments
+    from apps.business.payments.models import Refund
+    from apps.integrations.payments import RefundOutcome, RefundResult
+    from apps.integrations.payments.sandbox import SandboxGateway
+    from apps.support.security.roles import Role
+    from tests.factories import TicketTypeFactory, UserFactory
+    from tests.helpers import staff_member
+    from tests.sales import paid_order
+
+    order = paid_order(UserFactory(), slot_on_sale(), TicketTypeFactory(), 1)
+    refuse = RefundResult(outcome=RefundOutcome.FAILED, gateway_reference="", failure_message="x")
+    monkeypatch.setattr(SandboxGateway, "refund", lambda self, **kwargs: refuse)
+    refund = payments.refund_request(order=order, actor=staff_member(Role.FINANCE))
+    assert refund.status == "failed"
+    monkeypatch.undo()
+    response = back_office.post(
+        "/admin/payments/refund/",
+        {"action": "try_again", "_selected_action": [refund.pk]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    refund.refresh_from_db()
+    assert (refund.status, refund.attempts) == ("succeeded", 2)
+    assert Refund.objects.count() == 1

@@ -95,6 +95,8 @@ BUSINESS_RULES = {
     "an Idempotency-Key already used for another request",
     "payments_orders_pay": "the gateway must be enabled here, sandbox options go with the "
     "sandbox only; an Idempotency-Key already used for another request",
+    "payments_orders_refunds_create": "the lines must be lines of that order; some lines or "
+    "an amount, not both; an Idempotency-Key already used for another request",
     "payments_webhooks_receive": "the gateway must be enabled here and sign the delivery",
     "tickets_check_ins_create": "the code must be one the park signed",
     "tickets_slots_list": "`date`, or a range of `date_from`..`date_to`: not both; a range of "
@@ -293,6 +295,9 @@ def park(django_db_setup, django_db_blocker):
     signals.request_finished.disconnect(close_old_connections)
     with django_db_blocker.unblock():
         atomic = transaction.atomic()
+        # The test's own wrapper, like a TestCase's: code that must run outside transactions
+        # (a gateway call, ensure_outside_transaction) does not count it.
+        atomic._from_testcase = True
         atomic.__enter__()
         try:
             visitor = UserFactory(email="visitor@parquemarino.test")

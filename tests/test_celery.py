@@ -129,3 +129,14 @@ def test_eager_task_keeps_the_request_id_of_its_request():
         assert request_id_var.get() == "trace-eager-1"
     finally:
         request_id_var.reset(token)
+
+
+def test_every_scheduled_task_is_a_registered_task():
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
+    assert "payments.retry_webhook_events" in scheduled

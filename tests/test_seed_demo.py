@@ -105,13 +105,13 @@ def test_seed_demo_sells_tickets_at_the_park_prices_and_stays_the_same_when_run_
 
     from django.db.models import Count, Sum
 
-    from apps.business.payments.models import Order, Payment
+    from apps.business.payments.models import Order, Payment, Refund
     from apps.business.tickets.models import Ticket, TicketType, TimeSlot
 
     def counts():
         return {
             model.__name__: model.objects.count()
-            for model in (Order, Payment, Ticket, TimeSlot, TicketType)
+            for model in (Order, Payment, Refund, Ticket, TimeSlot, TicketType)
         }
 
     seed()
@@ -137,9 +137,15 @@ def test_seed_demo_sells_tickets_at_the_park_prices_and_stays_the_same_when_run_
     ]
     assert sorted(Payment.objects.values_list("method", "status")) == [
         ("cash", "succeeded"),
-        ("sandbox", "succeeded"),
+        ("sandbox", "partially_refunded"),
         ("sandbox", "succeeded"),
     ]
+    # Finance refunded two of the group's twelve tickets: voided, their seats back on sale.
+    assert list(Refund.objects.values_list("amount", "status", "scope", "lines__0__quantity")) == [
+        (Decimal("4800.00"), "succeeded", "lines", 2)
+    ]
+    group = Order.objects.get(total=Decimal("28800.00"))
+    assert group.tickets.filter(status="void").count() == 2
     first = counts()
     seed()
     assert counts() == first

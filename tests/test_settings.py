@@ -19,6 +19,19 @@ PRODUCTION_ENV = {
 }
 
 
+STRIPE = {
+    "STRIPE_SECRET_KEY": "sk_live_example",
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_example",
+    "STRIPE_WEBHOOK_SECRET": "whsec_example",
+}
+PAYPAL = {
+    "PAYPAL_CLIENT_ID": "client-id",
+    "PAYPAL_CLIENT_SECRET": "client-secret",
+    "PAYPAL_WEBHOOK_ID": "WH-1",
+    "PAYPAL_ENVIRONMENT": "live",
+}
+
+
 def run(code_or_args: list[str], settings: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {
         key: value
@@ -64,12 +77,33 @@ def test_check_deploy_passes_with_production_settings():
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set"),
         ({"DATABASE_URL": ""}, "DATABASE_URL must be set"),
         ({"REDIS_URL": ""}, "REDIS_URL must be set"),
+        ({"PAYMENT_GATEWAYS": "stripe"}, "STRIPE_SECRET_KEY must be set"),
+        (
+            {**STRIPE, "STRIPE_WEBHOOK_SECRET": "", "PAYMENT_GATEWAYS": "stripe"},
+            "STRIPE_WEBHOOK_SECRET must be set",
+        ),
+        ({"PAYMENT_GATEWAYS": "paypal"}, "PAYPAL_CLIENT_ID must be set"),
+        (
+            {**PAYPAL, "PAYPAL_WEBHOOK_ID": "", "PAYMENT_GATEWAYS": "paypal"},
+            "PAYPAL_WEBHOOK_ID must be set",
+        ),
+        (
+            {**PAYPAL, "PAYPAL_ENVIRONMENT": "production", "PAYMENT_GATEWAYS": "paypal"},
+            "PAYPAL_ENVIRONMENT must be sandbox or live",
+        ),
     ],
 )
 def test_production_refuses_to_start(overrides, variable):
     result = show("config.settings.production", {**PRODUCTION_ENV, **overrides}, "s.DEBUG")
     assert result.returncode != 0
     assert f"ImproperlyConfigured: {variable}" in result.stderr
+
+
+def test_production_takes_real_money_through_gateways_with_their_secrets():
+    env = {**PRODUCTION_ENV, **STRIPE, **PAYPAL, "PAYMENT_GATEWAYS": "stripe,paypal"}
+    result = show("config.settings.production", env, "s.PAYMENT_GATEWAYS")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['stripe', 'paypal']"
 
 
 def test_production_turns_on_https_and_persistent_connections():

@@ -245,6 +245,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# What `celery -A config beat` runs (the same work as the cron lines in docs/deployment).
+CELERY_BEAT_SCHEDULE = {
+    "expire-orders": {"task": "payments.expire_orders", "schedule": 300.0},
+    "prune-idempotency-keys": {"task": "payments.prune_idempotency_keys", "schedule": 3600.0},
+    "retry-webhook-events": {"task": "payments.retry_webhook_events", "schedule": 60.0},
+}
 
 # Reverse proxies in front of the service whose X-Forwarded-For is believed (0: none).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -365,6 +371,9 @@ SPECTACULAR_SETTINGS = {
         "AnimalStatusEnum": "apps.business.wildlife.models.AnimalStatus",
         "PaymentMethodEnum": "apps.business.payments.models.PaymentMethod",
         "PaymentStatusEnum": "apps.business.payments.models.PaymentStatus",
+        "RefundStatusEnum": "apps.business.payments.models.RefundStatus",
+        "RefundScopeEnum": "apps.business.payments.models.RefundScope",
+        "WebhookEventStatusEnum": "apps.business.payments.models.WebhookStatus",
         "OrderChannelEnum": "apps.business.payments.models.Channel",
         "TicketStatusEnum": "apps.business.tickets.models.TicketStatus",
     },
@@ -566,3 +575,8 @@ SELLER_LEGAL_NAME = env.str("SELLER_LEGAL_NAME", default="Parque Marino del Pac√
 SELLER_TAX_ID = env.str("SELLER_TAX_ID", default="3-101-000000")
 SELLER_ADDRESS = env.str("SELLER_ADDRESS", default="Paseo de los Turistas, Puntarenas, Costa Rica")
 SELLER_EMAIL = env.str("SELLER_EMAIL", default="facturacion@parquemarino.example")
+# Celery beat: the sweep that issues what lost tasks left undone (docs/adr/0023).
+CELERY_BEAT_SCHEDULE["issue-missing-invoices"] = {
+    "task": "invoicing.issue_missing",
+    "schedule": 300.0,
+}

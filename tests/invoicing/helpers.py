@@ -12,7 +12,7 @@ from django.db import transaction
 from apps.business.invoicing import receivers
 from apps.business.payments import services as payments
 from apps.business.payments.handlers import LineRequest
-from apps.business.payments.models import Order, PaymentStatus, Refund
+from apps.business.payments.models import Order, Refund, RefundScope, RefundStatus
 from apps.business.payments.signals import order_paid, refund_succeeded
 
 
@@ -37,19 +37,29 @@ def buy(user, *lines: tuple[object, object, int]) -> Order:
 
 def announce_paid(order: Order) -> None:
     """Payments' side of the contract: ``order_paid`` inside the transaction that records the
-    payment (payments' settlement does not send it yet: see test_issuing)."""
+    payment, as its settlement sends it."""
     with transaction.atomic():
         order_paid.send(sender=Order, order=order)
 
 
-def refund_of(order: Order, amount: Decimal, *, succeeded: bool = True) -> Refund:
-    """A refund of the order's payment as payments records it. Payments' refund service is
-    being rewritten (a ``status``, optional ``lines``): the row is made here."""
+def refund_of(
+    order: Order,
+    amount: Decimal,
+    *,
+    status: str = RefundStatus.SUCCEEDED,
+    scope: str = RefundScope.AMOUNT,
+    lines: list[dict[str, int]] | None = None,
+) -> Refund:
+    """A refund of the order's payment as payments records it once the gateway answered. Made
+    directly, so that the credit note's rules are tested whatever payments' refund service
+    does (it is tested against them too, in test_credit_notes)."""
     return Refund.objects.create(
-        payment=order.payments.get(status=PaymentStatus.SUCCEEDED),
+        payment=order.payments.get(succeeded_at__isnull=False),
         amount=amount,
         currency=order.currency,
-        succeeded=succeeded,
+        status=status,
+        scope=scope,
+        lines=lines or [],
         reason="requested by the visitor",
     )
 

@@ -1,18 +1,28 @@
 """A succeeded refund gets one credit note, in its own series, referring to the order's
-invoice. Payments' refund service is being rewritten: the refund rows are made here and
-``refund_succeeded`` is sent as payments will send it (the contract)."""
+invoice. The rules are tested on refund rows made here, with ``refund_succeeded`` sent as
+payments sends it (the contract), and end to end through payments' refund service."""
 
 import logging
 from decimal import Decimal
 
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from apps.business.invoicing import services
 from apps.business.invoicing.models import Invoice
-from apps.business.payments.models import PaymentStatus, Refund
+from apps.business.payments import services as payments
+from apps.business.payments.models import (
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundScope,
+    RefundStatus,
+)
 from apps.support.audit.models import AuditEvent
 from apps.support.common.errors import ConflictError
+from apps.support.security.roles import Role
+from tests.helpers import staff_member
 from tests.invoicing.helpers import announce_paid, announce_refunded, buy, refund_of
 
 pytestmark = pytest.mark.django_db
@@ -90,20 +100,15 @@ def test_a_whole_refund_gives_back_the_invoice_s_lines_and_tax_to_the_cent(
     )
 
 
-def test_a_refund_of_some_tickets_credits_their_lines(
-    invoiced, django_capture_on_commit_callbacks, monkeypatch
-):
+def test_a_refund_of_some_tickets_credits_their_lines(invoiced, django_capture_on_commit_callbacks):
     adult_line, child_line = invoiced.order.lines.order_by("id")
-    # Payments' refunds gain an optional ``lines`` field; read as that field would be.
-    monkeypatch.setattr(
-        Refund,
-        "lines",
-        [{"line": adult_line.pk, "quantity": 1}, {"line": child_line.pk, "quantity": 1}],
-        raising=False,
+    refund = refund_of(
+        invoiced.order,
+        Decimal("4350.00"),
+        scope=RefundScope.LINES,
+        lines=[{"line": adult_line.pk, "quantity": 1}, {"line": child_line.pk, "quantity": 1}],
     )
-    credit_note = credit(
-        refund_of(invoiced.order, Decimal("4350.00")), django_capture_on_commit_callbacks
-    )
+    credit_note = credit(refund, django_capture_on_commit_callbacks)
     assert credit_note.lines == [
         {
             "description": adult_line.description,
@@ -135,12 +140,11 @@ def test_a_refund_of_some_tickets_credits_their_lines(
     ],
 )
 def test_refund_lines_that_do_not_make_its_amount_give_one_line_of_the_amount(
-    invoiced, django_capture_on_commit_callbacks, monkeypatch, caplog, lines
+    invoiced, django_capture_on_commit_callbacks, caplog, lines
 ):
     first = invoiced.order.lines.order_by("id").first()
     lines = [{**item, "line": first.pk} if item.get("line") == "first" else item for item in lines]
-    monkeypatch.setattr(Refund, "lines", lines, raising=False)
-    refund = refund_of(invoiced.order, Decimal("1450.00"))
+    refund = refund_of(invoiced.order, Decimal("1450.00"), scope=RefundScope.LINES, lines=lines)
     with caplog.at_level(logging.WARNING, logger="apps.business.invoicing.services"):
         credit_note = credit(refund, django_capture_on_commit_callbacks)
     assert [(line["description"], line["total"]) for line in credit_note.lines] == [
@@ -207,23 +211,83 @@ def test_a_credit_note_gives_back_the_tax_rate_its_invoice_charged(
 def test_money_back_for_a_payment_that_never_paid_the_order_has_no_credit_note(
     invoiced, django_capture_on_commit_callbacks
 ):
-    """A second payment of a paid order is refunded at once: it never paid for anything."""
-    payment = invoiced.order.payments.get()
-    payment.pk, payment.status, payment.succeeded_at = None, PaymentStatus.REFUNDED, None
-    payment.gateway_reference = "sbx_pay_second"
-    payment.save()
-    refund = Refund.objects.create(
-        payment=payment, amount=payment.amount, currency="CRC", succeeded=True
+    """A second payment of a paid order is captured and refunded at once, as unfulfillable:
+    it never paid for anything the invoice holds."""
+    first = invoiced.order.payments.get()
+    second = Payment.objects.create(
+        order=invoiced.order,
+        method=first.method,
+        amount=first.amount,
+        currency="CRC",
+        status=PaymentStatus.REFUNDED,
+        gateway_reference="sbx_pay_second",
+        succeeded_at=timezone.now(),
+        created_by=first.created_by,
+    )
+    unfulfillable = Refund.objects.create(
+        payment=second,
+        amount=second.amount,
+        currency="CRC",
+        status=RefundStatus.SUCCEEDED,
+        scope=RefundScope.UNFULFILLABLE,
     )
     with django_capture_on_commit_callbacks(execute=True):
-        announce_refunded(refund)
-    assert services.credit_note_issue(refund_id=refund.pk) is None
+        announce_refunded(unfulfillable)
+    assert services.credit_note_issue(refund_id=unfulfillable.pk) is None
     assert Invoice.objects.filter(kind="credit_note").exists() is False
+    assert services.invoices_issue_missing().credit_notes == 0
 
 
-def test_a_refund_the_gateway_has_not_confirmed_has_no_credit_note(invoiced):
-    refund = refund_of(invoiced.order, Decimal("1450.00"), succeeded=False)
+@pytest.mark.parametrize("status", [RefundStatus.PENDING, RefundStatus.FAILED])
+def test_a_refund_the_gateway_has_not_confirmed_has_no_credit_note(invoiced, status):
+    refund = refund_of(invoiced.order, Decimal("1450.00"), status=status)
     with pytest.raises(ConflictError) as refused:
         services.credit_note_issue(refund_id=refund.pk)
     assert refused.value.code == "refund_not_succeeded"
+    assert services.invoices_issue_missing().credit_notes == 0
     assert Invoice.objects.filter(kind="credit_note").exists() is False
+
+
+# --- Through payments' own services ---------------------------------------------------------
+
+
+def test_finance_refunding_tickets_gets_a_credit_note_of_their_lines(
+    visitor, slot, adult, child, year, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = buy(visitor, (slot, adult, 2), (slot, child, 1))
+    adult_line = order.lines.order_by("id").first()
+    with django_capture_on_commit_callbacks(execute=True):
+        refund = payments.refund_request(
+            order=order,
+            actor=staff_member(Role.FINANCE),
+            lines=[payments.LineRefund(line=adult_line.pk, quantity=1)],
+        )
+    assert refund.status == RefundStatus.SUCCEEDED
+    invoice = Invoice.objects.get(order=order, kind="invoice")
+    credit_note = Invoice.objects.get(refund=refund)
+    assert (invoice.number, credit_note.number, credit_note.refers_to) == (
+        f"PM-{year}-000001",
+        f"PMNC-{year}-000001",
+        invoice,
+    )
+    assert [(line["quantity"], line["total"], line["tax"]) for line in credit_note.lines] == [
+        (1, "2900.00", "333.63")
+    ]
+
+
+def test_cancelling_a_paid_order_gives_back_its_whole_invoice(
+    visitor, slot, adult, child, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        order = buy(visitor, (slot, adult, 2), (slot, child, 1))
+    with django_capture_on_commit_callbacks(execute=True):
+        payments.order_cancel(order=order, actor=staff_member(Role.TICKET_OFFICE))
+    invoice = Invoice.objects.get(order=order, kind="invoice")
+    credit_note = Invoice.objects.get(order=order, kind="credit_note")
+    assert credit_note.refers_to == invoice
+    assert (credit_note.lines, credit_note.tax, credit_note.total) == (
+        invoice.lines,
+        invoice.tax,
+        invoice.total,
+    )

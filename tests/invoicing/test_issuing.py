@@ -103,17 +103,21 @@ def test_a_paid_order_gets_one_invoice_with_exact_amounts(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="payments does not send order_paid yet: its settlement is being rewritten to send "
-    "it inside the paying transaction. Remove this mark when it does.",
-)
-def test_paying_through_payments_issues_the_invoice(
-    visitor, slot, adult, django_capture_on_commit_callbacks
+def test_paying_through_payments_issues_the_invoice_once(
+    visitor, slot, adult, year, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         order = buy(visitor, (slot, adult, 1))
-    assert Invoice.objects.filter(order=order).count() == 1
+    invoice = Invoice.objects.get()
+    assert (invoice.order, invoice.number, invoice.total) == (
+        order,
+        f"PM-{year}-000001",
+        Decimal("2900.00"),
+    )
+    # Payment confirmed again (a webhook after the answer): still one invoice.
+    with django_capture_on_commit_callbacks(execute=True):
+        announce_paid(order)
+    assert Invoice.objects.count() == 1
 
 
 def test_the_invoice_waits_for_the_payment_to_commit(
@@ -164,14 +168,14 @@ def test_an_issue_that_fails_does_not_fail_the_payment(
 ):
     """The payment has committed: a task that fails (run eagerly, or not queued because the
     broker is down) is logged, and the sweep issues the invoice later."""
-    order = buy(visitor, (slot, adult, 1))
 
     def broker_down(**kwargs):
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(services, "invoice_issue", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
-        announce_paid(order)
+        order = buy(visitor, (slot, adult, 1))
+    assert order.status == "paid"
     assert Invoice.objects.exists() is False
     assert "broker down" in caplog.text
     monkeypatch.undo()

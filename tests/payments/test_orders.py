@@ -249,9 +249,9 @@ def test_a_paid_order_is_refunded_when_cancelled_in_time(user, adult):
     assert body["status"] == "canceled"
     assert [(p["status"], p["amount"]) for p in body["payments"]] == [("refunded", "8700.00")]
     refund = Refund.objects.get()
-    assert (refund.amount, refund.succeeded, refund.gateway_reference.startswith("sbx_ref_")) == (
+    assert (refund.amount, refund.status, refund.gateway_reference.startswith("sbx_ref_")) == (
         Decimal("8700.00"),
-        True,
+        "succeeded",
         True,
     )
     assert TimeSlot.objects.get(pk=slot.pk).sold == 0

@@ -3,11 +3,14 @@ after the hold ran out, and the Idempotency-Key header."""
 
 import json
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
+from apps.business.payments import services as payments
 from apps.business.payments.models import (
     Order,
     OrderStatus,
@@ -83,9 +86,13 @@ def test_confirm_later_then_the_sandbox_webhook_pays_once(
     assert (started.json()["status"], payment["status"]) == ("pending", "pending")
     next_action = payment["next_action"]
     assert next_action["type"] == "sandbox_webhook"
-    # While the bank confirms, a second attempt is refused: no double charge.
+    # While the bank confirms, paying again asks the gateway where the payment stands (the
+    # sandbox still waits for its webhook): the same attempt, no second charge.
     again = pay(client_for(user), order)
-    assert (again.status_code, again.json()["code"]) == (409, "payment_in_progress")
+    assert again.status_code == 202
+    assert [(p["id"], p["status"]) for p in again.json()["payments"]] == [
+        (payment["id"], "pending")
+    ]
 
     with django_capture_on_commit_callbacks(execute=True):
         delivered = post_webhook(api_client, next_action["approve"])
@@ -144,18 +151,39 @@ def test_a_webhook_with_a_bad_signature_is_refused_and_not_stored(api_client, us
     assert order.status == OrderStatus.PENDING
 
 
-def test_an_unknown_payment_reference_is_stored_and_ignored(api_client, settings):
+def test_an_unknown_payment_reference_is_kept_and_tried_again_until_the_window_ends(
+    api_client, settings
+):
     body = json.dumps({"id": "evt_x", "type": "payment.succeeded", "payment": "sbx_pay_nobody"})
     headers = {
         SIGNATURE_HEADER: sign(
             settings.PAYMENTS_SANDBOX_WEBHOOK_SECRET, body.encode(), int(time.time())
         )
     }
+    before = timezone.now()
     response = post_webhook(api_client, {"body": body, "headers": headers})
-    assert response.json() == {"event_id": "evt_x", "status": "ignored"}
-    assert list(WebhookEvent.objects.values_list("status", "error")) == [
-        ("ignored", "no payment with this reference")
-    ]
+    # Perhaps earlier than its payment's record: failed for now, tried again after a backoff.
+    assert response.json() == {"event_id": "evt_x", "status": "failed"}
+    event = WebhookEvent.objects.get()
+    assert (event.status, event.last_error, event.attempts) == (
+        "failed",
+        "no payment with this reference",
+        1,
+    )
+    assert event.next_attempt_at is not None
+    assert before + timedelta(minutes=2) <= event.next_attempt_at
+    assert event.next_attempt_at <= timezone.now() + timedelta(minutes=2, seconds=25)
+    # Nothing is due yet; when the gateway would have stopped retrying, it is ignored.
+    assert payments.webhook_events_retry_due() == 0
+    WebhookEvent.objects.update(received_at=before - timedelta(days=3, minutes=1))
+    assert payments.webhook_events_retry_due(now=timezone.now() + timedelta(hours=1)) == 1
+    event.refresh_from_db()
+    assert (event.status, event.last_error, event.attempts, event.next_attempt_at) == (
+        "ignored",
+        "no payment with this reference",
+        2,
+        None,
+    )
 
 
 def test_paying_after_the_hold_ran_out_takes_free_seats_again(user, slot, adult):

@@ -2,8 +2,8 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from api.filters import UtcIsoDateTimeFilter
-from apps.business.payments.models import Order, OrderStatus, Payment
+from api.filters import IntegerFilter, UtcIsoDateTimeFilter
+from apps.business.payments.models import Order, OrderStatus, Payment, Refund, WebhookEvent
 
 
 class OrderFilter(django_filters.FilterSet):
@@ -37,3 +37,24 @@ class PaymentFilter(django_filters.FilterSet):
     class Meta:
         model = Payment
         fields = ("status", "method", "order", "gateway_reference")
+
+
+class RefundFilter(django_filters.FilterSet):
+    order = IntegerFilter(field_name="payment__order")
+    payment = IntegerFilter(field_name="payment")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Refund
+        fields = ("status", "scope")
+
+
+class WebhookEventFilter(django_filters.FilterSet):
+    type = django_filters.CharFilter(field_name="event_type")
+    received_after = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = UtcIsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+
+    class Meta:
+        model = WebhookEvent
+        fields = ("gateway", "event_id", "status", "type", "gateway_reference")

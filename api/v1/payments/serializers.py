@@ -1,6 +1,6 @@
+from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -13,7 +13,9 @@ from apps.business.payments.models import (
     Payment,
     PaymentMethod,
     Refund,
+    WebhookEvent,
 )
+from apps.integrations.payments import enabled_gateways
 from apps.integrations.payments.sandbox import OUTCOMES
 
 MAX_LINES = 20
@@ -45,8 +47,15 @@ class OrderLineSerializer(serializers.ModelSerializer):
         fields = ("id", "kind", "description", "unit_price", "quantity", "total", "reference")
 
 
+class PaymentRefundSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Refund
+        fields = ("id", "amount", "currency", "status", "scope", "lines", "created_at")
+
+
 class PaymentSerializer(serializers.ModelSerializer):
     order_code = serializers.CharField(source="order.code", read_only=True)
+    refunds = PaymentRefundSerializer(many=True, read_only=True)
 
     class Meta:
         model = Payment
@@ -64,13 +73,90 @@ class PaymentSerializer(serializers.ModelSerializer):
             "next_action",
             "created_at",
             "succeeded_at",
+            "refunds",
         )
 
 
 class RefundSerializer(serializers.ModelSerializer):
+    order = serializers.IntegerField(source="payment.order_id", read_only=True)
+
     class Meta:
         model = Refund
-        fields = ("id", "payment", "amount", "currency", "reason", "created_at")
+        fields = (
+            "id",
+            "order",
+            "payment",
+            "amount",
+            "currency",
+            "status",
+            "scope",
+            "lines",
+            "reason",
+            "failure_message",
+            "gateway_reference",
+            "attempts",
+            "created_at",
+            "completed_at",
+        )
+
+
+class RefundLineInput(InputSerializer):
+    line = serializers.IntegerField(min_value=1, help_text="An order line's `id`.")
+    quantity = serializers.IntegerField(min_value=1, max_value=100000)
+
+
+class RefundCreateInput(InputSerializer):
+    """`{}` refunds what is left of the whole order; `lines` some of its items; `amount`
+    money only."""
+
+    lines = serializers.ListField(
+        child=RefundLineInput(), required=False, min_length=1, max_length=MAX_LINES
+    )
+    amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Money only, in the order's currency.",
+    )
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "lines" in attrs and "amount" in attrs:
+            raise serializers.ValidationError(
+                {"amount": [_("Refund either some lines or an amount, not both.")]},
+                code="refund_invalid",
+            )
+        return attrs
+
+
+class WebhookEventSerializer(serializers.ModelSerializer):
+    type = serializers.CharField(source="event_type", read_only=True)
+
+    class Meta:
+        model = WebhookEvent
+        fields = (
+            "id",
+            "gateway",
+            "event_id",
+            "type",
+            "status",
+            "attempts",
+            "deliveries",
+            "gateway_reference",
+            "last_error",
+            "received_at",
+            "processed_at",
+            "next_attempt_at",
+        )
+
+
+class GatewaySerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="What `gateway` takes in `orders/{id}/pay/`.")
+    public = serializers.DictField(
+        help_text="Public settings the front end needs (Stripe's publishable key, PayPal's "
+        "client id and environment); never a secret."
+    )
 
 
 class OrderSerializer(serializers.ModelSerializer):
@@ -95,6 +181,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "expires_at",
             "paid_at",
             "canceled_at",
+            "disputed_at",
             "created_at",
             "lines",
             "payments",
@@ -121,7 +208,7 @@ class PayInput(InputSerializer):
 
     def validate_gateway(self, value: str) -> str:
         counter = value in (PaymentMethod.CASH, PaymentMethod.CARD_PRESENT)
-        if not counter and value not in settings.PAYMENT_GATEWAYS:
+        if not counter and value not in enabled_gateways():
             raise serializers.ValidationError(
                 _("%(gateway)s is not enabled here.") % {"gateway": value}, code="unknown_gateway"
             )

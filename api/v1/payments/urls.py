@@ -6,8 +6,11 @@ from . import views
 router = SimpleRouter()
 router.register("orders", views.OrderViewSet, basename="order")
 router.register("payments", views.PaymentViewSet, basename="payment")
+router.register("refunds", views.RefundViewSet, basename="refund")
+router.register("webhook-events", views.WebhookEventViewSet, basename="webhook-event")
 
 urlpatterns = [
+    path("gateways/", views.GatewayListView.as_view(), name="payments-gateways"),
     path("webhooks/<slug:gateway>/", views.WebhookView.as_view(), name="payments-webhook"),
     *router.urls,
 ]

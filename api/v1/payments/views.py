@@ -1,4 +1,5 @@
-"""/api/v1/payments/: orders (create, pay, cancel), payments for finance, gateway webhooks."""
+"""/api/v1/payments/: orders (create, pay, cancel, refund), payments, refunds and webhook
+events for finance, the gateways a front end can use, the gateways' webhooks."""
 
 from typing import Any
 
@@ -24,17 +25,24 @@ from api.viewsets import BaseViewSet
 from apps.business.payments import selectors, services
 from apps.business.payments.handlers import LineRequest
 from apps.business.payments.models import COUNTER_METHODS, PaymentMethod, PaymentStatus
+from apps.integrations.payments import enabled_gateways, get_gateway
 from apps.support.security.roles import ORDER_STAFF, Role
 
-from .filters import OrderFilter, PaymentFilter
+from .filters import OrderFilter, PaymentFilter, RefundFilter, WebhookEventFilter
 from .serializers import (
     CancelInput,
+    GatewaySerializer,
     OrderCreateInput,
     OrderSerializer,
     PayInput,
     PaymentSerializer,
+    RefundCreateInput,
+    RefundSerializer,
     WebhookAnswer,
+    WebhookEventSerializer,
 )
+
+FINANCE_ONLY = role_permission(read=(Role.FINANCE,), write=(Role.FINANCE,))
 
 
 @extend_schema_view(
@@ -88,7 +96,7 @@ class OrderViewSet(
 
     def get_queryset(self) -> QuerySet[Any]:
         # Workflows lock and read the order themselves: no need to load its relations here.
-        if self.action in ("pay", "cancel"):
+        if self.action in ("pay", "cancel", "refunds"):
             return visible_to(
                 selectors.order_plain(),
                 self.request.user,
@@ -152,6 +160,45 @@ class OrderViewSet(
         )
         return Response(self._representation(order.pk))
 
+    @extend_schema(
+        operation_id="payments_orders_refunds_create",
+        request=RefundCreateInput,
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: OpenApiResponse(
+                RefundSerializer,
+                description=(
+                    "The refund as the gateway left it: `succeeded`, `pending` (the gateway "
+                    "confirms later) or `failed` (nothing changed; retry it)."
+                ),
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="`refund_exceeds_captured`, `nothing_to_refund`.",
+            ),
+        },
+    )
+    @action(detail=True, methods=["post"], permission_classes=[FINANCE_ONLY])
+    def refunds(self, request: Request, pk: str | None = None) -> Response:
+        """Finance gives money back: `{}` the whole order (its tickets voided, the order
+        cancelled), `{"lines": [{"line": 7, "quantity": 1}]}` some items (voided, their seats
+        back on sale) or `{"amount": "2900.00"}` money only. Never more than was captured."""
+        order = self.get_object()
+        return idempotent(self, request, lambda: self._refund(request, order))
+
+    def _refund(self, request: Request, order: Any) -> Response:
+        data = RefundCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        lines = data.validated_data.get("lines")
+        refund = services.refund_request(
+            order=order,
+            actor=signed_in_user(request),
+            lines=[services.LineRefund(**line) for line in lines] if lines else None,
+            amount=data.validated_data.get("amount"),
+            reason=data.validated_data.get("reason", ""),
+        )
+        return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
+
 
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     """Every payment attempt, for reconciliation. Records: read-only."""
@@ -161,6 +208,72 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
     selector = selectors.payment_list
     filterset_class = PaymentFilter
     ordering_fields = ("created_at", "amount")
+
+
+class RefundViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """Every refund, for finance: asked for, confirmed or refused by the gateway."""
+
+    permission_classes = [FINANCE_ONLY]
+    serializer_class = RefundSerializer
+    selector = selectors.refund_list
+    filterset_class = RefundFilter
+    ordering_fields = ("created_at", "amount")
+
+    @extend_schema(
+        operation_id="payments_refunds_retry",
+        request=None,
+        responses={
+            200: RefundSerializer,
+            409: OpenApiResponse(ErrorSerializer, description="`refund_not_retryable`."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        """Ask the gateway again for a failed refund (the same idempotency key: the money is
+        never given back twice)."""
+        refund = services.refund_retry(refund=self.get_object(), actor=signed_in_user(request))
+        return Response(RefundSerializer(refund).data)
+
+
+class WebhookEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+    """The gateways' deliveries as received, for finance and administrators: what each was,
+    whether it was processed, how many attempts it took and the last error."""
+
+    permission_classes = [FINANCE_ONLY]
+    serializer_class = WebhookEventSerializer
+    selector = selectors.webhook_event_list
+    filterset_class = WebhookEventFilter
+    ordering_fields = ("received_at", "processed_at")
+
+    @extend_schema(
+        operation_id="payments_webhook_events_replay",
+        request=None,
+        responses={200: WebhookEventSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def replay(self, request: Request, pk: str | None = None) -> Response:
+        """Process the stored event again (its effects are idempotent: a settlement already
+        applied changes nothing)."""
+        event = services.webhook_event_process(event=self.get_object())
+        return Response(WebhookEventSerializer(event).data)
+
+
+class GatewayListView(APIView):
+    """The online gateways visitors can pay with here, and the public keys a front end needs
+    (Stripe's publishable key, PayPal's client id). Never a secret."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="payments_gateways_list", responses={200: GatewaySerializer(many=True)}
+    )
+    def get(self, request: Request) -> Response:
+        gateways = [
+            {"name": name, "public": gateway.public_config()}
+            for name in enabled_gateways()
+            if (gateway := get_gateway(name)) is not None
+        ]
+        return Response(GatewaySerializer(gateways, many=True).data)
 
 
 class WebhookView(APIView):

@@ -23,11 +23,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, transaction
-from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from apps.business.payments.models import Order, OrderLine, Refund
+from apps.business.payments.models import Order, OrderLine, Refund, RefundScope, RefundStatus
 from apps.support.audit import services as audit
 from apps.support.common.errors import ConflictError, NotFoundError
 from apps.support.common.locking import BUSY, is_lock_failure, lock_row_if_free, lock_rows
@@ -208,20 +207,12 @@ def invoice_issue(*, order_id: int, now: datetime | None = None) -> Invoice:
 # --- Credit notes -----------------------------------------------------------------------
 
 
-def refund_has_succeeded(refund: Refund) -> bool:
-    """Whether the gateway confirmed the refund. Payments is replacing the ``succeeded`` flag
-    with a ``status`` (pending/succeeded/failed): read whichever this version has."""
-    status = getattr(refund, "status", None)
-    if status is not None:
-        return bool(status == "succeeded")
-    return bool(refund.succeeded)
-
-
-def _succeeded_refunds() -> QuerySet[Refund]:
-    """The refunds the gateway confirmed (see ``refund_has_succeeded``)."""
-    if any(field.name == "status" for field in Refund._meta.get_fields()):
-        return Refund.objects.filter(**{"status": "succeeded"})  # not a field of every version
-    return Refund.objects.filter(succeeded=True)
+def _paid_the_order(refund: Refund) -> bool:
+    """Whether the refunded money had paid for the order. A payment refunded as unfulfillable
+    (the order was already paid or cancelled, or its seats were gone when the gateway took the
+    money) was captured and given straight back: it never paid the order, no invoice holds it,
+    and no refund of it has anything to credit."""
+    return not refund.payment.refunds.filter(scope=RefundScope.UNFULFILLABLE).exists()
 
 
 def _refunded_order_lines(
@@ -254,16 +245,15 @@ def _refunded_order_lines(
 def _credit_lines(*, refund: Refund, order: Order, invoice: Invoice) -> list[DocumentLine]:
     """What the credit note gives back, adding up to the refund's amount exactly:
 
-    - the refund's ``lines`` (tickets given back), when it names them and they add up to
-      its amount;
+    - the refund's ``lines`` (the tickets finance gave back), when it names them and they add
+      up to its amount;
     - the invoice's own lines, with their tax to the cent, when the whole invoice is refunded
       at once;
     - else one line "Refund" of the amount.
     """
     tax_rate = invoice.tax_rate
-    requested = getattr(refund, "lines", None) or []
-    if requested:
-        lines = _refunded_order_lines(requested, order, tax_rate)
+    if refund.lines:
+        lines = _refunded_order_lines(refund.lines, order, tax_rate)
         if lines is not None and document_totals(lines).total == refund.amount:
             return lines
         logger.warning(
@@ -315,19 +305,17 @@ def credit_note_issue(*, refund_id: int, now: datetime | None = None) -> Invoice
     """The credit note of a succeeded refund, issued now when it has none (idempotent),
     referring to the order's invoice (issued first when it is missing).
 
-    ``None`` for money given back that never paid for the order: a payment refunded because
-    it could not be delivered (the order was already paid, cancelled, or its seats were gone)
-    never settled the order, so no invoice holds it and there is nothing to credit.
+    ``None`` for money given back that never paid for the order (``_paid_the_order``).
     """
     refund = Refund.objects.select_related("payment").filter(pk=refund_id).first()
     if refund is None:
         raise NotFoundError(_("No such refund."), code=errors.REFUND_NOT_FOUND)
-    if not refund_has_succeeded(refund):
+    if refund.status != RefundStatus.SUCCEEDED:
         raise ConflictError(
             _("The refund has not succeeded: it has no credit note."),
             code=errors.REFUND_NOT_SUCCEEDED,
         )
-    if refund.payment.succeeded_at is None:
+    if not _paid_the_order(refund):
         return None
     order_id = refund.payment.order_id
     # Two transactions, each taking one counter before the audit chain head (lock order).
@@ -387,8 +375,8 @@ def invoices_issue_missing(*, limit: int = 500) -> SweepRun:
         skipped += issued is None
         invoices += bool(issued)
     refunds = list(
-        _succeeded_refunds()
-        .filter(payment__succeeded_at__isnull=False, credit_notes__isnull=True)
+        Refund.objects.filter(status=RefundStatus.SUCCEEDED, credit_notes__isnull=True)
+        .exclude(payment__refunds__scope=RefundScope.UNFULFILLABLE)
         # Those whose invoice exists; the others' order was skipped above: next run.
         .filter(payment__order__invoices__kind=InvoiceKind.INVOICE)
         .select_related("payment")

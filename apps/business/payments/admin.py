@@ -8,9 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.support.common.admin import RecordAdmin
+from apps.support.common.errors import ServiceError
+from apps.support.security.models import User
+from apps.support.security.roles import Role, has_any_role
 
 from . import services
-from .models import Order, OrderLine, Payment, Refund, WebhookEvent, WebhookStatus
+from .models import Order, OrderLine, Payment, Refund, RefundStatus, WebhookEvent, WebhookStatus
 
 
 class RecordInline(admin.TabularInline):
@@ -42,6 +45,7 @@ class PaymentInline(RecordInline):
         "amount",
         "currency",
         "gateway_reference",
+        "capture_reference",
         "failure_code",
         "succeeded_at",
         "created_by",
@@ -63,8 +67,9 @@ class OrderAdmin(RecordAdmin):
         "currency",
         "created_at",
         "paid_at",
+        "disputed_at",
     )
-    list_filter = ("status", "channel", "currency", "created_at", "paid_at")
+    list_filter = ("status", "channel", "currency", "created_at", "paid_at", "disputed_at")
     search_fields = ("code", "email", "user__email", "user__last_name")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
@@ -81,7 +86,16 @@ class OrderLineAdmin(RecordAdmin):
 
 class RefundInline(RecordInline):
     model = Refund
-    fields = ("amount", "currency", "succeeded", "gateway_reference", "reason", "created_at")
+    fields = (
+        "amount",
+        "currency",
+        "status",
+        "scope",
+        "gateway_reference",
+        "reason",
+        "failure_message",
+        "created_at",
+    )
     readonly_fields = ("created_at",)
 
 
@@ -106,11 +120,44 @@ class PaymentAdmin(RecordAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(RecordAdmin):
-    list_display = ("payment", "amount", "currency", "succeeded", "reason", "created_at")
-    list_filter = ("succeeded", "currency", "created_at")
+    list_display = (
+        "payment",
+        "amount",
+        "currency",
+        "status",
+        "scope",
+        "reason",
+        "created_at",
+        "completed_at",
+    )
+    list_filter = ("status", "scope", "currency", "created_at")
+    actions = ("try_again",)
     search_fields = ("payment__order__code", "gateway_reference", "payment__gateway_reference")
     list_select_related = ("payment__order", "created_by")
     date_hierarchy = "created_at"
+
+    @admin.action(description=_("Ask the gateway again (failed refunds)"), permissions=["view"])
+    def try_again(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
+        """The same service as ``POST /api/v1/payments/refunds/{id}/retry/``: the same
+        idempotency key, never more than what is left to refund."""
+        user = request.user
+        if not isinstance(user, User) or not has_any_role(user, (Role.FINANCE,)):
+            self.message_user(request, _("Only finance retries refunds."), messages.ERROR)
+            return
+        outcomes: Counter[str] = Counter()
+        for refund in queryset.filter(status=RefundStatus.FAILED).order_by("id"):
+            try:
+                refund = services.refund_retry(refund=refund, actor=user)
+            except ServiceError as error:
+                outcomes[str(error.message)] += 1
+            else:
+                outcomes[refund.get_status_display()] += 1
+        summary = ", ".join(f"{label}: {count}" for label, count in sorted(outcomes.items()))
+        self.message_user(
+            request,
+            _("Refunds tried again: %(summary)s.") % {"summary": summary or "0"},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(WebhookEvent)
@@ -127,10 +174,11 @@ class WebhookEventAdmin(RecordAdmin):
         "gateway_reference",
         "status",
         "deliveries",
+        "attempts",
         "processed_at",
     )
     list_filter = ("gateway", "status", "event_type", "received_at")
-    search_fields = ("event_id", "gateway_reference", "event_type", "error")
+    search_fields = ("event_id", "gateway_reference", "event_type", "last_error")
     date_hierarchy = "received_at"
     actions = ("process_again",)
 

@@ -9,6 +9,8 @@ line ``kind`` in its ``AppConfig.ready()``. Payments calls it:
 - ``paid`` inside the paying transaction: confirm what was held (re-taking capacity if the hold
   ran out), deliver (issue tickets, queue the email on commit); ``ConflictError`` when it can't;
 - ``released`` when the order expires or is cancelled: give capacity back, void deliveries;
+- ``refunded`` when finance refunds some of a line's items (the gateway confirmed it): void
+  that many deliveries not used yet and give their capacity back;
 - ``check_cancellable``: raise ``ServiceError`` when the order may no longer be cancelled.
 """
 
@@ -60,6 +62,8 @@ class ItemHandler(Protocol):
     def paid(self, *, order: "Order") -> None: ...
 
     def released(self, *, order: "Order", reason: str) -> None: ...
+
+    def refunded(self, *, order: "Order", lines: Sequence[tuple["OrderLine", int]]) -> None: ...
 
     def check_cancellable(self, *, order: "Order", now: datetime, by_staff: bool) -> None: ...
 

@@ -58,6 +58,12 @@ class Order(TimeStampedModel):
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     canceled_at = models.DateTimeField(_("canceled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancel reason"), max_length=200, blank=True)
+    disputed_at = models.DateTimeField(
+        _("disputed at"),
+        null=True,
+        blank=True,
+        help_text=_("When the buyer's bank opened a dispute (chargeback) on its payment."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -136,7 +142,16 @@ class PaymentStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
     REFUNDED = "refunded", _("Refunded")
+
+
+# Payments whose money the park holds (all of it, or what is left after refunds).
+CAPTURED_STATUSES = (
+    PaymentStatus.SUCCEEDED,
+    PaymentStatus.PARTIALLY_REFUNDED,
+    PaymentStatus.REFUNDED,
+)
 
 
 class Payment(TimeStampedModel):
@@ -147,10 +162,17 @@ class Payment(TimeStampedModel):
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     status = models.CharField(
-        _("status"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
+        _("status"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING
     )
     gateway_reference = models.CharField(
         _("gateway reference"), max_length=120, blank=True, db_index=True
+    )
+    capture_reference = models.CharField(
+        _("capture reference"),
+        max_length=120,
+        blank=True,
+        db_index=True,
+        help_text=_("The gateway's id of the money movement (Stripe charge, PayPal capture)."),
     )
     gateway_outcome = models.CharField(
         _("gateway's answer"),
@@ -192,16 +214,50 @@ class Payment(TimeStampedModel):
         return f"{self.order} {self.method} {self.amount} {self.currency} ({self.status})"
 
 
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")  # asked for; the gateway has not confirmed it yet
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")  # nothing was given back; finance may retry it
+
+
+class RefundScope(models.TextChoices):
+    """What a refund gives back besides money, once the gateway confirms it."""
+
+    ORDER = "order", _("The whole order")  # voids every ticket, the order is cancelled
+    LINES = "lines", _("Some lines")  # voids that many tickets of those lines
+    AMOUNT = "amount", _("An amount")  # money only (a goodwill gesture)
+    CANCELLATION = "cancellation", _("A cancellation")  # the order was cancelled first
+    UNFULFILLABLE = "unfulfillable", _("Money for an order that could not be delivered")
+    GATEWAY = "gateway", _("Made in the gateway's dashboard")
+
+
 class Refund(TimeStampedModel):
+    """Money given back: asked for (pending), then confirmed or refused by the gateway.
+
+    A refund is a record of its own (never edited by hand, never deleted). A pending or
+    succeeded refund counts against what may still be refunded; a failed one does not.
+    """
+
     payment = models.ForeignKey(
         Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment")
     )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
-    succeeded = models.BooleanField(_("succeeded"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
+    scope = models.CharField(_("scope"), max_length=16, choices=RefundScope.choices)
+    lines = models.JSONField(
+        _("lines"),
+        default=list,
+        blank=True,
+        help_text=_('Order lines refunded: [{"line": id, "quantity": n}].'),
+    )
     gateway_reference = models.CharField(_("gateway reference"), max_length=120, blank=True)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     failure_message = models.CharField(_("failure message"), max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -217,10 +273,20 @@ class Refund(TimeStampedModel):
         ordering = ("-created_at", "-id")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_not_negative"),
+            models.UniqueConstraint(
+                fields=("payment", "gateway_reference"),
+                condition=~Q(gateway_reference=""),
+                name="refund_gateway_reference_unique",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.payment.order} -{self.amount} {self.currency}"
+        return f"{self.payment.order} -{self.amount} {self.currency} ({self.status})"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same for every attempt of this refund: a retry never refunds twice."""
+        return f"refund-{self.pk}"
 
 
 class WebhookStatus(models.TextChoices):
@@ -241,8 +307,19 @@ class WebhookEvent(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=WebhookStatus.choices, default=WebhookStatus.RECEIVED
     )
-    error = models.TextField(_("error"), blank=True)
-    deliveries = models.PositiveIntegerField(_("deliveries"), default=1)
+    last_error = models.TextField(_("last error"), blank=True)
+    deliveries = models.PositiveIntegerField(
+        _("deliveries"), default=1, help_text=_("How many times the gateway sent it.")
+    )
+    attempts = models.PositiveIntegerField(
+        _("attempts"), default=0, help_text=_("How many times it was processed.")
+    )
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"),
+        null=True,
+        blank=True,
+        help_text=_("A failed event is tried again from this moment (backoff)."),
+    )
     received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
@@ -254,6 +331,9 @@ class WebhookEvent(models.Model):
             models.UniqueConstraint(
                 fields=("gateway", "event_id"), name="webhook_event_unique_per_gateway"
             )
+        ]
+        indexes = [
+            models.Index(fields=("status", "next_attempt_at"), name="webhook_event_due"),
         ]
 
     def __str__(self) -> str:

@@ -2,13 +2,22 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import Order, OrderLine, Payment
+from .models import Order, OrderLine, Payment, Refund, WebhookEvent
+
+
+def _refunds() -> Prefetch:
+    return Prefetch("refunds", queryset=Refund.objects.order_by("id"))
 
 
 def order_list() -> QuerySet[Order]:
     return Order.objects.prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
-        Prefetch("payments", queryset=Payment.objects.select_related("order").order_by("id")),
+        Prefetch(
+            "payments",
+            queryset=Payment.objects.select_related("order")
+            .prefetch_related(_refunds())
+            .order_by("id"),
+        ),
     )
 
 
@@ -17,7 +26,15 @@ def order_plain() -> QuerySet[Order]:
 
 
 def payment_list() -> QuerySet[Payment]:
-    return Payment.objects.select_related("order")
+    return Payment.objects.select_related("order").prefetch_related(_refunds())
+
+
+def refund_list() -> QuerySet[Refund]:
+    return Refund.objects.select_related("payment")
+
+
+def webhook_event_list() -> QuerySet[WebhookEvent]:
+    return WebhookEvent.objects.defer("body")
 
 
 def order_with_relations(order: Order, *, lines: list[OrderLine], payments: list[Payment]) -> Order:

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from apps.support.common.idempotency import idempotency_keys_prune
 
-from .services import orders_expire
+from .services import orders_expire, webhook_events_retry_due
 
 
 @shared_task(name="payments.expire_orders")
@@ -19,3 +19,10 @@ def expire_orders() -> dict[str, int]:
 @shared_task(name="payments.prune_idempotency_keys")
 def prune_idempotency_keys() -> int:
     return idempotency_keys_prune()
+
+
+@shared_task(name="payments.retry_webhook_events")
+def retry_webhook_events() -> int:
+    """Process again the failed webhook events whose backoff ran out (every minute or so with
+    Celery beat). Returns how many were tried."""
+    return webhook_events_retry_due()

@@ -242,6 +242,42 @@ class TicketHandler:
             status=TicketStatus.VOID, updated_at=timezone.now()
         )
 
+    def refunded(self, *, order: Order, lines: Sequence[tuple[OrderLine, int]]) -> None:
+        """Void ``quantity`` unused tickets of each line (the newest first) and give their
+        seats back. Tickets are locked: a gate admitting one now waits, then finds it void
+        (or the refund waits for the admission and voids another, or none)."""
+        now = timezone.now()
+        for line, quantity in lines:
+            matching = Reservation.objects.filter(
+                order=order,
+                slot_id=line.reference["slot"],
+                ticket_type_id=line.reference["ticket_type"],
+                status=ReservationStatus.CONFIRMED,
+            ).order_by("-id")
+            tickets = lock_rows(
+                Ticket.objects.filter(reservation__in=matching, status=TicketStatus.VALID)
+            )
+            used = set(
+                CheckIn.objects.filter(ticket__in=tickets).values_list("ticket_id", flat=True)
+            )
+            void = [t for t in reversed(tickets) if t.pk not in used][:quantity]
+            if not void:
+                continue
+            Ticket.objects.filter(pk__in=[t.pk for t in void]).update(
+                status=TicketStatus.VOID, updated_at=now
+            )
+            per_reservation: dict[int, int] = defaultdict(int)
+            for ticket in void:
+                per_reservation[ticket.reservation_id] += 1
+            for reservation in Reservation.objects.filter(pk__in=per_reservation).order_by("id"):
+                seats = per_reservation[reservation.pk]
+                TimeSlot.objects.filter(pk=reservation.slot_id).update(sold=F("sold") - seats)
+                if seats >= reservation.quantity:
+                    reservation.status = ReservationStatus.RELEASED
+                else:
+                    reservation.quantity -= seats
+                reservation.save(update_fields=["status", "quantity", "updated_at"])
+
     def check_cancellable(self, *, order: Order, now: datetime, by_staff: bool) -> None:
         # Locked: a gate admitting one of them now waits for this cancellation, then finds
         # it void (and a cancellation waits for the admission, then refuses).

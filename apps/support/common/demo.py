@@ -29,16 +29,21 @@ class DemoStep:
     order: int
     name: str
     run: Callable[[DemoContext], None]
+    # Run inside one transaction (all or nothing). A step that talks to a gateway (refunds)
+    # must not: its services open their own short transactions (docs/adr/0026).
+    atomic: bool = True
 
 
 _steps: dict[str, DemoStep] = {}
 
 
-def demo_step(*, order: int, name: str) -> Callable[[Callable[[DemoContext], None]], Callable]:
+def demo_step(
+    *, order: int, name: str, atomic: bool = True
+) -> Callable[[Callable[[DemoContext], None]], Callable]:
     """Register a demo data step; lower ``order`` runs first."""
 
     def register(function: Callable[[DemoContext], None]) -> Callable[[DemoContext], None]:
-        _steps[name] = DemoStep(order=order, name=name, run=function)
+        _steps[name] = DemoStep(order=order, name=name, run=function, atomic=atomic)
         return function
 
     return register

@@ -56,3 +56,12 @@ def lock_rows(queryset: QuerySet[ModelT]) -> list[ModelT]:
                 retry_after=1,
             ) from error
         raise
+
+
+def ensure_outside_transaction(what: str) -> None:
+    """Refuse to talk to the outside world (``what``: a gateway, a mail server) inside a
+    transaction: its row locks and the audit chain head would be held for the length of a
+    network call. The transaction a test case wraps itself in does not count."""
+    connection = transaction.get_connection()
+    if any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
+        raise RuntimeError(f"{what} must be called after the transaction commits.")

@@ -1,23 +1,38 @@
 """Writes of the payments module: orders, payments, refunds, webhooks.
 
-Lock order, everywhere: the order row, then what its handlers lock (time slots), then the
-audit chain head (``audit.record`` is the last write of each transaction). Gateways are called
-outside the transactions that hold scarce locks.
+Lock order, everywhere: the order row, then what its handlers lock (time slots, tickets), then
+the audit chain head (``audit.record`` is the last write of each transaction). Gateways are
+called only outside transactions: the intent is recorded and committed first, the answer
+recorded in a second short transaction (docs/adr/0026).
 """
 
 from .common import to_minor_units
 from .orders import ExpiryRun, order_cancel, order_create, orders_expire
-from .payments import order_pay, payment_succeed
-from .webhooks import webhook_event_process, webhook_receive
+from .payments import order_pay, payment_resume, payment_succeed
+from .refunds import LineRefund, refund_request, refund_retry, refundable_amount, refunds_reconcile
+from .webhooks import (
+    order_dispute,
+    webhook_event_process,
+    webhook_events_retry_due,
+    webhook_receive,
+)
 
 __all__ = [
     "ExpiryRun",
+    "LineRefund",
     "order_cancel",
     "order_create",
+    "order_dispute",
     "order_pay",
     "orders_expire",
+    "payment_resume",
     "payment_succeed",
+    "refund_request",
+    "refund_retry",
+    "refundable_amount",
+    "refunds_reconcile",
     "to_minor_units",
     "webhook_event_process",
+    "webhook_events_retry_due",
     "webhook_receive",
 ]

@@ -30,10 +30,11 @@ from ..models import (
     OrderStatus,
     PaymentStatus,
     Refund,
+    RefundScope,
 )
 from ..selectors import order_with_relations
 from .common import lock_order, order_kinds
-from .payments import payment_refund_record, payment_refund_send
+from .refunds import refund_open, refund_send, refundable_amount
 
 logger = logging.getLogger(__name__)
 
@@ -144,10 +145,20 @@ def order_cancel(*, order: Order, actor: User, reason: str = "") -> Order:
                 handler.check_cancellable(order=order, now=now, by_staff=by_staff)
         for handler in handlers:
             handler.released(order=order, reason="canceled")
-        for payment in order.payments.filter(status=PaymentStatus.SUCCEEDED):
-            refunds.append(
-                payment_refund_record(payment=payment, actor=actor, reason=reason or "canceled")
-            )
+        for payment in order.payments.filter(
+            status__in=(PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+        ):
+            left = refundable_amount(payment)
+            if left > 0:
+                refunds.append(
+                    refund_open(
+                        payment=payment,
+                        amount=left,
+                        scope=RefundScope.CANCELLATION,
+                        actor=actor,
+                        reason=reason or "canceled",
+                    )
+                )
         previous = order.status
         order.status = OrderStatus.CANCELED
         order.canceled_at = now
@@ -160,13 +171,14 @@ def order_cancel(*, order: Order, actor: User, reason: str = "") -> Order:
             changes={"status": [previous, OrderStatus.CANCELED]},
             metadata={
                 "reason": order.cancel_reason,
-                "refunded": [str(refund.amount) for refund in refunds],
+                "refunding": [str(refund.amount) for refund in refunds],
             },
         )
-        # Last: the gateway refunds only when everything above is written; if it refuses,
-        # all of it rolls back and the order stays as it was.
-        for refund in refunds:
-            payment_refund_send(refund=refund)
+    # After the commit: the gateway is never called while the order, its seats or the audit
+    # chain head are locked. A refused refund shows as failed, for finance to retry; the
+    # cancellation stands (docs/adr/0026).
+    for refund in refunds:
+        refund_send(refund=refund)
     return order
 
 

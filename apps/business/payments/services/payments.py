@@ -33,9 +33,11 @@ from ..models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
-    Refund,
+    RefundScope,
 )
 from ..selectors import order_with_relations
+from ..signals import order_paid
+from . import refunds
 from .common import lock_order, to_minor_units
 
 SETTLE_ATTEMPTS = 3
@@ -87,12 +89,21 @@ def order_pay(
                 code=errors.ORDER_NOT_PAYABLE,
             )
         in_flight = order.payments.filter(status=PaymentStatus.PENDING).first()
-        if in_flight is not None and in_flight.gateway_outcome != PaymentOutcome.SUCCEEDED:
+        if in_flight is not None and in_flight.gateway_outcome == "":
             raise ConflictError(
                 _("A payment of this order is being confirmed; try again in a moment."),
                 code=errors.PAYMENT_IN_PROGRESS,
                 retry_after=5,
             )
+        if (
+            in_flight is not None
+            and in_flight.gateway_outcome == PaymentOutcome.PENDING
+            and in_flight.method != method
+        ):
+            # The buyer left that attempt for another gateway. Should they finish it after
+            # all, its late settlement is handled like any late one (paid or refunded).
+            _payment_abandon(in_flight)
+            in_flight = None
         if in_flight is None:
             payment = Payment.objects.create(
                 order=order,
@@ -102,11 +113,18 @@ def order_pay(
                 created_by=actor,
             )
     if in_flight is not None:
-        # The gateway took the money but settling it was interrupted (a lock timed out):
-        # finish that payment instead of charging again.
-        return _settled_by_this_call(
-            payment=in_flight, gateway_reference=in_flight.gateway_reference, actor=actor
-        )
+        if in_flight.gateway_outcome == PaymentOutcome.SUCCEEDED:
+            # The gateway took the money but settling it was interrupted (a lock timed out):
+            # finish that payment instead of charging again.
+            return _settled_by_this_call(
+                payment=in_flight,
+                gateway_reference=in_flight.gateway_reference,
+                capture_reference=in_flight.capture_reference,
+                actor=actor,
+            )
+        # Started and waiting for the buyer or the gateway (Stripe.js confirmed the intent,
+        # the buyer approved on PayPal): ask where it stands, capturing when the park must.
+        return _payment_resume(payment=in_flight, actor=actor)
 
     if gateway is None:
         result = PaymentResult(outcome=PaymentOutcome.SUCCEEDED, gateway_reference="")
@@ -118,7 +136,7 @@ def order_pay(
                     currency=payment.currency,
                     reference=f"{order.code}-{payment.pk}",
                     description=_("Parque Marino order %(code)s") % {"code": order.code},
-                    idempotency_key=f"payment-{payment.pk}",
+                    idempotency_key=f"payment-{order.code}-{payment.pk}",
                     options=options,
                 )
             )
@@ -133,11 +151,71 @@ def order_pay(
     # the payment by it; a retry of pay/ resumes a payment the gateway approved).
     Payment.objects.filter(pk=payment.pk).update(
         gateway_reference=result.gateway_reference,
+        capture_reference=result.capture_reference,
         gateway_outcome=result.outcome,
         updated_at=timezone.now(),
     )
     payment.gateway_reference, payment.gateway_outcome = result.gateway_reference, result.outcome
+    payment.capture_reference = result.capture_reference
     return _payment_apply(payment=payment, result=result, actor=actor)
+
+
+def _payment_abandon(payment: Payment) -> None:
+    """Inside the paying transaction (order locked): an attempt left for another gateway."""
+    Payment.objects.filter(pk=payment.pk).update(
+        status=PaymentStatus.FAILED,
+        failure_code=errors.ABANDONED,
+        failure_message="Left for another means of payment.",
+        next_action=None,
+        updated_at=timezone.now(),
+    )
+    audit.record(
+        action="payments.payment.abandoned",
+        target=payment,
+        metadata={"order": payment.order.code, "method": payment.method},
+    )
+
+
+def _payment_resume(*, payment: Payment, actor: User | None) -> Payment:
+    """Ask the gateway where a started payment stands (outside any transaction)."""
+    gateway = get_gateway(payment.method)
+    if gateway is None:
+        raise ConflictError(
+            _("A payment of this order is being confirmed; try again in a moment."),
+            code=errors.PAYMENT_IN_PROGRESS,
+            retry_after=5,
+        )
+    try:
+        result = gateway.resume_payment(
+            gateway_reference=payment.gateway_reference,
+            idempotency_key=f"capture-{payment.order.code}-{payment.pk}",
+        )
+    except GatewayError as error:
+        raise ConflictError(
+            _("The payment provider did not answer; try again in a moment."),
+            code=errors.GATEWAY_UNAVAILABLE,
+            retry_after=5,
+        ) from error
+    if result.outcome == PaymentOutcome.PENDING:
+        if result.next_action and result.next_action != payment.next_action:
+            Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
+                next_action=result.next_action, updated_at=timezone.now()
+            )
+            payment.next_action = result.next_action
+        return payment
+    return _payment_apply(payment=payment, result=result, actor=actor)
+
+
+def payment_resume(*, payment: Payment) -> Payment:
+    """Settle a started payment from the gateway's state (the ``payment_approved`` webhook:
+    the buyer approved on PayPal, the park captures). Idempotent."""
+    if payment.status != PaymentStatus.PENDING:
+        return payment
+    try:
+        return _payment_resume(payment=payment, actor=None)
+    except PaymentRequiredError:
+        payment.refresh_from_db()
+        return payment
 
 
 def _payment_apply(*, payment: Payment, result: PaymentResult, actor: User | None) -> Payment:
@@ -160,12 +238,15 @@ def _payment_apply(*, payment: Payment, result: PaymentResult, actor: User | Non
             )
         return payment
     return _settled_by_this_call(
-        payment=payment, gateway_reference=result.gateway_reference, actor=actor
+        payment=payment,
+        gateway_reference=result.gateway_reference,
+        capture_reference=result.capture_reference,
+        actor=actor,
     )
 
 
 def _settled_by_this_call(
-    *, payment: Payment, gateway_reference: str, actor: User | None
+    *, payment: Payment, gateway_reference: str, capture_reference: str, actor: User | None
 ) -> Payment:
     """Exactly one ``pay`` call answers that it paid the order: the one that settled it.
 
@@ -173,7 +254,10 @@ def _settled_by_this_call(
     still talking to the gateway); this one then says the order is already paid.
     """
     payment, settled_now = _payment_succeed(
-        payment=payment, gateway_reference=gateway_reference, actor=actor
+        payment=payment,
+        gateway_reference=gateway_reference,
+        capture_reference=capture_reference,
+        actor=actor,
     )
     if not settled_now:
         raise ConflictError(_("The order is already paid."), code=errors.ALREADY_PAID)
@@ -201,25 +285,37 @@ def payment_fail(*, payment: Payment, code: str, message: str) -> None:
 
 
 def payment_succeed(
-    *, payment: Payment, gateway_reference: str, actor: User | None = None
+    *,
+    payment: Payment,
+    gateway_reference: str,
+    capture_reference: str = "",
+    actor: User | None = None,
 ) -> Payment:
     """The gateway took the money: the order is paid and its items delivered.
 
     Idempotent (a second confirmation changes nothing). When the hold had run out and its
     seats were sold meanwhile, the money is refunded and ``ConflictError`` says so.
     """
-    return _payment_succeed(payment=payment, gateway_reference=gateway_reference, actor=actor)[0]
+    return _payment_succeed(
+        payment=payment,
+        gateway_reference=gateway_reference,
+        capture_reference=capture_reference,
+        actor=actor,
+    )[0]
 
 
 def _payment_succeed(
-    *, payment: Payment, gateway_reference: str, actor: User | None
+    *, payment: Payment, gateway_reference: str, capture_reference: str, actor: User | None
 ) -> tuple[Payment, bool]:
     """``payment_succeed``, also telling whether this call settled it (``False``: it was
     settled before)."""
     for attempt in range(SETTLE_ATTEMPTS):
         try:
             return _payment_settle(
-                payment=payment, gateway_reference=gateway_reference, actor=actor
+                payment=payment,
+                gateway_reference=gateway_reference,
+                capture_reference=capture_reference,
+                actor=actor,
             )
         except OperationalError as error:
             if not is_lock_failure(error):
@@ -231,7 +327,12 @@ def _payment_succeed(
                 if attempt + 1 == SETTLE_ATTEMPTS:
                     raise
                 continue
-            _refund_unfulfillable(payment=payment, reason=conflict.code)
+            _refund_unfulfillable(
+                payment=payment,
+                reason=conflict.code,
+                gateway_reference=gateway_reference,
+                capture_reference=capture_reference,
+            )
             raise
     raise AssertionError("unreachable")
 
@@ -245,7 +346,7 @@ def _busy() -> ConflictError:
 
 
 def _payment_settle(
-    *, payment: Payment, gateway_reference: str, actor: User | None
+    *, payment: Payment, gateway_reference: str, capture_reference: str, actor: User | None
 ) -> tuple[Payment, bool]:
     with transaction.atomic():
         order = lock_order(payment.order_id)
@@ -273,6 +374,7 @@ def _payment_settle(
         now = timezone.now()
         payment.status = PaymentStatus.SUCCEEDED
         payment.gateway_reference = gateway_reference or payment.gateway_reference
+        payment.capture_reference = capture_reference or payment.capture_reference
         payment.gateway_outcome = PaymentOutcome.SUCCEEDED
         payment.succeeded_at = now
         payment.next_action = None
@@ -280,6 +382,7 @@ def _payment_settle(
             update_fields=[
                 "status",
                 "gateway_reference",
+                "capture_reference",
                 "gateway_outcome",
                 "succeeded_at",
                 "next_action",
@@ -290,6 +393,7 @@ def _payment_settle(
         order.status = OrderStatus.PAID
         order.paid_at = now
         order.save(update_fields=["status", "paid_at", "updated_at"])
+        order_paid.send(sender=Order, order=order)
         order_with_relations(order, lines=lines, payments=list(order.payments.order_by("id")))
         payment = next(p for p in order.payments.all() if p.pk == payment.pk)
         audit.record(
@@ -307,73 +411,43 @@ def _payment_settle(
     return payment, True
 
 
-def payment_refund_record(*, payment: Payment, actor: User | None, reason: str) -> Refund:
-    """Record a succeeded payment as refunded (inside the caller's transaction).
-
-    The caller writes everything else of its transaction, its audit entry included, and calls
-    ``payment_refund_send`` last: if the gateway refuses, the whole transaction rolls back
-    and nothing was refunded; if it agrees, only the commit is left.
-    """
-    refund = Refund.objects.create(
-        payment=payment,
-        amount=payment.amount,
-        currency=payment.currency,
-        succeeded=True,
-        reason=reason[:200],
-        created_by=actor,
-    )
-    payment.status = PaymentStatus.REFUNDED
-    payment.save(update_fields=["status", "updated_at"])
-    return refund
-
-
-def payment_refund_send(*, refund: Refund) -> None:
-    """Ask the gateway for the money back (cash and card-present: the till pays it)."""
-    payment = refund.payment
-    if payment.method in COUNTER_METHODS:
-        return
-    gateway = get_gateway(payment.method)
-    if gateway is None:
-        raise ConflictError(
-            _("%(gateway)s is no longer enabled; refund this payment by hand.")
-            % {"gateway": payment.method},
-            code=errors.REFUND_FAILED,
-        )
-    try:
-        result = gateway.refund(
-            gateway_reference=payment.gateway_reference,
-            capture_reference="",
-            amount_minor=to_minor_units(refund.amount, refund.currency),
-            currency=refund.currency,
-            idempotency_key=f"refund-{payment.pk}",
-        )
-    except GatewayError as error:
-        raise ConflictError(
-            _("The payment provider refused the refund: %(reason)s") % {"reason": str(error)},
-            code=errors.REFUND_FAILED,
-        ) from error
-    if not result.succeeded:
-        raise ConflictError(
-            _("The payment provider refused the refund: %(reason)s")
-            % {"reason": result.failure_message},
-            code=errors.REFUND_FAILED,
-        )
-    Refund.objects.filter(pk=refund.pk).update(gateway_reference=result.gateway_reference)
-    refund.gateway_reference = result.gateway_reference
-
-
-def _refund_unfulfillable(*, payment: Payment, reason: str) -> None:
-    """Money taken for an order that can no longer be delivered goes straight back."""
+def _refund_unfulfillable(
+    *, payment: Payment, reason: str, gateway_reference: str, capture_reference: str
+) -> None:
+    """Money taken for an order that can no longer be delivered goes straight back: the
+    intent is recorded and committed, then the gateway is asked (docs/adr/0026)."""
     with transaction.atomic():
         lock_order(payment.order_id)
         payment = lock_rows(Payment.objects.filter(pk=payment.pk))[0]
         if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             return
-        refund = payment_refund_record(payment=payment, actor=None, reason=reason)
+        # The gateway took the money: the payment is captured (then refunded), never paid.
+        payment.status = PaymentStatus.SUCCEEDED
+        payment.succeeded_at = timezone.now()
+        payment.gateway_reference = gateway_reference or payment.gateway_reference
+        payment.capture_reference = capture_reference or payment.capture_reference
+        payment.next_action = None
+        payment.save(
+            update_fields=[
+                "status",
+                "succeeded_at",
+                "gateway_reference",
+                "capture_reference",
+                "next_action",
+                "updated_at",
+            ]
+        )
+        refund = refunds.refund_open(
+            payment=payment,
+            amount=payment.amount,
+            scope=RefundScope.UNFULFILLABLE,
+            actor=None,
+            reason=reason,
+        )
         audit.record(
-            action="payments.payment.refunded",
+            action="payments.payment.unfulfillable",
             actor=audit.SYSTEM,
             target=payment,
             metadata={"order": payment.order.code, "reason": reason, "amount": refund.amount},
         )
-        payment_refund_send(refund=refund)
+    refunds.refund_send(refund=refund)

@@ -20,4 +20,4 @@ class Command(BaseCommand):
             events = events.filter(status__in=[WebhookStatus.FAILED, WebhookStatus.RECEIVED])
         for event in events:
             event = webhook_event_process(event=event)
-            self.stdout.write(f"{event.pk} {event.event_type}: {event.status} {event.error}")
+            self.stdout.write(f"{event.pk} {event.event_type}: {event.status} {event.last_error}")

@@ -39,7 +39,10 @@ class Command(BaseCommand):
         ) as progress:
             for step in progress:
                 progress.set_postfix_str(step.name)
-                with transaction.atomic():
+                if step.atomic:
+                    with transaction.atomic():
+                        step.run(context)
+                else:
                     step.run(context)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({len(steps)} steps)."))
         if context.accounts:
