@@ -37,3 +37,12 @@ def administrator(db):
 @pytest.fixture
 def admin_client(administrator) -> APIClient:
     return client_for(administrator)
+
+
+@pytest.fixture
+def back_office(client, administrator):
+    """A client signed in to the back office as a superuser."""
+    administrator.is_superuser = True
+    administrator.save()
+    client.force_login(administrator)
+    return client

@@ -135,15 +135,6 @@ def slot_on_sale():
 
 
 @pytest.fixture
-def back_office(client, administrator):
-    """A client signed in to the back office as a superuser."""
-    administrator.is_superuser = True
-    administrator.save()
-    client.force_login(administrator)
-    return client
-
-
-@pytest.fixture
 def sales_records(administrator):
     """A row for every list of tickets and payments, made through the services: a paid order
     of two tickets (one checked in), a cancelled and refunded order, a closure, a schedule and

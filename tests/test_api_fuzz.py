@@ -41,6 +41,7 @@ from schemathesis.core.parameters import ParameterLocation
 from werkzeug.test import Client
 
 from apps.business.infrastructure import services as infrastructure
+from apps.business.invoicing import services as invoicing
 from apps.business.tickets import services as tickets
 from apps.business.tickets.models import TimeSlot
 from apps.business.wildlife import services as wildlife
@@ -260,7 +261,8 @@ def _fill_the_park(administrator: Any, visitor: Any) -> None:
     )
     slot = TimeSlot.objects.filter(ends_at__gt=timezone.now()).order_by("starts_at").first()
     place_order(visitor, slot, ticket_type)
-    paid_order(visitor, slot, ticket_type, quantity=2)
+    paid = paid_order(visitor, slot, ticket_type, quantity=2)
+    invoicing.invoice_issue(order_id=paid.pk)
 
 
 def _known_values(caller: str, users: dict[str, Any]) -> dict[str, list[Any]]:

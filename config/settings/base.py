@@ -57,6 +57,7 @@ LOCAL_APPS = [
     "apps.business.exhibitions",
     "apps.business.payments",
     "apps.business.tickets",
+    "apps.business.invoicing",
     "apps.business.documents",
     "apps.integrations",
 ]
@@ -536,4 +537,47 @@ LOGGING: dict[str, Any] = {
         "django.request": {"level": "ERROR"},
         "django.db.backends": {"level": "WARNING"},
     },
+}
+
+# --- Invoices ---------------------------------------------------------------------------
+
+from decimal import Decimal, InvalidOperation  # noqa: E402  (this block's own import)
+
+# VAT included in every price, as a fraction: 0.13 is Costa Rica's 13 % IVA. Each line of an
+# invoice states the tax inside its total, total - total / (1 + rate) rounded half up to
+# cents, and the document's tax is the sum of its lines' (docs/api/invoices.md). A new rate
+# applies to documents issued from then on; a credit note gives back the rate its invoice
+# charged.
+try:
+    TAX_RATE = Decimal(env.str("TAX_RATE", default="0.13"))
+except InvalidOperation as _error:
+    raise ImproperlyConfigured("TAX_RATE must be a decimal fraction such as 0.13.") from _error
+if not (
+    TAX_RATE.is_finite()
+    and Decimal(0) <= TAX_RATE < Decimal(1)
+    and TAX_RATE.quantize(Decimal("0.0001")) == TAX_RATE
+):
+    raise ImproperlyConfigured("TAX_RATE must be from 0 to 0.9999, with four decimals at most.")
+# Prefixes of the two numbering series: PM-2026-000123 for invoices, PMNC-2026-000007 for
+# credit notes. Each counts from 1 every calendar year (the park's time zone), without gaps.
+# Changing a prefix starts a new series; documents already issued keep their numbers.
+INVOICE_SERIES = env.str("INVOICE_SERIES", default="PM")
+CREDIT_NOTE_SERIES = env.str("CREDIT_NOTE_SERIES", default="PMNC")
+for _series in (INVOICE_SERIES, CREDIT_NOTE_SERIES):
+    if (
+        not (_series.isascii() and _series.isalnum() and _series.upper() == _series)
+        or len(_series) > 10
+    ):
+        raise ImproperlyConfigured(
+            "INVOICE_SERIES and CREDIT_NOTE_SERIES are 1 to 10 capital letters or digits."
+        )
+# The seller every document prints (each keeps a copy as it was when it was issued).
+SELLER_LEGAL_NAME = env.str("SELLER_LEGAL_NAME", default="Parque Marino del Pacífico S.A.")
+SELLER_TAX_ID = env.str("SELLER_TAX_ID", default="3-101-000000")
+SELLER_ADDRESS = env.str("SELLER_ADDRESS", default="Paseo de los Turistas, Puntarenas, Costa Rica")
+SELLER_EMAIL = env.str("SELLER_EMAIL", default="facturacion@parquemarino.example")
+# Celery beat: the sweep that issues what lost tasks left undone (docs/adr/0023).
+CELERY_BEAT_SCHEDULE["issue-missing-invoices"] = {
+    "task": "invoicing.issue_missing",
+    "schedule": 300.0,
 }

@@ -169,7 +169,11 @@ def test_roles_list_their_permissions(admin_client):
             "id": Group.objects.get(name="auditor").pk,
             "name": "auditor",
             "description": "Reads the audit trail; changes nothing.",
-            "permissions": ["audit.view_auditevent"],
+            "permissions": [
+                "audit.view_auditevent",
+                "invoicing.view_invoice",
+                "invoicing.view_invoicecounter",
+            ],
             "member_count": 0,
         }
     ]

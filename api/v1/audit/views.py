@@ -1,16 +1,15 @@
 """/api/v1/audit/: the audit trail, for auditors and administrators. Read-only."""
 
-from typing import Any
-
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
 from api.permissions import role_permission
+from api.renderers import CSVRenderer
 from api.viewsets import CatalogReadViewSet
 from apps.support.audit import selectors
 from apps.support.audit import services as audit
@@ -19,23 +18,6 @@ from apps.support.security.roles import Role
 
 from .filters import AuditEventFilter
 from .serializers import AuditEventSerializer
-
-
-class CSVRenderer(BaseRenderer):
-    """Lets clients ask for ``text/csv``. The export streams its CSV itself, so this renderer
-    only ever renders errors: in the JSON error shape, labelled ``application/json``."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(
-        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
-    ) -> bytes:
-        response = (renderer_context or {}).get("response")
-        if response is not None:
-            response["Content-Type"] = JSONRenderer.media_type
-        return JSONRenderer().render(data)
 
 
 class AuditEventViewSet(CatalogReadViewSet):

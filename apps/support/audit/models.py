@@ -1,27 +1,16 @@
 """The append-only, hash-chained audit trail."""
 
-from typing import Any, ClassVar, NoReturn
+from typing import ClassVar
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.support.common.models import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 
-class AppendOnlyError(Exception):
-    """Raised when code tries to change or remove an audit entry."""
-
-
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("Audit events cannot be changed.")
-
-    def delete(self) -> NoReturn:
-        raise AppendOnlyError("Audit events cannot be deleted.")
-
-    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("Audit events cannot be changed.")
+__all__ = ["AppendOnlyError", "AuditChainHead", "AuditEvent"]
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """One thing that happened: who did what to which object, from where, and what changed.
 
     Rows are only ever inserted (by ``apps.support.audit.services.record``). The ORM refuses
@@ -48,7 +37,7 @@ class AuditEvent(models.Model):
     previous_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64, unique=True)
 
-    objects: ClassVar[AuditEventQuerySet] = AuditEventQuerySet.as_manager()  # type: ignore[assignment]
+    objects: ClassVar[AppendOnlyQuerySet["AuditEvent"]] = AppendOnlyQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("audit event")
@@ -58,14 +47,6 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} by {self.actor_label}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("Audit events cannot be deleted.")
 
 
 class AuditChainHead(models.Model):

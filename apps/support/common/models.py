@@ -1,3 +1,5 @@
+from typing import Any, NoReturn, TypeVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -12,6 +14,51 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+_RecordT = TypeVar("_RecordT", bound=models.Model)
+
+
+class AppendOnlyError(Exception):
+    """Code tried to change or delete a record that is only ever added to (audit entries,
+    invoices)."""
+
+
+def _refused(model: type[models.Model], what: str) -> AppendOnlyError:
+    return AppendOnlyError(f"{model._meta.label}: records are never {what}.")
+
+
+class AppendOnlyQuerySet(models.QuerySet[_RecordT]):
+    """The manager of an append-only model: bulk changes and deletes raise."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise _refused(self.model, "changed")
+
+    def delete(self) -> NoReturn:
+        raise _refused(self.model, "deleted")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise _refused(self.model, "changed")
+
+
+class AppendOnlyModel(models.Model):
+    """Rows inserted once, never changed or deleted through the ORM: saving a stored row or
+    deleting one raises ``AppendOnlyError``. Use ``AppendOnlyQuerySet.as_manager()`` as its
+    manager, and a database trigger where the database has them (the ORM is not the only
+    writer)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise _refused(type(self), "changed")
+        # Never an UPDATE, even for a new object given the primary key of a stored one.
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise _refused(type(self), "deleted")
 
 
 class IdempotencyKey(models.Model):

@@ -32,6 +32,7 @@ ORDER_STAFF = (Role.TICKET_OFFICE, Role.FINANCE)  # see and look after every vis
 TICKET_STAFF = (Role.TICKET_OFFICE, Role.GATE_STAFF, Role.FINANCE)  # every ticket; attendance
 # Sell and take money at the counter; cancel a paid order past the visitors' deadline.
 COUNTER_STAFF = (Role.TICKET_OFFICE,)
+INVOICE_STAFF = (Role.FINANCE, Role.AUDITOR)  # every invoice and credit note, and their export
 
 ROLE_DESCRIPTIONS: dict[str, str] = {
     Role.ADMINISTRATOR: "Manages users, their roles and every module.",

@@ -1,0 +1,22 @@
+"""Renderers shared by the views that answer something other than JSON."""
+
+from typing import Any
+
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets clients ask for ``text/csv``. CSV exports stream their CSV themselves, so this
+    renderer only ever renders errors: in the JSON error shape, labelled ``application/json``."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = JSONRenderer.media_type
+        return JSONRenderer().render(data)
