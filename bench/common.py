@@ -73,6 +73,9 @@ def bench_env(database: str, **extra: str) -> dict[str, str]:
         "MEDIA_ROOT": tempfile.mkdtemp(prefix="bench-media-"),
         "STATIC_ROOT": tempfile.mkdtemp(prefix="bench-static-"),
         "LOG_LEVEL": "WARNING",
+        "SELLER_LEGAL_NAME": "Parque Marino (bench)",
+        "SELLER_TAX_ID": "0-000-000000",
+        "SELLER_ADDRESS": "127.0.0.1",
         **extra,
     }
 

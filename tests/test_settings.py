@@ -16,6 +16,9 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "parque.example.org",
     "DATABASE_URL": "postgres://parque:secret@db.internal:5432/parque",
     "REDIS_URL": "redis://cache.internal:6379/0",
+    "SELLER_LEGAL_NAME": "Parque Marino Example S.A.",
+    "SELLER_TAX_ID": "3-101-123456",
+    "SELLER_ADDRESS": "Puntarenas, Costa Rica",
 }
 
 
@@ -77,6 +80,7 @@ def test_check_deploy_passes_with_production_settings():
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set"),
         ({"DATABASE_URL": ""}, "DATABASE_URL must be set"),
         ({"REDIS_URL": ""}, "REDIS_URL must be set"),
+        ({"SELLER_TAX_ID": ""}, "SELLER_TAX_ID must be set"),
         ({"PAYMENT_GATEWAYS": "stripe"}, "STRIPE_SECRET_KEY must be set"),
         (
             {**STRIPE, "STRIPE_WEBHOOK_SECRET": "", "PAYMENT_GATEWAYS": "stripe"},

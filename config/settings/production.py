@@ -54,6 +54,10 @@ if "sandbox" in PAYMENT_GATEWAYS and PAYMENTS_SANDBOX_WEBHOOK_SECRET.endswith(  
         "production (PAYMENT_GATEWAYS); better, leave the sandbox out of PAYMENT_GATEWAYS."
     )
 
+# Invoices are legal documents: the seller they print is never the demo's.
+for _name in ("SELLER_LEGAL_NAME", "SELLER_TAX_ID", "SELLER_ADDRESS"):
+    _require(_name, env.str(_name, default=""), "every invoice and credit note prints it.")
+
 _GATEWAY_SETTINGS = {
     "stripe": ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"),
     "paypal": ("PAYPAL_CLIENT_ID", "PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID"),
