@@ -140,3 +140,42 @@ def is_busy(error: Exception) -> bool:
     if isinstance(error, ConflictError):
         return error.code == BUSY
     return isinstance(error, OperationalError) and is_lock_failure(error)
+
+
+def meet_after(
+    monkeypatch: Any, owner: Any, name: str, *, table: str, armed: bool = False
+) -> Callable[[], None]:
+    """Make ``owner.name`` a check that racers meet at: once it has run, a racer waits until
+    a rival has run it too, or is seen waiting for a lock on ``table`` (``wait_for_rival``).
+
+    Without the lock under test, every racer reads the same state before any writes: the
+    interleaving that shows the bug is certain, not lucky. With it, the first racer goes on as
+    soon as its rival is seen blocked. Returns ``arm()``: the check meets only once armed (set
+    up a test's objects first, one by one), or at once with ``armed=True``. Its state is made
+    before ``race()`` forks, so every process shares it.
+    """
+    original = getattr(owner, name)
+    context = multiprocessing.get_context("fork")
+    on, readers = context.Value("b", 1 if armed else 0), context.Value("i", 0)
+
+    def run_then_meet(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        if not on.value:
+            return result
+        with readers.get_lock():
+            readers.value += 1
+            mine = readers.value
+        wait_for_rival(
+            lambda: readers.value > mine,
+            table=table,
+            timeout=5,
+            rival_may_never_come=True,  # the last racers of a crowd
+        )
+        return result
+
+    monkeypatch.setattr(owner, name, run_then_meet)
+
+    def arm() -> None:
+        on.value = 1
+
+    return arm

@@ -14,7 +14,6 @@ read it before the first one commits: it goes on as soon as another issuer is se
 for the counter's lock.
 """
 
-import multiprocessing
 import time
 
 import pytest
@@ -25,7 +24,7 @@ from apps.business.invoicing import services
 from apps.business.invoicing.models import Invoice, InvoiceCounter
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
 from tests.invoicing.helpers import buy, unannounced
-from tests.race import RETRY_FOR_SECONDS, is_busy, race, wait_for_rival
+from tests.race import RETRY_FOR_SECONDS, is_busy, meet_after, race
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor == "sqlite", reason="row locks need PostgreSQL or MySQL"),
@@ -41,32 +40,7 @@ DUPLICATE = "duplicate"
 def reads_meet(monkeypatch):
     """After reading the counter, wait for a rival reader (see the module's docstring), once
     armed: nothing is issued before the race."""
-    lock_counter = services._lock_counter
-    # Shared by the processes race() forks: made before they are.
-    context = multiprocessing.get_context("fork")
-    armed, readers = context.Value("b", 0), context.Value("i", 0)
-
-    def read_then_meet(**kwargs):
-        counter = lock_counter(**kwargs)
-        if not armed.value:
-            return counter
-        with readers.get_lock():
-            readers.value += 1
-            mine = readers.value
-        wait_for_rival(
-            lambda: readers.value > mine,
-            table="invoicing_invoicecounter",
-            timeout=5,
-            rival_may_never_come=True,  # the last issuers of the crowd
-        )
-        return counter
-
-    monkeypatch.setattr(services, "_lock_counter", read_then_meet)
-
-    def arm() -> None:
-        armed.value = 1
-
-    return arm
+    return meet_after(monkeypatch, services, "_lock_counter", table="invoicing_invoicecounter")
 
 
 def without_the_counter_lock(monkeypatch):

@@ -357,6 +357,6 @@ def test_a_dispute_marks_the_order_and_tells_finance_once(
     assert sale.order.disputed_at is not None
     assert sale.order.status == OrderStatus.PAID  # the money is in question, not the visit
     assert [(m.to, m.subject) for m in mail.outbox] == [
-        ([finance.email], f"Dispute opened on order {sale.order.code}")
+        ([finance.email], f"Disputa abierta sobre el pedido {sale.order.code}")
     ]
     assert AuditEvent.objects.filter(action="payments.order.disputed").count() == 1

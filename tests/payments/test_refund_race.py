@@ -6,7 +6,6 @@ the order's lock, which serialises them. Without the lock (the control run) ever
 the whole amount as still refundable, and the park pays back more than it took.
 """
 
-import multiprocessing
 from decimal import Decimal
 
 import pytest
@@ -19,7 +18,7 @@ from apps.business.payments.services import refunds
 from apps.support.security.roles import Role
 from tests.factories import TicketTypeFactory, TimeSlotFactory
 from tests.helpers import staff_member
-from tests.race import post_retrying, race, wait_for_rival
+from tests.race import meet_after, post_retrying, race
 from tests.sales import paid_order
 
 pytestmark = [
@@ -33,24 +32,7 @@ REFUNDERS = 6
 @pytest.fixture
 def checks_meet(monkeypatch):
     """After reading what is left to refund, wait for a rival reader (module docstring)."""
-    refundable_amount = refunds.refundable_amount
-    context = multiprocessing.get_context("fork")
-    readers = context.Value("i", 0)
-
-    def read_then_meet(payment):
-        left = refundable_amount(payment)
-        with readers.get_lock():
-            readers.value += 1
-            mine = readers.value
-        wait_for_rival(
-            lambda: readers.value > mine,
-            table="payments_order",
-            timeout=5,
-            rival_may_never_come=True,  # the last refund of the crowd
-        )
-        return left
-
-    monkeypatch.setattr(refunds, "refundable_amount", read_then_meet)
+    meet_after(monkeypatch, refunds, "refundable_amount", table="payments_order", armed=True)
 
 
 def race_refunds(

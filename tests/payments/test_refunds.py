@@ -70,7 +70,7 @@ def test_the_whole_order_voids_its_tickets_frees_its_seats_and_tells_the_buyer(
     assert valid_tickets(order) == 0
     assert TimeSlot.objects.get(pk=order.lines.get().reference["slot"]).sold == 0
     assert [(m.to, m.subject) for m in mail.outbox] == [
-        ([order.email], f"Your refund for order {order.code}")
+        ([order.email], f"Su reembolso del pedido {order.code}")
     ]
     assert list(
         AuditEvent.objects.filter(action__startswith="payments.refund.")
@@ -261,8 +261,8 @@ def test_a_gateway_that_does_not_answer_leaves_the_refund_pending_and_asks_again
     response = refund(finance, order, {})
     assert (response.status_code, response.json()["status"]) == (201, "pending")
     assert response.json()["failure_message"] == (
-        "The payment provider did not answer (timed out); the refund is asked again with the "
-        "same request, never twice."
+        "El proveedor de pagos no respondió (timed out); el reembolso se pide de nuevo con la "
+        "misma solicitud, nunca dos veces."
     )
     order.refresh_from_db()
     assert (order.status, valid_tickets(order)) == (OrderStatus.PAID, 3)

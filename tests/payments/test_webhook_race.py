@@ -6,7 +6,6 @@ the order's lock, which serialises them. The control run takes that lock away.
 """
 
 import json
-import multiprocessing
 
 import pytest
 from django.db import connection
@@ -17,7 +16,7 @@ from apps.business.tickets.models import Ticket, TimeSlot
 from apps.support.common.locking import lock_rows
 from tests.factories import TicketTypeFactory, TimeSlotFactory
 from tests.payments.conftest import WEBHOOK
-from tests.race import race, wait_for_rival
+from tests.race import meet_after, race
 from tests.sales import place_order
 
 pytestmark = [
@@ -30,23 +29,8 @@ DELIVERIES = 10
 
 @pytest.fixture
 def checks_meet(monkeypatch):
-    handlers_for = payment_services.handlers_for
-    context = multiprocessing.get_context("fork")
-    readers = context.Value("i", 0)
-
-    def found_pending_then_meet(kinds):
-        with readers.get_lock():
-            readers.value += 1
-            mine = readers.value
-        wait_for_rival(
-            lambda: readers.value > mine,
-            table="payments_order",
-            timeout=5,
-            rival_may_never_come=True,
-        )
-        return handlers_for(kinds)
-
-    monkeypatch.setattr(payment_services, "handlers_for", found_pending_then_meet)
+    """Having found the payment pending, wait for a rival delivery (module docstring)."""
+    meet_after(monkeypatch, payment_services, "handlers_for", table="payments_order", armed=True)
 
 
 def deliver_at_once(user):

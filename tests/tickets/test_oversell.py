@@ -10,7 +10,6 @@ lock nobody else can read until the first one commits: it goes on as soon as ano
 seen waiting for the lock. Without the lock, two buyers always read the last free seat at once.
 """
 
-import multiprocessing
 from datetime import timedelta
 from decimal import Decimal
 
@@ -32,7 +31,7 @@ from apps.business.tickets.models import (
     TimeSlot,
 )
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
-from tests.race import post_retrying, race, wait_for_rival
+from tests.race import meet_after, post_retrying, race
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor == "sqlite", reason="row locks need PostgreSQL or MySQL"),
@@ -48,32 +47,7 @@ ORDERS = "/api/v1/payments/orders/"
 def checks_meet(monkeypatch):
     """After reading the seats held, wait for a rival reader (see the module's docstring),
     once armed: the orders a test sets up one by one beforehand have no rival."""
-    held_seats = handlers.held_seats
-    # Shared by the processes race() forks: made before they are.
-    context = multiprocessing.get_context("fork")
-    armed, readers = context.Value("b", 0), context.Value("i", 0)
-
-    def read_then_meet(**kwargs):
-        seats = held_seats(**kwargs)
-        if not armed.value:
-            return seats
-        with readers.get_lock():
-            readers.value += 1
-            mine = readers.value
-        wait_for_rival(
-            lambda: readers.value > mine,
-            table="tickets_timeslot",
-            timeout=5,
-            rival_may_never_come=True,  # the last buyers of the crowd
-        )
-        return seats
-
-    monkeypatch.setattr(handlers, "held_seats", read_then_meet)
-
-    def arm() -> None:
-        armed.value = 1
-
-    return arm
+    return meet_after(monkeypatch, handlers, "held_seats", table="tickets_timeslot")
 
 
 def without_the_lock(monkeypatch):
