@@ -20,3 +20,11 @@ class CSVRenderer(BaseRenderer):
         if response is not None:
             response["Content-Type"] = JSONRenderer.media_type
         return JSONRenderer().render(data)
+
+
+class PDFRenderer(CSVRenderer):
+    """Lets clients ask for ``application/pdf`` (``Accept: application/pdf``). PDF views
+    answer the document's bytes themselves; this renders only their errors, as JSON."""
+
+    media_type = "application/pdf"
+    format = "pdf"

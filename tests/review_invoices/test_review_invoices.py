@@ -42,10 +42,6 @@ def credited(order) -> tuple[Decimal, Decimal]:
 # --- 1. A visitor's long name: invoice never issued, the recovery sweep stuck ------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="buyer_name is 300 chars but a full name is up to 150+1+150: DataError, no invoice",
-)
 def test_a_visitor_with_the_longest_name_registration_allows_gets_an_invoice(slot, adult):
     user = UserFactory(first_name="A" * 150, last_name="B" * 150)  # /auth/register/ allows it
     order = buy(user, (slot, adult, 1))
@@ -53,11 +49,6 @@ def test_a_visitor_with_the_longest_name_registration_allows_gets_an_invoice(slo
     assert invoice.total == Decimal("2900.00")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="one order that cannot be invoiced makes invoices_issue_missing raise: "
-    "every later order and every credit note stays without document",
-)
 def test_the_sweep_goes_on_past_an_order_it_cannot_invoice(visitor, slot, adult):
     with unannounced():
         buy(UserFactory(first_name="A" * 150, last_name="B" * 150), (slot, adult, 1))
@@ -70,11 +61,6 @@ def test_the_sweep_goes_on_past_an_order_it_cannot_invoice(visitor, slot, adult)
 # --- 2. Money: credited more than invoiced; VAT that does not go back to zero -----------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a reversed refund keeps its credit note and the money becomes refundable again: "
-    "the visitor's cancellation credits 3800.00 on an invoice of 2900.00",
-)
 def test_credit_notes_never_give_back_more_than_the_invoice(
     visitor, future_slot, adult, django_capture_on_commit_callbacks
 ):
@@ -94,11 +80,6 @@ def test_credit_notes_never_give_back_more_than_the_invoice(
     assert credited(order)[0] <= invoice.total  # today 900.00 + 2900.00
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="per-line rounding: three refunds of 1 of a 3 x 100.00 line credit 34.50 of VAT, "
-    "the invoice charged 34.51",
-)
 def test_refunding_every_ticket_one_by_one_gives_back_all_the_vat(
     visitor, slot, django_capture_on_commit_callbacks
 ):
@@ -119,10 +100,6 @@ def test_refunding_every_ticket_one_by_one_gives_back_all_the_vat(
     assert credited(order) == (invoice.total, invoice.tax)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an amount refund then a cancellation credit 667.25 of VAT; the invoice charged 667.26",
-)
 def test_cancelling_after_a_partial_refund_gives_back_all_the_vat(
     visitor, future_slot, adult, django_capture_on_commit_callbacks
 ):
@@ -138,10 +115,6 @@ def test_cancelling_after_a_partial_refund_gives_back_all_the_vat(
     assert credited(order) == (invoice.total, invoice.tax)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="JPY has no minor unit, yet the invoice states 172.57 of VAT and 1327.43 net",
-)
 def test_a_jpy_invoice_states_whole_yen(visitor, slot, django_capture_on_commit_callbacks):
     ticket = TicketTypeFactory(price=Decimal("1500"), currency="JPY")
     with django_capture_on_commit_callbacks(execute=True):
@@ -179,9 +152,6 @@ def test_truncate_is_refused_on_postgresql(visitor, slot, adult):
 # --- 1. The API -------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the pdf action only renders JSON: Accept: application/pdf is 406"
-)
 def test_the_pdf_answers_a_client_that_accepts_pdf(visitor, slot, adult):
     invoice = services.invoice_issue(order_id=buy(visitor, (slot, adult, 1)).pk)
     response = client_for(visitor).get(

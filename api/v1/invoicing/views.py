@@ -15,7 +15,7 @@ from rest_framework.request import Request
 
 from api.ownership import OwnedObjectsMixin
 from api.permissions import role_permission
-from api.renderers import CSVRenderer
+from api.renderers import CSVRenderer, PDFRenderer
 from api.viewsets import CatalogReadViewSet
 from apps.business.invoicing import selectors
 from apps.business.invoicing.exports import invoices_csv
@@ -47,7 +47,7 @@ class InvoiceViewSet(OwnedObjectsMixin, CatalogReadViewSet):
             )
         },
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
     def pdf(self, request: Request, pk: str | None = None) -> HttpResponse:
         """The document as printed: the same bytes every time it is asked for."""
         invoice = self.get_object()

@@ -65,7 +65,8 @@ def _render(invoice: Invoice) -> bytes:
 
     def line(text: str, *, size: int = 10, style: str = "", align: str = "L") -> None:
         pdf.set_font("Helvetica", style, size)
-        pdf.cell(0, size * 0.5, _latin1(text), new_x="LMARGIN", new_y="NEXT", align=align)
+        # Wrapped: a long name or address stays on the page.
+        pdf.multi_cell(0, size * 0.5, _latin1(text), new_x="LMARGIN", new_y="NEXT", align=align)
 
     title = (_("Credit note") if invoice.kind == InvoiceKind.CREDIT_NOTE else _("Invoice")).upper()
     line(title, size=16, style="B", align="R")

@@ -16,13 +16,14 @@ the commit and the issue).
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, transaction
+from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -33,7 +34,7 @@ from apps.support.common.locking import BUSY, is_lock_failure, lock_row_if_free,
 
 from . import errors
 from .models import Invoice, InvoiceCounter, InvoiceKind, document_number
-from .tax import DocumentLine, document_line, document_totals
+from .tax import DocumentLine, document_line, document_totals, smallest_coin
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +106,9 @@ def _buyer(order: Order) -> dict[str, str]:
     user = order.user
     name = (user.get_full_name() or user.email) if user is not None else ""
     email = order.email or (user.email if user is not None else "")
-    return {"buyer_name": name, "buyer_email": email, "buyer_tax_id": ""}
+    # A registration allows a longer name than a document prints: it is cut, never refused.
+    longest = Invoice._meta.get_field("buyer_name").max_length or len(name)
+    return {"buyer_name": name[:longest], "buyer_email": email, "buyer_tax_id": ""}
 
 
 def _issue(
@@ -177,6 +180,7 @@ def _invoice_for(order: Order, *, now: datetime | None) -> tuple[Invoice, bool]:
             quantity=line.quantity,
             unit_price=line.unit_price,
             rate=tax_rate,
+            quantum=smallest_coin(order.currency),
         )
         for line in order.lines.order_by("id")
     ]
@@ -237,6 +241,7 @@ def _refunded_order_lines(
                 quantity=quantity,
                 unit_price=line.unit_price,
                 rate=tax_rate,
+                quantum=smallest_coin(order.currency),
             )
         )
     return lines
@@ -267,26 +272,64 @@ def _credit_lines(*, refund: Refund, order: Order, invoice: Invoice) -> list[Doc
         and not Invoice.objects.filter(refers_to=invoice, kind=InvoiceKind.CREDIT_NOTE).exists()
     ):
         return [DocumentLine.from_json(line) for line in invoice.lines]
+    return [_refund_line(refund.amount, tax_rate, order.currency)]
+
+
+def _refund_line(amount: Decimal, tax_rate: Decimal, currency: str) -> DocumentLine:
     with translation.override(settings.LANGUAGE_CODE):  # stored text: the park's language
         description = _("Refund")
-    return [
-        document_line(description=description, quantity=1, unit_price=refund.amount, rate=tax_rate)
-    ]
+    return document_line(
+        description=description,
+        quantity=1,
+        unit_price=amount,
+        rate=tax_rate,
+        quantum=smallest_coin(currency),
+    )
+
+
+def _within_the_invoice(lines: list[DocumentLine], invoice: Invoice) -> list[DocumentLine]:
+    """Credit notes never give back more than their invoice, nor leave its VAT behind: what
+    exceeds what is left to credit (a refund reversed by the gateway already has a credit note)
+    is not credited again, and the note that completes the invoice takes the VAT that is
+    left, whatever per-line rounding made of it."""
+    credited = Invoice.objects.filter(refers_to=invoice, kind=InvoiceKind.CREDIT_NOTE).aggregate(
+        total=Sum("total"), tax=Sum("tax")
+    )
+    left_total = invoice.total - (credited["total"] or Decimal("0.00"))
+    left_tax = invoice.tax - (credited["tax"] or Decimal("0.00"))
+    if document_totals(lines).total > left_total:
+        logger.warning(
+            "Invoice %s has %s left to credit; the credit note is limited to it.",
+            invoice.number,
+            left_total,
+        )
+        if left_total <= 0:
+            return []
+        lines = [_refund_line(left_total, invoice.tax_rate, invoice.currency)]
+    if document_totals(lines).total == left_total:
+        last = lines[-1]
+        rest = left_tax - sum((line.tax for line in lines[:-1]), Decimal("0.00"))
+        lines[-1] = replace(last, tax=rest)
+    return lines
 
 
 def _credit_note_for(
     *, refund: Refund, order: Order, invoice: Invoice, now: datetime | None
-) -> tuple[Invoice, bool]:
-    """The refund's credit note, and whether it was issued now. The caller locked the order."""
+) -> tuple[Invoice | None, bool]:
+    """The refund's credit note, and whether it was issued now (``None``: nothing of the
+    invoice is left to credit). The caller locked the order."""
     credit_note = Invoice.objects.filter(refund=refund, kind=InvoiceKind.CREDIT_NOTE).first()
     if credit_note is not None:
         return credit_note, False
+    lines = _within_the_invoice(_credit_lines(refund=refund, order=order, invoice=invoice), invoice)
+    if not lines:
+        return None, False
     credit_note = _issue(
         action="invoicing.credit_note.issued",
         kind=InvoiceKind.CREDIT_NOTE,
         series=settings.CREDIT_NOTE_SERIES,
         order=order,
-        lines=_credit_lines(refund=refund, order=order, invoice=invoice),
+        lines=lines,
         # What the invoice charged is what goes back, whatever TAX_RATE says today.
         tax_rate=invoice.tax_rate,
         buyer={
@@ -352,6 +395,9 @@ def _when_free(order_id: int, issue: Callable[[Order], bool]) -> bool | None:
     except OperationalError as error:
         if not is_lock_failure(error):
             raise
+    except Exception:
+        # One order the sweep cannot document must not stop it for every other one.
+        logger.exception("Order %s could not be invoiced; skipped.", order_id)
     return None
 
 

@@ -18,12 +18,21 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from apps.integrations.payments.currency import currency_exponent
+
 CENT = Decimal("0.01")
 
 
-def tax_included(total: Decimal, rate: Decimal) -> Decimal:
-    """The VAT inside ``total`` at ``rate`` (0.13 for 13 %), rounded half up to cents."""
-    return (total - total / (1 + rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+def smallest_coin(currency: str) -> Decimal:
+    """What amounts of ``currency`` are rounded to: cents, or whole units where the currency
+    has no minor unit (1 yen)."""
+    return Decimal(1).scaleb(-min(currency_exponent(currency), 2))
+
+
+def tax_included(total: Decimal, rate: Decimal, quantum: Decimal = CENT) -> Decimal:
+    """The VAT inside ``total`` at ``rate`` (0.13 for 13 %), rounded half up to ``quantum``
+    (cents; whole units of a currency without a minor unit)."""
+    return (total - total / (1 + rate)).quantize(quantum, rounding=ROUND_HALF_UP).quantize(CENT)
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,7 @@ class DocumentLine:
 
 
 def document_line(
-    *, description: str, quantity: int, unit_price: Decimal, rate: Decimal
+    *, description: str, quantity: int, unit_price: Decimal, rate: Decimal, quantum: Decimal = CENT
 ) -> DocumentLine:
     unit_price = unit_price.quantize(CENT, rounding=ROUND_HALF_UP)
     total = unit_price * quantity
@@ -72,7 +81,7 @@ def document_line(
         quantity=quantity,
         unit_price=unit_price,
         total=total,
-        tax=tax_included(total, rate),
+        tax=tax_included(total, rate, quantum),
     )
 
 
