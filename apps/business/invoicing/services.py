@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -70,6 +70,15 @@ def _busy() -> ConflictError:
     )
 
 
+def _database_now() -> datetime:
+    if connection.vendor != "postgresql":
+        return timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        moment: datetime = cursor.fetchone()[0]
+    return moment
+
+
 def _take_number(*, series: str, now: datetime | None) -> tuple[int, int, datetime]:
     """The next ``(year, sequence)`` of ``series`` and the document's issue time. Inside the
     issuing transaction, as late as possible: the counter stays locked until the commit."""
@@ -78,8 +87,9 @@ def _take_number(*, series: str, now: datetime | None) -> tuple[int, int, dateti
     counter = _lock_counter(series=series, year=year)
     if now is None:
         # Read the clock once the counter is ours: in a series, later numbers never carry
-        # earlier times, even when this transaction waited for the counter.
-        issued_at = timezone.now()
+        # earlier times, even when this transaction waited for the counter. The database's
+        # clock, where it has one: workers on several hosts may not agree on the time.
+        issued_at = _database_now()
         if timezone.localtime(issued_at).year != year:  # the year turned while it waited
             year = timezone.localtime(issued_at).year
             counter = _lock_counter(series=series, year=year)
