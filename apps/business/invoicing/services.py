@@ -34,7 +34,7 @@ from apps.support.common.locking import BUSY, is_lock_failure, lock_row_if_free,
 
 from . import errors
 from .models import Invoice, InvoiceCounter, InvoiceKind, document_number
-from .tax import DocumentLine, document_line, document_totals, smallest_coin
+from .tax import CENT, DocumentLine, document_line, document_totals, smallest_coin
 
 logger = logging.getLogger(__name__)
 
@@ -305,8 +305,9 @@ def _within_the_invoice(lines: list[DocumentLine], invoice: Invoice) -> list[Doc
     credited = Invoice.objects.filter(refers_to=invoice, kind=InvoiceKind.CREDIT_NOTE).aggregate(
         total=Sum("total"), tax=Sum("tax")
     )
-    left_total = invoice.total - (credited["total"] or Decimal("0.00"))
-    left_tax = invoice.tax - (credited["tax"] or Decimal("0.00"))
+    # Quantized: SQLite sums decimals as floats (667.260000000000).
+    left_total = (invoice.total - (credited["total"] or Decimal("0.00"))).quantize(CENT)
+    left_tax = (invoice.tax - (credited["tax"] or Decimal("0.00"))).quantize(CENT)
     if document_totals(lines).total > left_total:
         logger.warning(
             "Invoice %s has %s left to credit; the credit note is limited to it.",

@@ -73,7 +73,8 @@ def refundable_amount(payment: Payment) -> Decimal:
     if payment.status not in CAPTURED_STATUSES:
         return Decimal("0.00")
     reserved = payment.refunds.filter(status__in=RESERVING).aggregate(total=Sum("amount"))
-    return payment.amount - (reserved["total"] or Decimal("0.00"))
+    # Quantized: SQLite sums decimals as floats.
+    return (payment.amount - (reserved["total"] or Decimal("0.00"))).quantize(Decimal("0.01"))
 
 
 def refund_open(
@@ -382,7 +383,7 @@ def _refund_deliver_effects(
 
 def _given_back(payment: Payment) -> Decimal:
     total = payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(total=Sum("amount"))
-    return total["total"] or Decimal("0.00")
+    return (total["total"] or Decimal("0.00")).quantize(Decimal("0.01"))
 
 
 def _payment_status_from_refunds(payment: Payment) -> None:
