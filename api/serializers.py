@@ -132,6 +132,16 @@ class StrictFieldsMixin:
                 }
                 if wrong:
                     raise ValidationError({key: [error] for key, error in wrong.items()})
+            # The schema's maxLength counts what the client sent; DRF counts after trimming
+            # whitespace (which, to Python, includes control characters such as \x1e).
+            too_long = {
+                key: field.max_length
+                for key, value in data.items()
+                if isinstance(value, str)
+                and isinstance(field := fields[key], serializers.CharField)
+                and field.max_length is not None
+                and len(value) > field.max_length
+            }
             with_nul = sorted(str(key) for key, value in data.items() if holds_nul(value))
             if with_nul:
                 raise ValidationError(
@@ -140,7 +150,25 @@ class StrictFieldsMixin:
                         for key in with_nul
                     }
                 )
-        return super().to_internal_value(data)  # type: ignore[misc]
+        else:
+            too_long = {}
+        try:
+            value = super().to_internal_value(data)  # type: ignore[misc]
+        except ValidationError as error:
+            if not too_long or not isinstance(error.detail, dict):
+                raise
+            raise ValidationError({**error.detail, **_too_long_errors(too_long)}) from error
+        if too_long:
+            raise ValidationError(_too_long_errors(too_long))
+        return value
+
+
+def _too_long_errors(too_long: dict[str, int]) -> dict[str, list[ErrorDetail]]:
+    message = serializers.CharField.default_error_messages["max_length"]
+    return {
+        key: [ErrorDetail(str(message).format(max_length=longest), code="max_length")]
+        for key, longest in too_long.items()
+    }
 
 
 class InputSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -46,3 +46,21 @@ def test_json_nested_deep_in_another_charset_is_refused_before_parsing(charset):
         "/api/v1/auth/token/", text, content_type=f"application/json; charset={charset}"
     )
     assert error_code(response) == (415, "unsupported_media_type")
+
+
+def test_a_text_longer_than_its_field_is_refused_even_when_trimming_would_shorten_it():
+    """The schema's maxLength counts what was sent; Python trims \\x1e as whitespace."""
+    from apps.business.tickets.models import TicketType
+    from apps.support.security.roles import Role
+    from tests.helpers import client_for, staff_member
+
+    client = client_for(staff_member(Role.ADMINISTRATOR))
+    body = {"code": "long", "name_es": "\x1e" + "a" * 120, "price": "100.00"}
+    response = client.post("/api/v1/tickets/ticket-types/", body, format="json")
+    assert response.status_code == 400
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [
+        ("name_es", "max_length")
+    ]
+    assert TicketType.objects.filter(code="long").count() == 0
+    body["name_es"] = "a" * 120
+    assert client.post("/api/v1/tickets/ticket-types/", body, format="json").status_code == 201
