@@ -1,4 +1,4 @@
-"""Payment gateways behind one small interface (ARCHITECTURE.md, "Gateways").
+"""Payment gateways behind one small interface (docs/development, "Layout").
 
 A gateway knows nothing of orders or tickets: it takes plain values (an amount in minor units,
 a currency, the order's reference) and returns plain values. ``apps.business.payments`` maps

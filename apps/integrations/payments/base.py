@@ -77,10 +77,6 @@ class RefundResult:
     amount_minor: int | None = None  # as the gateway states it (listings); None when not told
     failure_message: str = ""
 
-    @property
-    def succeeded(self) -> bool:
-        return self.outcome == RefundOutcome.SUCCEEDED
-
 
 # Longest ids a gateway's event may carry (Stripe's and PayPal's are far shorter).
 MAX_EVENT_ID_LENGTH = 120
