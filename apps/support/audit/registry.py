@@ -6,7 +6,7 @@ A module registers its models once, in its ``AppConfig.ready``::
 
 Every save and delete of such a model — through services, the back office or a shell — then
 writes ``<app>.<model>.created|updated|deleted`` with field-level old and new values. Audit is
-a cross-cutting concern, so signals are the right tool here (STYLE.md).
+a cross-cutting concern, so signals are the right tool here (ADR 8).
 """
 
 from decimal import Decimal
