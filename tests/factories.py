@@ -93,3 +93,39 @@ class TimeSlotFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda slot: slot.starts_at + datetime.timedelta(hours=2))
     date = factory.LazyAttribute(lambda slot: slot.starts_at.date())
     capacity = 60
+
+
+class ProgramFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "education.Program"
+
+    slug = factory.Sequence(lambda n: f"program-{n}")
+    title_es = factory.Sequence(lambda n: f"Taller {n}")
+    title_en = factory.Sequence(lambda n: f"Workshop {n}")
+    audience = "children"
+    min_age = 6
+    max_age = 14
+    duration_minutes = 90
+    price = Decimal("5000.00")
+    min_participants = 1
+    max_participants = 30
+    is_public = True
+
+
+def _session_start():
+    start = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(days=7)
+    return start.replace(minute=0, second=0, microsecond=0)
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    """A session a week ahead in a habitat of its own, enrolment open until the day before."""
+
+    class Meta:
+        model = "education.Session"
+
+    program = factory.SubFactory(ProgramFactory)
+    starts_at = factory.LazyFunction(_session_start)
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(minutes=90))
+    habitat = factory.SubFactory(HabitatFactory)
+    capacity = factory.LazyAttribute(lambda o: o.program.max_participants)
+    enrollment_deadline = factory.LazyAttribute(lambda o: o.starts_at - datetime.timedelta(days=1))

@@ -20,6 +20,7 @@ urlpatterns = [
     path("infrastructure/", include("api.v1.infrastructure.urls")),
     path("wildlife/", include("api.v1.wildlife.urls")),
     path("tickets/", include("api.v1.tickets.urls")),
+    path("education/", include("api.v1.education.urls")),
     path("payments/", include("api.v1.invoicing.urls")),  # invoices: /payments/invoices/
     path("payments/", include("api.v1.payments.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

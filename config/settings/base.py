@@ -581,3 +581,32 @@ CELERY_BEAT_SCHEDULE["issue-missing-invoices"] = {
     "task": "invoicing.issue_missing",
     "schedule": 300.0,
 }
+
+# --- Education --------------------------------------------------------------------------
+
+# How long a waitlisted enrollment may take up the seats offered to it; unanswered, the offer
+# passes to the next in line by time alone (docs/adr/0028).
+EDUCATION_OFFER_HOURS = env.int("EDUCATION_OFFER_HOURS", default=24)
+# Most participants (students and teachers included) one enrollment may hold.
+EDUCATION_MAX_PARTICIPANTS = env.int("EDUCATION_MAX_PARTICIPANTS", default=60)
+# A visitor may cancel a paid enrollment (and be refunded) up to this many hours before the
+# session; education staff may cancel any time before it starts.
+EDUCATION_CANCELLATION_HOURS = env.int("EDUCATION_CANCELLATION_HOURS", default=48)
+# When a new session's enrolment closes unless it says otherwise: this many hours before it.
+EDUCATION_DEADLINE_HOURS = env.int("EDUCATION_DEADLINE_HOURS", default=24)
+# Celery beat: pass unanswered offers on, remind participants the day before, flag sessions
+# below their minimum at the deadline.
+CELERY_BEAT_SCHEDULE["education-settle-waitlists"] = {
+    "task": "education.settle_waitlists",
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["education-send-reminders"] = {
+    "task": "education.send_reminders",
+    "schedule": 3600.0,
+}
+CELERY_BEAT_SCHEDULE["education-check-minimums"] = {
+    "task": "education.check_minimums",
+    "schedule": 3600.0,
+}
+# The domain in the ids of calendar events sent with reminders (stable per park).
+EDUCATION_CALENDAR_DOMAIN = env.str("EDUCATION_CALENDAR_DOMAIN", default="parquemarino.example")

@@ -12,11 +12,11 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, UnidentifiedImageError
 
 from apps.business.infrastructure.models import Habitat, HabitatKind
 from apps.support.audit import services as audit
 from apps.support.common.errors import ConflictError, ServiceError
+from apps.support.common.images import checked_image
 from apps.support.common.services import model_create, model_update
 from apps.support.security.models import User
 
@@ -32,9 +32,6 @@ from .models import (
     SpeciesImage,
     Weight,
 )
-
-ALLOWED_IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
-
 
 # --- Species ----------------------------------------------------------------------------
 
@@ -92,31 +89,7 @@ def species_image_add(
     credit: str = "",
 ) -> SpeciesImage:
     """Store a picture after checking what it is by its content, not its name."""
-    if image.size is not None and image.size > settings.SPECIES_IMAGE_MAX_BYTES:
-        raise ServiceError(
-            _("The image is larger than %(limit)d MB.")
-            % {"limit": settings.SPECIES_IMAGE_MAX_BYTES // 2**20},
-            code=errors.IMAGE_TOO_LARGE,
-            field="image",
-        )
-    try:
-        with Image.open(image) as picture:
-            picture.verify()
-            image_format = picture.format
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise ServiceError(
-            _("The file is not a JPEG, PNG or WebP image."),
-            code=errors.IMAGE_INVALID,
-            field="image",
-        ) from error
-    if image_format not in ALLOWED_IMAGE_FORMATS:
-        raise ServiceError(
-            _("The file is not a JPEG, PNG or WebP image."),
-            code=errors.IMAGE_INVALID,
-            field="image",
-        )
-    image.seek(0)
-    image.name = f"upload.{ALLOWED_IMAGE_FORMATS[image_format]}"
+    image = checked_image(image, max_bytes=settings.SPECIES_IMAGE_MAX_BYTES)
     with transaction.atomic():
         order = species.images.count()
         return SpeciesImage.objects.create(

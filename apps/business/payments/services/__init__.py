@@ -6,13 +6,16 @@ called only outside transactions: the intent is recorded and committed first, th
 recorded in a second short transaction (docs/adr/0026).
 """
 
+from .common import lock_order as order_lock
 from .common import to_minor_units
 from .orders import ExpiryRun, order_cancel, order_create, orders_expire
 from .payments import order_pay, payment_resume, payment_succeed
 from .refunds import (
     LineRefund,
+    refund_items_open,
     refund_request,
     refund_retry,
+    refund_send,
     refundable_amount,
     refunds_reconcile,
     refunds_resend_pending,
@@ -30,12 +33,15 @@ __all__ = [
     "order_cancel",
     "order_create",
     "order_dispute",
+    "order_lock",
     "order_pay",
     "orders_expire",
     "payment_resume",
     "payment_succeed",
+    "refund_items_open",
     "refund_request",
     "refund_retry",
+    "refund_send",
     "refundable_amount",
     "refunds_reconcile",
     "refunds_resend_pending",

@@ -176,6 +176,53 @@ def refund_request(
     return refund_send(refund=refund)
 
 
+def refund_items_open(
+    *, order: Order, items: Sequence[tuple[OrderLine, int]], actor: User, reason: str
+) -> Refund | None:
+    """A selling module takes back items of a paid order itself (an educator cancels some
+    participants of an enrollment): record the intent to refund them, inside the caller's
+    transaction, the order locked first (``order_lock``). The caller commits, then calls
+    ``refund_send``. When the gateway confirms, the line's handler gets ``refunded`` as for
+    finance's line refunds. ``None`` when no money was taken for them."""
+    payment = (
+        order.payments.filter(
+            status__in=(PaymentStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+        )
+        .order_by("-amount", "pk")
+        .first()
+    )
+    if payment is None:
+        return None
+    checked = _checked_lines(
+        order, payment, [LineRefund(line=line.pk, quantity=qty) for line, qty in items]
+    )
+    wanted = sum((line.unit_price * quantity for line, quantity in checked), Decimal("0.00"))
+    amount = min(wanted, refundable_amount(payment))
+    if amount <= 0:
+        return None
+    refund = refund_open(
+        payment=payment,
+        amount=amount,
+        scope=RefundScope.LINES,
+        actor=actor,
+        reason=reason,
+        lines=[LineRefund(line=line.pk, quantity=quantity) for line, quantity in checked],
+    )
+    audit.record(
+        action="payments.refund.requested",
+        actor=actor,
+        target=refund,
+        metadata={
+            "order": order.code,
+            "scope": refund.scope,
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "lines": refund.lines,
+        },
+    )
+    return refund
+
+
 def refund_retry(*, refund: Refund, actor: User) -> Refund:
     """Ask the gateway again. A failed refund is asked for anew (a new idempotency key), if
     what is left to refund still allows it; a pending one whose answer never came is asked

@@ -1,0 +1,114 @@
+"""Programs and instructors: the catalogue of what the education department offers and who
+leads it. Both are registered with the audit trail (apps.py): every field change is recorded."""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from apps.business.infrastructure.models import Section
+from apps.business.wildlife.models import Species
+from apps.support.common.errors import ServiceError
+from apps.support.common.images import checked_image
+from apps.support.common.services import model_create, model_update
+from apps.support.security.models import User
+from apps.support.security.roles import Role, role_names
+
+from .. import errors
+from ..models import Instructor, Program
+
+PROGRAM_FIELDS = (
+    "slug",
+    "title_es",
+    "title_en",
+    "summary_es",
+    "summary_en",
+    "description_es",
+    "description_en",
+    "audience",
+    "min_age",
+    "max_age",
+    "duration_minutes",
+    "price",
+    "currency",
+    "min_participants",
+    "max_participants",
+    "requirements_es",
+    "requirements_en",
+    "image_alt_es",
+    "image_alt_en",
+    "is_public",
+)
+INSTRUCTOR_FIELDS = ("specialties", "bio_es", "bio_en", "is_active")
+
+
+def _related(
+    data: Mapping[str, Any],
+) -> tuple[dict[str, Any], Sequence[Species] | None, Sequence[Section] | None]:
+    fields = {name: value for name, value in data.items() if name not in ("species", "sections")}
+    return fields, data.get("species"), data.get("sections")
+
+
+def program_create(*, data: Mapping[str, Any]) -> Program:
+    fields, species, sections = _related(data)
+    with transaction.atomic():
+        program = model_create(model=Program, fields=PROGRAM_FIELDS, data=fields)
+        if species is not None:
+            program.species.set(species)
+        if sections is not None:
+            program.sections.set(sections)
+    return program
+
+
+def program_update(*, program: Program, data: Mapping[str, Any]) -> Program:
+    """Sessions already scheduled keep their capacity; enrolled participants their price."""
+    fields, species, sections = _related(data)
+    with transaction.atomic():
+        program = model_update(instance=program, fields=PROGRAM_FIELDS, data=fields)[0]
+        if species is not None:
+            program.species.set(species)
+        if sections is not None:
+            program.sections.set(sections)
+    return program
+
+
+def program_image_set(*, program: Program, image: UploadedFile) -> Program:
+    """Replace the program's picture (checked by its content: JPEG, PNG or WebP, at most
+    ``SPECIES_IMAGE_MAX_BYTES``); the old file is deleted once the new one is committed."""
+    image = checked_image(image, max_bytes=settings.SPECIES_IMAGE_MAX_BYTES)
+    with transaction.atomic():
+        old = str(program.image.name) if program.image else ""
+        program.image = image
+        program.save(update_fields=["image", "image_width", "image_height", "updated_at"])
+        if old:
+            storage = program.image.storage
+            transaction.on_commit(lambda: storage.delete(old))
+    return program
+
+
+def _check_educator(user: User) -> None:
+    if Role.EDUCATOR not in role_names(user) or not user.is_active:
+        raise ServiceError(
+            _("%(user)s does not have the educator role.") % {"user": user.email},
+            code=errors.NOT_AN_EDUCATOR,
+            field="user",
+        )
+
+
+def instructor_create(*, user: User, data: Mapping[str, Any]) -> Instructor:
+    _check_educator(user)
+    if Instructor.objects.filter(user=user).exists():
+        raise ServiceError(
+            _("%(user)s is already an instructor.") % {"user": user.email},
+            code="unique",
+            field="user",
+        )
+    return model_create(model=Instructor, fields=INSTRUCTOR_FIELDS, data=data, user=user)
+
+
+def instructor_update(*, instructor: Instructor, data: Mapping[str, Any]) -> Instructor:
+    """An instructor who leaves is made inactive: sessions already led keep them."""
+    return model_update(instance=instructor, fields=INSTRUCTOR_FIELDS, data=data)[0]

@@ -1,0 +1,38 @@
+"""Pictures uploaded by staff: checked by what they contain, not by their name or header."""
+
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from PIL import Image, UnidentifiedImageError
+
+from .errors import ServiceError
+
+# What the public site shows, and the extension a stored picture gets.
+ALLOWED_IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+IMAGE_INVALID = "image_invalid"
+IMAGE_TOO_LARGE = "image_too_large"
+
+
+def checked_image(image: UploadedFile, *, max_bytes: int, field: str = "image") -> UploadedFile:
+    """``image``, renamed ``upload.<ext>`` after its real format, if it is a whole JPEG, PNG
+    or WebP picture of at most ``max_bytes``; else ``ServiceError`` (400) and nothing kept."""
+    if image.size is not None and image.size > max_bytes:
+        raise ServiceError(
+            _("The image is larger than %(limit)d MB.") % {"limit": max_bytes // 2**20},
+            code=IMAGE_TOO_LARGE,
+            field=field,
+        )
+    try:
+        with Image.open(image) as picture:
+            picture.verify()
+            image_format = picture.format
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        raise ServiceError(
+            _("The file is not a JPEG, PNG or WebP image."), code=IMAGE_INVALID, field=field
+        ) from error
+    if image_format not in ALLOWED_IMAGE_FORMATS:
+        raise ServiceError(
+            _("The file is not a JPEG, PNG or WebP image."), code=IMAGE_INVALID, field=field
+        )
+    image.seek(0)
+    image.name = f"upload.{ALLOWED_IMAGE_FORMATS[image_format]}"
+    return image
