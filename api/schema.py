@@ -36,7 +36,6 @@ from drf_spectacular.plumbing import force_instance
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.request import Request
-from rest_framework.settings import api_settings
 from rest_framework.test import APIRequestFactory
 
 from .errors import ErrorSerializer
@@ -166,16 +165,13 @@ NO_NUL_PATTERN = r"^[^\u0000]*$"
 NOT_BLANK_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 # Strings whose format already rules NUL out, or that are not text.
 _FORMATTED = {"binary", "byte", "date", "date-time", "decimal", "email", "time", "uri", "uuid"}
-# Read by DRF's filter backends, not by a form field: the search drops NUL, the ordering
-# ignores what is not one of its fields.
-_FREE_TEXT_PARAMETERS = {api_settings.SEARCH_PARAM, api_settings.ORDERING_PARAM}
 
 
 def postprocess_schema(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
     """drf-spectacular postprocessing hook (``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``).
 
-    - Request strings (bodies and parameters) say they refuse NUL (``search`` and
-      ``ordering`` excepted: their backends drop or ignore what they cannot use).
+    - Request strings (bodies and parameters) say they refuse NUL: the API refuses a query
+      string holding one before any view (``search`` and ``ordering`` included).
     - An optional query parameter may be sent empty (``?date=``): it then counts as not sent
       (DRF's and django-filter's rule), which ``allowEmptyValue`` says.
     """
@@ -187,8 +183,7 @@ def postprocess_schema(result: dict[str, Any], generator: Any, **kwargs: Any) ->
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 _refuse_nul(media.get("schema", {}))
             for parameter in operation.get("parameters", []):
-                if parameter["name"] not in _FREE_TEXT_PARAMETERS:
-                    _refuse_nul(parameter.get("schema", {}))
+                _refuse_nul(parameter.get("schema", {}))
                 if parameter["in"] == "query" and not parameter.get("required"):
                     parameter["allowEmptyValue"] = True
     return result

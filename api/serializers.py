@@ -25,6 +25,7 @@ _JSON_TYPES: list[tuple[type[serializers.Field], tuple[type, ...], Any]] = [
     (serializers.TimeField, (str,), gettext_lazy("Must be a string.")),
 ]
 _INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.IntegerField)
+_MUST_BE_A_LIST = gettext_lazy("Must be a list.")
 
 
 def _json_type_error(field: serializers.Field, value: Any) -> ErrorDetail | None:
@@ -33,6 +34,11 @@ def _json_type_error(field: serializers.Field, value: Any) -> ErrorDetail | None
         return None  # ``null`` is for allow_null to judge
     if isinstance(field, serializers.ListField) and isinstance(value, list):
         errors = (_json_type_error(field.child, item) for item in value)
+        return next((error for error in errors if error is not None), None)
+    if isinstance(field, serializers.ManyRelatedField):  # ``many=True`` ids: a list of them
+        if not isinstance(value, list):
+            return ErrorDetail(str(_MUST_BE_A_LIST), code="incorrect_type")
+        errors = (_json_type_error(field.child_relation, item) for item in value)
         return next((error for error in errors if error is not None), None)
     if isinstance(field, serializers.PrimaryKeyRelatedField) and field.pk_field is None:
         queryset = field.get_queryset()

@@ -40,6 +40,8 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.core.parameters import ParameterLocation
 from werkzeug.test import Client
 
+from apps.business.education import services as education
+from apps.business.education.models import Instructor
 from apps.business.infrastructure import services as infrastructure
 from apps.business.invoicing import services as invoicing
 from apps.business.tickets import services as tickets
@@ -49,6 +51,7 @@ from apps.support.security.roles import Role
 from config.wsgi import application
 from tests.factories import (
     HabitatFactory,
+    ProgramFactory,
     SectionFactory,
     SpeciesFactory,
     TicketTypeFactory,
@@ -82,6 +85,14 @@ REFERENCES = {
     "ticket_type": "/api/v1/tickets/ticket-types/",
     "order": "/api/v1/payments/orders/",
     "actor": "/api/v1/security/users/",
+    "user": "/api/v1/security/users/",
+    "program": "/api/v1/education/programs/",
+    "session": "/api/v1/education/sessions/",
+    "enrollment": "/api/v1/education/enrollments/",
+    "instructor": "/api/v1/education/instructors/",
+    # Lists of ids.
+    "instructors": "/api/v1/education/instructors/",
+    "sections": "/api/v1/infrastructure/sections/",
 }
 
 # Schema-valid requests these operations refuse with 400 for a reason a schema cannot state.
@@ -263,6 +274,30 @@ def _fill_the_park(administrator: Any, visitor: Any) -> None:
     place_order(visitor, slot, ticket_type)
     paid = paid_order(visitor, slot, ticket_type, quantity=2)
     invoicing.invoice_issue(order_id=paid.pk)
+    educator = staff_member(Role.EDUCATOR)
+    guide = Instructor.objects.create(user=educator, bio_es="Bióloga marina")
+    workshop = ProgramFactory(price=Decimal("4000.00"), min_age=None, max_age=None)
+    tour = ProgramFactory(price=Decimal("0.00"), min_age=None, max_age=None)
+    ProgramFactory(is_public=False)
+    paid_session = education.session_create(
+        actor=educator,
+        program=workshop,
+        starts_at=timezone.now() + timedelta(days=5),
+        habitat=tank,
+        instructors=[guide],
+    )
+    free_session = education.session_create(
+        actor=educator,
+        program=tour,
+        starts_at=timezone.now() + timedelta(days=6),
+        section=section,
+    )
+    education.enrollment_create(
+        actor=visitor, session=free_session, participants=[{"name": "Ana", "age": 9}]
+    )
+    education.enrollment_create(
+        actor=visitor, session=paid_session, participants=[{"name": "Luis", "age": 11}]
+    )
 
 
 def _known_values(caller: str, users: dict[str, Any]) -> dict[str, list[Any]]:
@@ -359,6 +394,13 @@ def _with_known_references(data: Any, values: Any) -> Any:
         collection = REFERENCES.get(key)
         if collection and isinstance(value, int | str) and values(collection):
             pointed[key] = _pick(values(collection), value)
+        elif (
+            collection
+            and isinstance(value, list)
+            and all(isinstance(item, int) for item in value)
+            and values(collection)
+        ):
+            pointed[key] = sorted({_pick(values(collection), item) for item in value})
         else:
             pointed[key] = _with_known_references(value, values)
     return pointed

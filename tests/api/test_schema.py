@@ -58,9 +58,13 @@ def test_request_bodies_refuse_unknown_fields(schema):
     # Nested inputs, PATCH variants and multipart bodies too.
     # An order line is one of the kinds sold here, each strict.
     assert components["OrderLineInputRequest"] == {
-        "oneOf": [{"$ref": "#/components/schemas/TicketLineInputRequest"}]
+        "oneOf": [
+            {"$ref": "#/components/schemas/EnrollmentLineInputRequest"},
+            {"$ref": "#/components/schemas/TicketLineInputRequest"},
+        ]
     }
     assert components["TicketLineInputRequest"]["additionalProperties"] is False
+    assert components["EnrollmentLineInputRequest"]["additionalProperties"] is False
     assert components["PatchedSpeciesRequest"]["additionalProperties"] is False
     image = schema["paths"]["/api/v1/wildlife/species/{id}/images/"]["post"]["requestBody"]
     assert list(image["content"]) == ["multipart/form-data"]
@@ -264,13 +268,14 @@ def test_request_strings_refuse_nul(schema):
     # Parameters: path and query.
     (code,) = schema["paths"]["/api/v1/wildlife/conservation-statuses/{code}/"]["get"]["parameters"]
     assert code["schema"]["pattern"] == r"^[^\u0000]*$"
-    # The search drops NUL and the ordering ignores what it does not know: free text.
+    # A NUL anywhere in the query string is refused before any view (api/middleware.py),
+    # in the search and the ordering too.
     species = {
         parameter["name"]: parameter
         for parameter in schema["paths"]["/api/v1/wildlife/species/"]["get"]["parameters"]
     }
-    assert species["search"]["schema"] == {"type": "string"}
-    assert species["ordering"]["schema"] == {"type": "string"}
+    assert species["search"]["schema"] == {"type": "string", "pattern": r"^[^\u0000]*$"}
+    assert species["ordering"]["schema"] == {"type": "string", "pattern": r"^[^\u0000]*$"}
     assert species["family"]["schema"]["pattern"] == r"^[^\u0000]*$"
     # Responses promise nothing of the kind.
     assert "pattern" not in components["Species"]["properties"]["common_name_es"]

@@ -1,5 +1,4 @@
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
 
 import django_filters
 from django.db.models import Q, QuerySet
@@ -14,7 +13,7 @@ from apps.business.education.models import (
 )
 
 
-def _day_start(day: Any) -> datetime:
+def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
 
 
@@ -41,10 +40,10 @@ class SessionFilter(django_filters.FilterSet):
         model = Session
         fields = ("program", "status", "habitat", "section", "available", "instructor")
 
-    def filter_from(self, queryset: QuerySet[Session], name: str, value: Any) -> QuerySet[Session]:
+    def filter_from(self, queryset: QuerySet[Session], name: str, value: date) -> QuerySet[Session]:
         return queryset.filter(starts_at__gte=_day_start(value))
 
-    def filter_to(self, queryset: QuerySet[Session], name: str, value: Any) -> QuerySet[Session]:
+    def filter_to(self, queryset: QuerySet[Session], name: str, value: date) -> QuerySet[Session]:
         return queryset.filter(starts_at__lt=_day_start(value + timedelta(days=1)))
 
 

@@ -316,7 +316,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Enrollment) -> dict[str, Any]:
         data = super().to_representation(instance)
-        if self.context.get("hide_needs"):
+        if self.context.get("hide_needs") and instance.user_id != self.context.get("viewer"):
             for person in data["participants"]:
                 person["needs"] = ""
         return data

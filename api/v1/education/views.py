@@ -240,12 +240,12 @@ class EnrollmentViewSet(
         user = self.request.user
         # Finance sees enrollments, not what guardians wrote for the educator.
         context["hide_needs"] = not has_any_role(user, EDUCATION_STAFF)
+        context["viewer"] = user.pk
         return context
 
     def _output(self, enrollment: Enrollment, code: int = status.HTTP_200_OK) -> Response:
         enrollment = selectors.enrollment_list().get(pk=enrollment.pk)
         context = self.get_serializer_context()
-        context["hide_needs"] = context["hide_needs"] and enrollment.user_id != self.request.user.pk
         return Response(EnrollmentSerializer(enrollment, context=context).data, status=code)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

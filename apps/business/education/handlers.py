@@ -263,7 +263,7 @@ class EnrollmentHandler:
                 unseat(sessions[enrollment.session_id], enrollment.seats)
             transition(enrollment, EnrollmentStatus.CANCELLED)
             enrollment.cancelled_at = now
-            enrollment.cancel_reason = reason[:200]
+            enrollment.cancel_reason = "order expired" if reason == "expired" else "order cancelled"
             enrollment.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
         for session in sessions.values():
             settle_waitlist(session, now)

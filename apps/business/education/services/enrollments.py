@@ -71,6 +71,7 @@ def enrollment_create(
     unless ``waitlist``: then the enrollment joins the waitlist.
     """
     people = checked_participants(session=session, participants=participants)
+    _settle_first(session)
     if session.program.is_free:
         with transaction.atomic():
             session = lock_session(session.pk)
@@ -115,6 +116,13 @@ def enrollment_create(
             actor=actor, session=session, people=people, notes=notes, school_name=school_name
         )
     return Enrollment.objects.select_related("session__program", "order").get(order=order)
+
+
+def _settle_first(session: Session) -> None:
+    """Give the waitlist what it is owed in a transaction of its own, so that the offers stand
+    even when the enrollment that follows is refused (rolled back) for want of seats."""
+    with transaction.atomic():
+        settle_waitlist(lock_session(session.pk), timezone.now())
 
 
 def _enrollment_new(
