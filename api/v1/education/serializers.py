@@ -257,6 +257,19 @@ class AttendanceInput(InputSerializer):
         return marks
 
 
+class EnrollmentStatusRow(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=EnrollmentStatus.choices)
+
+
+class AttendanceResult(serializers.Serializer):
+    session = serializers.IntegerField()
+    status = serializers.CharField(help_text="`done` once attendance is taken.")
+    present = serializers.IntegerField()
+    absent = serializers.IntegerField()
+    enrollments = EnrollmentStatusRow(many=True, help_text="`attended` or `no_show` each.")
+
+
 class SessionParticipantSerializer(serializers.ModelSerializer):
     """What the educator needs: who, how old, what to know. Not the guardian's account or
     payment."""

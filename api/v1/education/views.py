@@ -31,6 +31,7 @@ from apps.support.security.roles import (
 from .filters import EnrollmentFilter, ProgramFilter, SessionFilter
 from .serializers import (
     AttendanceInput,
+    AttendanceResult,
     EnrollmentCancelInput,
     EnrollmentCreateInput,
     EnrollmentSerializer,
@@ -188,20 +189,22 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
     @extend_schema(
         operation_id="education_sessions_participants",
         responses={200: SessionParticipantSerializer(many=True)},
+        filters=False,
     )
     @action(
         detail=True, methods=["get"], permission_classes=[role_permission(read=EDUCATION_STAFF)]
     )
     def participants(self, request: Request, pk: str | None = None) -> Response:
-        """Who is expected: names, ages, roles and the needs the guardians wrote."""
+        """Who is expected: names, ages, roles and the needs the guardians wrote (paginated,
+        by school group and enrollment)."""
         session = self.get_object()
-        people = selectors.session_participants(session=session)
-        return Response(SessionParticipantSerializer(people, many=True).data)
+        page = self.paginate_queryset(selectors.session_participants(session=session))
+        return self.get_paginated_response(SessionParticipantSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="education_sessions_attendance",
         request=AttendanceInput,
-        responses={200: SessionParticipantSerializer(many=True)},
+        responses={200: AttendanceResult},
     )
     @action(detail=True, methods=["post"])
     def attendance(self, request: Request, pk: str | None = None) -> Response:
@@ -210,13 +213,19 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
         session = self.get_object()
         data = AttendanceInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.session_attendance(
-            actor=signed_in_user(request),
-            session=session,
-            present={mark["id"]: mark["present"] for mark in data.validated_data["participants"]},
+        present = {mark["id"]: mark["present"] for mark in data.validated_data["participants"]}
+        enrollments = services.session_attendance(
+            actor=signed_in_user(request), session=session, present=present
         )
-        people = selectors.session_participants(session=session)
-        return Response(SessionParticipantSerializer(people, many=True).data)
+        session.refresh_from_db()
+        result = {
+            "session": session.pk,
+            "status": session.status,
+            "present": sum(present.values()),
+            "absent": len(present) - sum(present.values()),
+            "enrollments": [{"id": e.pk, "status": e.status} for e in enrollments],
+        }
+        return Response(AttendanceResult(result).data)
 
 
 @extend_schema_view(
@@ -255,10 +264,9 @@ class EnrollmentViewSet(
         data = EnrollmentCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
+        # Programs that are not public are closed for enrolment, for staff too.
         session = (
-            selectors.session_availability(
-                public_only=not has_any_role(request.user, CATALOGUE_STAFF)
-            )
+            selectors.session_availability(public_only=True)
             .filter(pk=values.pop("session"))
             .first()
         )

@@ -70,6 +70,10 @@ def enrollment_create(
     the payments API) for ``ORDER_HOLD_MINUTES``. A full one answers 409 ``session_full``
     unless ``waitlist``: then the enrollment joins the waitlist.
     """
+    if not session.program.is_public:
+        raise ServiceError(
+            _("There is no such session."), code=errors.SESSION_NOT_FOUND, field="session"
+        )
     people = checked_participants(session=session, participants=participants)
     _settle_first(session)
     if session.program.is_free:
