@@ -131,6 +131,15 @@ BUSINESS_RULES = {
     "wildlife_species_images_create": "the file must be a JPEG, PNG or WebP image",
     "wildlife_animals_create": "institutional ids and transponders are unique",
     "wildlife_animals_partial_update": "transponders are unique",
+    "education_programs_create": "slugs are unique; min_participants not above "
+    "max_participants, min_age not above max_age",
+    "education_instructors_create": "the user must be an active account with the educator role "
+    "and not an instructor yet",
+    "education_sessions_create": "starts in the future, ends after it starts, enrolment closes "
+    "before; one place (a section or a habitat); active instructors",
+    "education_enrollments_create": "the session must exist and be of a program the caller may "
+    "see; an age or birth date the program admits for each participant but teachers and "
+    "guardians; at most EDUCATION_MAX_PARTICIPANTS",
 }
 ACCEPTED_WITH_BUSINESS_RULES = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 
