@@ -377,6 +377,8 @@ SPECTACULAR_SETTINGS = {
         "WebhookEventStatusEnum": "apps.business.payments.models.WebhookStatus",
         "OrderChannelEnum": "apps.business.payments.models.Channel",
         "TicketStatusEnum": "apps.business.tickets.models.TicketStatus",
+        "EnrollmentStatusEnum": "apps.business.education.models.EnrollmentStatus",
+        "SessionStatusEnum": "apps.business.education.models.SessionStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -154,3 +154,12 @@ def test_sessions_below_their_minimum_at_the_deadline(
         minimums_check()
     assert [m.to for m in mailoutbox] == [["educacion@parquemarino.test"]]
     assert open_still.pk not in [s.pk for s in minimums_check(alert=False)]
+
+
+def test_the_cron_command_does_what_the_tasks_do():
+    output = StringIO()
+    call_command("education_housekeeping", stdout=output)
+    assert output.getvalue().strip() == (
+        "0 offers made, 0 cancelled enrollments refunded, 0 skipped (in use, taken next run), "
+        "0 reminders queued."
+    )

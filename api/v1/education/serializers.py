@@ -357,6 +357,7 @@ class EnrollmentCancelInput(InputSerializer):
     participants = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
+        min_length=1,
         max_length=MAX_PARTICIPANTS,
         help_text="Cancel only these participants (ids); all when absent.",
     )

@@ -6,7 +6,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -15,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api.filters import boolean_query_parameter
+from api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from api.ownership import OwnedObjectsMixin
 from api.permissions import role_permission, signed_in_user
 from api.viewsets import BaseViewSet, CatalogReadViewSet, ServiceCreateMixin, ServiceUpdateMixin
@@ -118,12 +120,19 @@ class InstructorViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewS
 
 @extend_schema_view(
     list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "mine",
+                OpenApiTypes.BOOL,
+                description="Only the sessions the caller leads as an instructor.",
+            )
+        ],
         description=(
             "The calendar: sessions with seats confirmed, held by unpaid orders, offered to the "
             "waitlist and left. `?program=&from=&to=&available=true` for the public calendar "
             "(`from` and `to` are the park's dates, both included); `?mine=true` for the "
             "sessions the caller leads."
-        )
+        ),
     ),
     create=extend_schema(request=SessionInput, responses={201: SessionSerializer}),
     partial_update=extend_schema(request=SessionUpdateInput, responses={200: SessionSerializer}),
@@ -149,6 +158,10 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
             sessions = selectors.sessions_led_by(sessions, user_id=self.request.user.pk)
         return sessions
 
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # The calendar's filters are for the list; an item is found by its id alone.
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
+
     def _output(self, session: Session) -> Response:
         return Response(SessionSerializer(self.get_queryset().get(pk=session.pk)).data)
 
@@ -173,6 +186,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
         operation_id="education_sessions_cancel",
         request=SessionCancelInput,
         responses={200: SessionSerializer},
+        filters=False,
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
@@ -205,6 +219,7 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
         operation_id="education_sessions_attendance",
         request=AttendanceInput,
         responses={200: AttendanceResult},
+        filters=False,
     )
     @action(detail=True, methods=["post"])
     def attendance(self, request: Request, pk: str | None = None) -> Response:
@@ -229,7 +244,11 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
 
 
 @extend_schema_view(
-    create=extend_schema(request=EnrollmentCreateInput, responses={201: EnrollmentSerializer}),
+    create=extend_schema(
+        request=EnrollmentCreateInput,
+        responses={201: EnrollmentSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+    ),
 )
 class EnrollmentViewSet(
     OwnedObjectsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet
@@ -242,6 +261,9 @@ class EnrollmentViewSet(
     filterset_class = EnrollmentFilter
     owner_field = "user"
     owner_staff_roles = ENROLLMENT_STAFF
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = dict(super().get_serializer_context())
@@ -261,6 +283,9 @@ class EnrollmentViewSet(
         """Enrol participants. A free session confirms at once; a paid one answers with the
         `order` holding the seats (pay it at `/api/v1/payments/orders/{id}/pay/`); a full one
         is 409 `session_full` unless `"waitlist": true` (then 201, `waitlisted`)."""
+        return idempotent(self, request, lambda: self._create(request))
+
+    def _create(self, request: Request) -> Response:
         data = EnrollmentCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
@@ -283,6 +308,7 @@ class EnrollmentViewSet(
         operation_id="education_enrollments_cancel",
         request=EnrollmentCancelInput,
         responses={200: EnrollmentSerializer},
+        filters=False,
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
@@ -306,6 +332,8 @@ class EnrollmentViewSet(
         operation_id="education_enrollments_accept_offer",
         request=None,
         responses={200: EnrollmentSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        filters=False,
     )
     @action(detail=True, methods=["post"], url_path="accept-offer")
     def accept_offer(self, request: Request, pk: str | None = None) -> Response:
@@ -317,5 +345,10 @@ class EnrollmentViewSet(
             self.permission_denied(
                 request, message=_("Only the visitor who enrolled accepts the offer.")
             )
-        enrollment = services.enrollment_accept_offer(actor=actor, enrollment=enrollment)
-        return self._output(enrollment)
+        return idempotent(
+            self,
+            request,
+            lambda: self._output(
+                services.enrollment_accept_offer(actor=actor, enrollment=enrollment)
+            ),
+        )

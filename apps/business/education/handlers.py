@@ -80,8 +80,8 @@ class EnrollmentHandler:
                     raise NotFoundError(
                         _("There is no such enrollment."), field=f"{prefix}.enrollment"
                     )
-                if enrollment.effective_status(now) != EnrollmentStatus.OFFERED:
-                    raise offer_gone(enrollment)
+                # Whose it is and whether its offer stands: checked by ``hold``, which knows
+                # the buyer (someone else's enrollment is not found, whatever its state).
                 session, quantity = enrollment.session, enrollment.seats
                 reference = {"session": session.pk, "enrollment": enrollment.pk}
             else:

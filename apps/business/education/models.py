@@ -116,16 +116,24 @@ class Program(TimeStampedModel):
         verbose_name_plural = _("programs")
         ordering = ("title_es", "id")
         constraints = [
-            models.CheckConstraint(condition=Q(price__gte=0), name="program_price"),
+            models.CheckConstraint(
+                condition=Q(price__gte=0),
+                name="program_price",
+                violation_error_message=_("The price cannot be negative."),
+            ),
             models.CheckConstraint(
                 condition=Q(max_participants__gte=F("min_participants")),
                 name="program_participants_range",
+                violation_error_message=_(
+                    "The maximum of participants cannot be below the minimum."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(min_age__isnull=True)
                 | Q(max_age__isnull=True)
                 | Q(max_age__gte=F("min_age")),
                 name="program_age_range",
+                violation_error_message=_("The maximum age cannot be below the minimum age."),
             ),
         ]
 

@@ -48,7 +48,7 @@ def checked_participants(
     ``EDUCATION_MAX_PARTICIPANTS`` in one enrollment."""
     if not participants:
         raise ServiceError(
-            _("Enrol at least one participant."), code=errors.AGE_REQUIRED, field=field
+            _("Enrol at least one participant."), code=errors.PARTICIPANTS_REQUIRED, field=field
         )
     if len(participants) > settings.EDUCATION_MAX_PARTICIPANTS:
         raise ServiceError(

@@ -184,7 +184,11 @@ def _email_offer(session: Session, enrollment: Enrollment) -> None:
 
 
 def offer_gone(enrollment: Enrollment) -> ConflictError:
-    if enrollment.cancel_reason == "offer expired":
+    if enrollment.cancel_reason == "offer expired" or (
+        enrollment.status == EnrollmentStatus.OFFERED
+        and enrollment.offer_expires_at is not None
+        and enrollment.offer_expires_at <= timezone.now()
+    ):
         return ConflictError(
             _("The seats offered to this enrollment were passed on when the offer expired."),
             code=errors.OFFER_EXPIRED,
