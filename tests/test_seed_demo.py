@@ -32,6 +32,12 @@ def test_seed_demo_creates_one_account_per_role_and_prints_them(api_client):
         "finance@parquemarino.test": ["finance"],
         "auditor@parquemarino.test": ["auditor"],
         "visitor@parquemarino.test": [],
+        # The education department's instructors, and the visitors enrolled in its sessions.
+        "marina.solano@parquemarino.test": ["educator"],
+        "diego.arias@parquemarino.test": ["educator"],
+        "familia.mora@parquemarino.test": [],
+        "familia.rojas@parquemarino.test": [],
+        "escuela.esperanza@parquemarino.test": [],
     }
     for email in accounts:
         assert email in output
@@ -129,13 +135,19 @@ def test_seed_demo_sells_tickets_at_the_park_prices_and_stays_the_same_when_run_
     tuesday = next(day for day in TimeSlot.objects.dates("date", "day") if day.weekday() == 1)
     assert TimeSlot.objects.filter(date=tuesday).aggregate(seats=Sum("capacity")) == {"seats": 1275}
     assert not TimeSlot.objects.filter(date__week_day=2).exists()  # closed on Mondays
-    orders = Order.objects.filter(status="paid").annotate(tickets_count=Count("tickets"))
+    # The ticket orders (the education demo sells enrollments too).
+    orders = (
+        Order.objects.filter(status="paid")
+        .exclude(lines__kind="enrollment")
+        .annotate(tickets_count=Count("tickets"))
+    )
     assert sorted(orders.values_list("channel", "created_by__email", "total", "tickets_count")) == [
         ("counter", "tickets@parquemarino.test", Decimal("6500.00"), 3),
         ("online", "visitor@parquemarino.test", Decimal("7400.00"), 3),
         ("online", "visitor@parquemarino.test", Decimal("28800.00"), 12),
     ]
-    assert sorted(Payment.objects.values_list("method", "status")) == [
+    payments = Payment.objects.exclude(order__lines__kind="enrollment")
+    assert sorted(payments.values_list("method", "status")) == [
         ("cash", "succeeded"),
         ("sandbox", "partially_refunded"),
         ("sandbox", "succeeded"),
@@ -149,3 +161,119 @@ def test_seed_demo_sells_tickets_at_the_park_prices_and_stays_the_same_when_run_
     first = counts()
     seed()
     assert counts() == first
+
+
+def test_seed_demo_runs_the_education_department_and_stays_the_same_when_run_again():
+    import datetime
+    from decimal import Decimal
+
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from apps.business.education.models import (
+        Enrollment,
+        Instructor,
+        Participant,
+        Program,
+        Session,
+        SessionInstructor,
+    )
+    from apps.business.education.services.housekeeping import reminders_send
+    from apps.business.payments.models import Order
+    from apps.support.audit.models import AuditEvent
+
+    def counts():
+        return {
+            model.__name__: model.objects.count()
+            for model in (
+                Program,
+                Instructor,
+                Session,
+                SessionInstructor,
+                Enrollment,
+                Participant,
+                Order,
+                AuditEvent,
+            )
+        }
+
+    seed()
+    assert sorted(Program.objects.values_list("slug", "price", "currency", "is_public")) == [
+        ("campamento-de-verano", Decimal("25000.00"), "CRC", True),
+        ("cuidador-por-un-dia", Decimal("35000.00"), "CRC", True),
+        ("taller-biologia-marina", Decimal("8000.00"), "CRC", True),
+        ("tortugas-marinas", Decimal("0.00"), "CRC", True),
+        ("visita-escolar", Decimal("2500.00"), "CRC", True),
+    ]
+    assert all(program.title_en and program.summary_en for program in Program.objects.all())
+    assert sorted(Instructor.objects.values_list("user__email", "user__groups__name")) == [
+        ("diego.arias@parquemarino.test", "educator"),
+        ("marina.solano@parquemarino.test", "educator"),
+    ]
+    assert dict(
+        Session.objects.values_list("program__slug").annotate(n=Count("id")).order_by()
+    ) == {
+        "tortugas-marinas": 5,
+        "visita-escolar": 4,
+        "taller-biologia-marina": 2,
+        "campamento-de-verano": 2,
+        "cuidador-por-un-dia": 2,
+    }
+    # Whatever day it runs: every session ahead, open for enrolment, one tomorrow.
+    now = timezone.now()
+    assert not Session.objects.filter(starts_at__lte=now).exists()
+    assert not Session.objects.filter(enrollment_deadline__lte=now).exists()
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    assert Session.objects.filter(starts_at__date=tomorrow).count() == 1
+    assert Session.objects.filter(section__isnull=True, habitat__isnull=True).count() == 0
+    # The first Saturday's tour: full, a family waiting.
+    full = Session.objects.get(capacity=8)
+    assert (full.program.slug, full.confirmed) == ("tortugas-marinas", 8)
+    assert list(full.enrollments.filter(status="waitlisted").values_list("email", "seats")) == [
+        ("visitor@parquemarino.test", 3)
+    ]
+    # Paid enrollments are paid orders of enrollment lines; free ones have none.
+    assert sorted(
+        Enrollment.objects.filter(status="confirmed").values_list(
+            "session__program__slug", "seats", "order__status", "order__total"
+        )
+    ) == [
+        ("campamento-de-verano", 2, "paid", Decimal("50000.00")),
+        ("cuidador-por-un-dia", 2, "paid", Decimal("70000.00")),
+        ("taller-biologia-marina", 2, "paid", Decimal("16000.00")),
+        ("tortugas-marinas", 2, None, None),
+        ("tortugas-marinas", 4, None, None),
+        ("tortugas-marinas", 4, None, None),
+        ("visita-escolar", 26, "paid", Decimal("65000.00")),
+    ]
+    assert all(
+        session.confirmed == sum(e.seats for e in session.enrollments.filter(status="confirmed"))
+        for session in Session.objects.all()
+    )
+    first = counts()
+    seed()
+    assert counts() == first
+    assert reminders_send() == 1  # tomorrow's tour: the demo visitor's family
+
+
+@pytest.mark.parametrize("weekday", range(7))
+def test_demo_sessions_fall_on_their_weekday_and_never_on_a_closed_day(weekday):
+    import datetime
+
+    from apps.business.education.demo import _dates
+
+    tomorrow = datetime.date(2026, 12, 14) + datetime.timedelta(days=weekday)
+    saturday = 5
+    days = _dates(tomorrow, saturday, (0, 1, 2, 3), closed=set())
+    assert [day.weekday() for day in days] == [saturday] * 4
+    assert tomorrow < days[0] <= tomorrow + datetime.timedelta(days=7)
+    assert [(days[n + 1] - days[n]).days for n in range(3)] == [7, 7, 7]
+    # Two holidays a week apart: both sessions move after the last, to weeks of their own.
+    closed = {days[1], days[2]}
+    moved = _dates(tomorrow, saturday, (0, 1, 2, 3), closed=closed)
+    assert moved == [
+        days[0],
+        days[3] + datetime.timedelta(days=7),
+        days[3] + datetime.timedelta(days=14),
+        days[3],
+    ]

@@ -1,0 +1,486 @@
+"""The education department's back office.
+
+Programs, instructors and sessions are written through the education services, never by the
+admin's own ``save()``: the double-booking checks, the locks and the audit entries are theirs.
+Their forms call the service once every field is clean (``ServiceForm``), so that a refusal
+(``ServiceError``, ``ConflictError``) shows on the form, next to its field, instead of failing
+after the page was accepted. Enrollments are records, cancelled by an action that calls
+``services.enrollment_cancel``; sessions are cancelled, never deleted, by one calling
+``services.session_cancel``.
+"""
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from apps.business.payments.admin import RecordInline
+from apps.support.common.admin import RecordAdmin
+from apps.support.common.errors import ServiceError
+from apps.support.security.models import User
+from apps.support.security.roles import EDUCATION_STAFF, Role, has_any_role
+
+from . import errors, services
+from .models import (
+    Enrollment,
+    Instructor,
+    Participant,
+    Program,
+    Session,
+    SessionInstructor,
+    SessionStatus,
+)
+from .services.programs import INSTRUCTOR_FIELDS, PROGRAM_FIELDS
+from .services.sessions import SESSION_FIELDS
+
+# What session_update writes, but the instructors: the form shows them apart (SessionForm).
+SESSION_FORM_FIELDS = tuple(name for name in SESSION_FIELDS if name != "instructors")
+
+
+def _actor(request: HttpRequest) -> User:
+    """The signed-in member of staff (the back office admits nobody else)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
+class ServiceForm(forms.ModelForm):
+    """A form whose save is a service call, made when every field is clean.
+
+    ``write()`` calls the service and returns the row it wrote; a ``ServiceError`` (or the
+    ``ValidationError`` of ``model_create``/``model_update``) becomes the form's error and the
+    form is shown again, nothing written. The model's own validation is the service's: the
+    instance is never filled in from the form (services compare against what is stored)."""
+
+    actor: ClassVar[User]
+    # Services' field names that this form shows under another name.
+    field_names: ClassVar[Mapping[str, str]] = {}
+    # The field a refusal without one belongs to, by its code.
+    code_fields: ClassVar[Mapping[str, str]] = {}
+    written = False
+
+    @property
+    def adding(self) -> bool:
+        return self.instance.pk is None
+
+    def submitted(self, names: Iterable[str]) -> dict[str, Any]:
+        """The values of ``names`` to hand to a service: all of them for a new row, only
+        those changed for a stored one (what somebody else changed meanwhile survives)."""
+        return {
+            name: self.cleaned_data[name]
+            for name in names
+            if name in self.cleaned_data and (self.adding or name in self.changed_data)
+        }
+
+    def write(self) -> models.Model:
+        raise NotImplementedError
+
+    def _post_clean(self) -> None:
+        if self.errors:
+            return
+        try:
+            with transaction.atomic():
+                self.instance = self.write()
+        except ServiceError as error:
+            field = error.field or self.code_fields.get(error.code, NON_FIELD_ERRORS)
+            self._refuse({field: [str(error.message)]})
+        except ValidationError as error:
+            self._refuse(error.message_dict)
+        else:
+            self.written = True
+
+    def _refuse(self, refusals: Mapping[str, list[str]]) -> None:
+        for field, texts in refusals.items():
+            name = self.field_names.get(field, field)
+            for message in texts:
+                self.add_error(name if name in self.fields else None, message)
+
+    def save(self, commit: bool = True) -> Any:
+        return self.instance  # written by the service in _post_clean
+
+
+class ServiceFormAdmin(admin.ModelAdmin):
+    """A ModelAdmin whose forms are ``ServiceForm``: the admin itself saves nothing."""
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        """Saved by the form's service call already."""
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # Not form.save_m2m(): the service wrote the relations (instructors' bookings).
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        # Shown again after the service wrote (an inline refused): undo the write, which
+        # runs inside the admin's transaction.
+        if getattr(context.get("adminform"), "form", None) and context["adminform"].form.written:
+            transaction.set_rollback(True)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Other rows refer to these; programs are hidden, instructors made inactive and
+        # sessions cancelled instead.
+        return False
+
+
+class CancelActionForm(ActionForm):
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
+
+
+def _cancel_each(
+    model_admin: admin.ModelAdmin,
+    request: HttpRequest,
+    rows: Iterable[Any],
+    cancel: Callable[[User, Any, str], Any],
+) -> None:
+    """Cancel ``rows`` one by one through ``cancel`` (a service), with the reason typed
+    beside the action; say how many were cancelled and why the others were refused."""
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        model_admin.message_user(
+            request, _("Give the reason for the cancellation."), messages.ERROR
+        )
+        return
+    actor = _actor(request)
+    done = 0
+    refused: Counter[str] = Counter()
+    for row in rows:
+        try:
+            cancel(actor, row, reason)
+        except ServiceError as error:
+            refused[str(error.message)] += 1
+        else:
+            done += 1
+    if done:
+        model_admin.message_user(
+            request,
+            ngettext("%(count)d cancelled.", "%(count)d cancelled.", done) % {"count": done},
+            messages.SUCCESS,
+        )
+    for message, count in sorted(refused.items()):
+        model_admin.message_user(
+            request,
+            _("Not cancelled (%(count)d): %(reason)s") % {"count": count, "reason": message},
+            messages.ERROR,
+        )
+
+
+class ProgramForm(ServiceForm):
+    # No "clear" box: a program's picture is replaced (services.program_image_set), never
+    # removed.
+    image = forms.ImageField(label=_("image"), required=False, widget=forms.FileInput)
+
+    class Meta:
+        model = Program
+        fields = (*PROGRAM_FIELDS, "species", "sections", "image")
+
+    def write(self) -> Program:
+        data = self.submitted((*PROGRAM_FIELDS, "species", "sections"))
+        if self.adding:
+            program = services.program_create(data=data)
+        else:
+            program = services.program_update(program=self.instance, data=data)
+        if self.cleaned_data.get("image") and "image" in self.changed_data:
+            program = services.program_image_set(program=program, image=self.cleaned_data["image"])
+        return program
+
+
+@admin.register(Program)
+class ProgramAdmin(ServiceFormAdmin):
+    """What the department offers. Never deleted (sessions refer to it): hide it with
+    "public"."""
+
+    form = ProgramForm
+    list_display = (
+        "title_es",
+        "slug",
+        "audience",
+        "price",
+        "currency",
+        "duration_minutes",
+        "max_participants",
+        "is_public",
+        "thumbnail",
+    )
+    list_filter = ("audience", "is_public")
+    search_fields = ("title_es", "title_en", "slug", "summary_es", "summary_en")
+    filter_horizontal = ("species", "sections")
+    readonly_fields = ("picture",)
+    fieldsets = (
+        (None, {"fields": ("slug", "title_es", "title_en", "audience", "is_public")}),
+        (
+            _("Description"),
+            {
+                "fields": (
+                    "summary_es",
+                    "summary_en",
+                    "description_es",
+                    "description_en",
+                    "requirements_es",
+                    "requirements_en",
+                )
+            },
+        ),
+        (
+            _("Participants and price"),
+            {
+                "fields": (
+                    ("min_age", "max_age"),
+                    "duration_minutes",
+                    ("min_participants", "max_participants"),
+                    ("price", "currency"),
+                )
+            },
+        ),
+        (_("Image"), {"fields": ("picture", "image", "image_alt_es", "image_alt_en")}),
+        (_("Species and sections"), {"fields": ("species", "sections")}),
+    )
+
+    @admin.display(description=_("image"))
+    def thumbnail(self, program: Program) -> str:
+        return self._image(program, height=40)
+
+    @admin.display(description=_("current image"))
+    def picture(self, program: Program) -> str:
+        return self._image(program, height=200)
+
+    def _image(self, program: Program, *, height: int) -> str:
+        if not program.image:
+            return "—"
+        return format_html(
+            '<img src="{}" alt="{}" height="{}">', program.image.url, program.image_alt_es, height
+        )
+
+
+class InstructorForm(ServiceForm):
+    class Meta:
+        model = Instructor
+        fields = ("user", *INSTRUCTOR_FIELDS)
+
+    def write(self) -> Instructor:
+        data = self.submitted(INSTRUCTOR_FIELDS)
+        if self.adding:
+            return services.instructor_create(user=self.cleaned_data["user"], data=data)
+        return services.instructor_update(instructor=self.instance, data=data)
+
+
+@admin.register(Instructor)
+class InstructorAdmin(ServiceFormAdmin):
+    """Staff with the educator role who lead sessions. One who leaves is made inactive:
+    the sessions they led keep them."""
+
+    form = InstructorForm
+    list_display = ("__str__", "email", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("user__email", "user__first_name", "user__last_name")
+    list_select_related = ("user",)
+
+    @admin.display(description=_("email"), ordering="user__email")
+    def email(self, instructor: Instructor) -> str:
+        return instructor.user.email
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("user",) if obj is not None else ()
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:
+        if db_field.name == "user":
+            # Active educators who are not instructors yet (services.instructor_create).
+            kwargs["queryset"] = User.objects.filter(
+                groups__name=Role.EDUCATOR, is_active=True, instructor__isnull=True
+            ).order_by("email")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SessionForm(ServiceForm):
+    # Not the model's field: its bookings carry the session's times (SessionInstructor),
+    # written by the services.
+    leading_instructors = forms.ModelMultipleChoiceField(
+        queryset=Instructor.objects.select_related("user"),
+        required=False,
+        label=_("instructors"),
+        widget=FilteredSelectMultiple(_("instructors"), is_stacked=False),
+    )
+    field_names = {"instructors": "leading_instructors"}
+    code_fields = {errors.INSTRUCTOR_BOOKED: "leading_instructors"}
+
+    class Meta:
+        model = Session
+        fields = ("program", *SESSION_FORM_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.adding:
+            # The service derives them from the program unless given.
+            for name in ("ends_at", "capacity", "enrollment_deadline"):
+                self.fields[name].required = False
+        else:
+            self.fields["leading_instructors"].initial = list(self.instance.instructors.all())
+
+    def write(self) -> Session:
+        fields = self.cleaned_data
+        if self.adding:
+            return services.session_create(
+                actor=self.actor,
+                program=fields["program"],
+                starts_at=fields["starts_at"],
+                ends_at=fields.get("ends_at"),
+                section=fields.get("section"),
+                habitat=fields.get("habitat"),
+                instructors=list(fields["leading_instructors"]),
+                capacity=fields.get("capacity"),
+                enrollment_deadline=fields.get("enrollment_deadline"),
+            )
+        data = self.submitted(SESSION_FORM_FIELDS)
+        if "leading_instructors" in self.changed_data:
+            data["instructors"] = list(fields["leading_instructors"])
+        return services.session_update(actor=self.actor, session=self.instance, data=data)
+
+
+class SessionInstructorInline(RecordInline):
+    model = SessionInstructor
+    fields = ("instructor", "starts_at", "ends_at", "is_active")
+    verbose_name_plural = _("instructors' bookings")
+
+
+class EnrollmentInline(RecordInline):
+    model = Enrollment
+    fields = ("email", "school_name", "status", "seats", "order", "created_at")
+    readonly_fields = ("created_at",)
+    show_change_link = True
+
+
+@admin.register(Session)
+class SessionAdmin(ServiceFormAdmin):
+    """Dated sessions. Scheduled and changed through the services (never two at one place
+    or with one instructor at once); cancelled by the action, which cancels every enrollment
+    and refunds the paid ones. A cancelled or past session is read-only."""
+
+    form = SessionForm
+    action_form = CancelActionForm
+    actions = ("cancel_sessions",)
+    list_display = ("program", "starts_at", "place", "capacity", "confirmed", "status")
+    list_filter = ("status", "program")
+    search_fields = ("program__title_es", "program__title_en")
+    list_select_related = ("program", "section", "habitat")
+    date_hierarchy = "starts_at"
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "program",
+                    ("starts_at", "ends_at"),
+                    ("section", "habitat"),
+                    "leading_instructors",
+                    "capacity",
+                    "enrollment_deadline",
+                )
+            },
+        ),
+    )
+
+    @admin.display(description=_("place"))
+    def place(self, session: Session) -> str:
+        return str(session.place)
+
+    @admin.display(description=_("instructors"))
+    def leading_instructors(self, session: Session) -> str:
+        """Shown in place of the form's field when the session is read-only."""
+        return ", ".join(str(i) for i in session.instructors.select_related("user")) or "—"
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return self.fieldsets
+        status = ("status", "confirmed", "cancelled_at", "cancel_reason")
+        return (*self.fieldsets, (_("Status"), {"fields": status}))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        if obj is None:
+            return ()
+        return ("program", "status", "confirmed", "cancelled_at", "cancel_reason")
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
+        return (SessionInstructorInline, EnrollmentInline) if obj is not None else ()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and obj.status != SessionStatus.SCHEDULED:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return has_any_role(request.user, EDUCATION_STAFF)
+
+    @admin.action(description=_("Cancel selected sessions"), permissions=["cancel"])
+    def cancel_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        """``services.session_cancel`` for each: enrollments cancelled, paid ones refunded,
+        everyone emailed with the reason."""
+        _cancel_each(
+            self,
+            request,
+            queryset.order_by("starts_at", "id"),
+            lambda actor, session, reason: services.session_cancel(
+                actor=actor, session=session, reason=reason
+            ),
+        )
+
+
+class ParticipantInline(RecordInline):
+    model = Participant
+    fields = ("name", "age", "birth_date", "role", "needs", "present", "cancelled_at")
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(RecordAdmin):
+    """Made by visitors and staff through the API (``services.enrollment_create``) and by
+    payments; read-only here. The action cancels through ``services.enrollment_cancel``
+    (paid seats refunded, freed seats offered to the waitlist)."""
+
+    action_form = CancelActionForm
+    actions = ("cancel_enrollments",)
+    list_display = ("session", "email", "school_name", "status", "seats", "order", "created_at")
+    list_filter = ("status", "session__program")
+    search_fields = ("email", "school_name", "participants__name", "order__code")
+    list_select_related = ("session__program", "order")
+    date_hierarchy = "created_at"
+    inlines = (ParticipantInline,)
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return has_any_role(request.user, EDUCATION_STAFF)
+
+    @admin.action(description=_("Cancel selected enrollments"), permissions=["cancel"])
+    def cancel_enrollments(self, request: HttpRequest, queryset: QuerySet[Enrollment]) -> None:
+        _cancel_each(
+            self,
+            request,
+            queryset.select_related("session__program").order_by("id"),
+            lambda actor, enrollment, reason: services.enrollment_cancel(
+                actor=actor, enrollment=enrollment, reason=reason
+            ),
+        )
