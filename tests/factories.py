@@ -127,5 +127,6 @@ class SessionFactory(factory.django.DjangoModelFactory):
     starts_at = factory.LazyFunction(_session_start)
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + datetime.timedelta(minutes=90))
     habitat = factory.SubFactory(HabitatFactory)
+    section = factory.LazyAttribute(lambda o: o.habitat.section)
     capacity = factory.LazyAttribute(lambda o: o.program.max_participants)
     enrollment_deadline = factory.LazyAttribute(lambda o: o.starts_at - datetime.timedelta(days=1))

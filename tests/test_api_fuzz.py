@@ -136,9 +136,16 @@ BUSINESS_RULES = {
     "education_instructors_create": "the user must be an active account with the educator role "
     "and not an instructor yet",
     "education_sessions_create": "starts in the future, ends after it starts, enrolment closes "
-    "before; one place (a section or a habitat); active instructors",
-    "education_enrollments_create": "the session must exist and be of a program the caller may "
-    "see; an age or birth date the program admits for each participant but teachers and "
+    "before; a habitat, or a whole section (both only when they agree); active instructors",
+    "education_programs_partial_update": "slugs are unique; min_participants not above "
+    "max_participants; min_age not above max_age",
+    "education_programs_image": "the file must be a JPEG, PNG or WebP image",
+    "education_sessions_partial_update": "starts in the future, ends after it starts, enrolment "
+    "closes before it starts; a habitat, or a whole section (both only when they agree); "
+    "instructors active",
+    "education_sessions_attendance": "every participant expected, each once, nobody else",
+    "education_enrollments_create": "the session must exist and be of a public program; "
+    "an age or birth date the program admits for each participant but teachers and "
     "guardians; at most EDUCATION_MAX_PARTICIPANTS",
 }
 ACCEPTED_WITH_BUSINESS_RULES = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]

@@ -16,7 +16,7 @@ from apps.business.payments import services as payments
 from apps.business.payments.models import Refund
 from apps.support.audit.models import AuditEvent
 from apps.support.security.roles import Role
-from tests.factories import HabitatFactory, ProgramFactory, UserFactory
+from tests.factories import HabitatFactory, ProgramFactory, SectionFactory, UserFactory
 from tests.helpers import staff_member
 
 pytestmark = pytest.mark.django_db
@@ -316,7 +316,7 @@ def test_a_double_booked_session_is_refused_on_the_form(back_office, park, clash
     place = (
         {"habitat": tour_session.habitat.pk}
         if clash == "place"
-        else {"section": tour_session.habitat.section.pk}
+        else {"section": SectionFactory().pk}  # elsewhere: only Marina clashes
     )
     before = (Session.objects.count(), AuditEvent.objects.count())
     response = back_office.post(

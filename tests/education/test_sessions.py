@@ -4,12 +4,19 @@ public calendar, changes and the capacity rule."""
 from datetime import timedelta
 
 import pytest
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.business.education.models import Instructor, Session, SessionInstructor
 from apps.support.audit.models import AuditEvent
 from apps.support.security.roles import Role
-from tests.factories import HabitatFactory, ProgramFactory, SessionFactory, UserFactory
+from tests.factories import (
+    HabitatFactory,
+    ProgramFactory,
+    SectionFactory,
+    SessionFactory,
+    UserFactory,
+)
 from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
@@ -150,8 +157,25 @@ def test_a_cancelled_session_frees_its_place_and_instructors(educator_client):
     assert again.status_code == 201, again.json()
 
 
-def test_place_is_one_section_or_one_habitat(educator_client):
-    habitat = HabitatFactory()
+def test_a_place_is_a_habitat_or_a_whole_section(educator_client):
+    habitat, elsewhere = HabitatFactory(), SectionFactory()
+    mismatch = educator_client.post(
+        SESSIONS,
+        {
+            "program": ProgramFactory().pk,
+            "starts_at": local(4, 9).isoformat(),
+            "habitat": habitat.pk,
+            "section": elsewhere.pk,
+        },
+        format="json",
+    )
+    neither = educator_client.post(
+        SESSIONS,
+        {"program": ProgramFactory().pk, "starts_at": local(4, 9).isoformat()},
+        format="json",
+    )
+    assert (mismatch.status_code, neither.status_code) == (400, 400)
+    assert Session.objects.count() == 0
     both = educator_client.post(
         SESSIONS,
         {
@@ -162,13 +186,63 @@ def test_place_is_one_section_or_one_habitat(educator_client):
         },
         format="json",
     )
-    neither = educator_client.post(
+    assert both.status_code == 201, both.json()
+    assert (both.json()["section"], both.json()["habitat"]) == (habitat.section_id, habitat.pk)
+
+
+def test_a_whole_section_clashes_with_its_habitats_and_they_with_it(educator_client):
+    tank = HabitatFactory()
+    other_tank = HabitatFactory(section=tank.section)
+    whole = SessionFactory(habitat=None, section=tank.section, starts_at=local(5, 9))
+    in_tank = educator_client.post(
         SESSIONS,
-        {"program": ProgramFactory().pk, "starts_at": local(4, 9).isoformat()},
+        {"program": ProgramFactory().pk, "starts_at": local(5, 10).isoformat(), "habitat": tank.pk},
         format="json",
     )
-    assert (both.status_code, neither.status_code) == (400, 400)
-    assert Session.objects.count() == 0
+    assert (in_tank.status_code, in_tank.json()["details"]["session"]) == (409, whole.pk)
+    Session.objects.filter(pk=whole.pk).update(status="cancelled")
+    first = educator_client.post(
+        SESSIONS,
+        {"program": ProgramFactory().pk, "starts_at": local(5, 10).isoformat(), "habitat": tank.pk},
+        format="json",
+    )
+    beside = educator_client.post(
+        SESSIONS,
+        {
+            "program": ProgramFactory().pk,
+            "starts_at": local(5, 10).isoformat(),
+            "habitat": other_tank.pk,
+        },
+        format="json",
+    )
+    assert (first.status_code, beside.status_code) == (201, 201)  # two habitats: no clash
+    section_wide = educator_client.post(
+        SESSIONS,
+        {
+            "program": ProgramFactory().pk,
+            "starts_at": local(5, 11).isoformat(),
+            "section": tank.section_id,
+        },
+        format="json",
+    )
+    assert (section_wide.status_code, section_wide.json()["code"]) == (409, "place_booked")
+    assert Session.objects.exclude(status="cancelled").count() == 2
+
+
+def test_an_instructor_who_left_keeps_the_sessions_already_led(educator_client):
+    guide = instructor_for("guia@parquemarino.test")
+    session = SessionFactory()
+    SessionInstructor.objects.create(
+        session=session, instructor=guide, starts_at=session.starts_at, ends_at=session.ends_at
+    )
+    Instructor.objects.filter(pk=guide.pk).update(is_active=False)
+    resized = educator_client.patch(f"{SESSIONS}{session.pk}/", {"capacity": 12}, format="json")
+    assert (resized.status_code, resized.json()["capacity"]) == (200, 12)
+    other = SessionFactory()
+    refused = educator_client.patch(
+        f"{SESSIONS}{other.pk}/", {"instructors": [guide.pk]}, format="json"
+    )
+    assert (refused.status_code, refused.json()["code"]) == (400, "instructor_inactive")
 
 
 def test_sessions_in_the_past_or_ending_before_they_start_are_refused(educator_client):
@@ -268,3 +342,18 @@ def test_moving_a_session_checks_the_new_time_and_tells_the_enrolled(
     assert moved.status_code == 200, moved.json()
     assert timezone.datetime.fromisoformat(moved.json()["ends_at"]) == local(8, 12)
     assert [message.to for message in mailoutbox] == [["familia@example.org"]]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="exclusion constraints")
+def test_the_database_refuses_an_overlap_the_services_did_not_see():
+    """Migration 0002's exclusion constraint: one habitat, and a whole section against any
+    habitat of it, never at overlapping times; two habitats of one section may."""
+    tank = HabitatFactory()
+    other_tank = HabitatFactory(section=tank.section)
+    first = SessionFactory(habitat=tank, starts_at=local(5, 9), ends_at=local(5, 11))
+    SessionFactory(habitat=other_tank, starts_at=local(5, 9), ends_at=local(5, 11))
+    for place in ({"habitat": tank}, {"habitat": None, "section": tank.section}):
+        with pytest.raises(IntegrityError, match="session_place_no_overlap"), transaction.atomic():
+            SessionFactory(starts_at=local(5, 10), ends_at=local(5, 12), **place)
+    Session.objects.filter(pk=first.pk).update(status="cancelled")
+    SessionFactory(habitat=tank, starts_at=local(5, 10), ends_at=local(5, 12))

@@ -208,10 +208,16 @@ class SessionInput(InputSerializer):
     starts_at = DateTimeField()
     ends_at = DateTimeField(required=False, help_text="Default: the program's duration later.")
     section = serializers.PrimaryKeyRelatedField(
-        queryset=Section.objects.all(), required=False, allow_null=True
+        queryset=Section.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The whole section; with `habitat`, it must be the habitat's own (or left out).",
     )
     habitat = serializers.PrimaryKeyRelatedField(
-        queryset=Habitat.objects.all(), required=False, allow_null=True
+        queryset=Habitat.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="A habitat (its section comes with it); `null`: the whole section.",
     )
     instructors = serializers.PrimaryKeyRelatedField(
         queryset=Instructor.objects.all(), many=True, required=False
@@ -226,10 +232,16 @@ class SessionUpdateInput(InputSerializer):
     starts_at = DateTimeField(required=False)
     ends_at = DateTimeField(required=False)
     section = serializers.PrimaryKeyRelatedField(
-        queryset=Section.objects.all(), required=False, allow_null=True
+        queryset=Section.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The whole section; with `habitat`, it must be the habitat's own (or left out).",
     )
     habitat = serializers.PrimaryKeyRelatedField(
-        queryset=Habitat.objects.all(), required=False, allow_null=True
+        queryset=Habitat.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="A habitat (its section comes with it); `null`: the whole section.",
     )
     instructors = serializers.PrimaryKeyRelatedField(
         queryset=Instructor.objects.all(), many=True, required=False

@@ -336,6 +336,9 @@ class SessionForm(ServiceForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # A habitat brings its section: the section is for a whole-section session.
+        if "section" in self.fields:
+            self.fields["section"].required = False
         if self.adding:
             # The service derives them from the program unless given.
             for name in ("ends_at", "capacity", "enrollment_deadline"):

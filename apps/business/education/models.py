@@ -186,7 +186,10 @@ class SessionStatus(models.TextChoices):
 
 
 class Session(TimeStampedModel):
-    """One dated occurrence of a program, at one place (a section or a habitat)."""
+    """One dated occurrence of a program, at one place: a habitat, or a whole section.
+
+    ``section`` is always set (a habitat's own section): a session booking the whole section
+    and one in a habitat of it cannot overlap, nor two in one habitat (docs/adr/0028)."""
 
     program = models.ForeignKey(
         Program, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("program")
@@ -196,10 +199,9 @@ class Session(TimeStampedModel):
     section = models.ForeignKey(
         Section,
         on_delete=models.PROTECT,
-        null=True,
-        blank=True,
         related_name="education_sessions",
         verbose_name=_("section"),
+        help_text=_("The whole section, or the section of the habitat."),
     )
     habitat = models.ForeignKey(
         Habitat,
@@ -208,6 +210,7 @@ class Session(TimeStampedModel):
         blank=True,
         related_name="education_sessions",
         verbose_name=_("habitat"),
+        help_text=_("Empty: the session has the whole section."),
     )
     instructors = models.ManyToManyField(
         Instructor,
@@ -247,25 +250,19 @@ class Session(TimeStampedModel):
                 condition=Q(enrollment_deadline__lte=F("starts_at")),
                 name="session_deadline_before_start",
             ),
-            # One place: a whole section or one habitat.
-            models.CheckConstraint(
-                condition=Q(section__isnull=False, habitat__isnull=True)
-                | Q(section__isnull=True, habitat__isnull=False),
-                name="session_one_place",
-            ),
             # Never overbooked: the last line of defence behind the session lock.
             models.CheckConstraint(
                 condition=Q(confirmed__lte=F("capacity")), name="session_not_overbooked"
             ),
-            # The place's overlap rule lives in migration 0002 as PostgreSQL exclusion
-            # constraints (session_place_no_overlap); the services check it everywhere.
+            # The place's overlap rule lives in migration 0002 as a PostgreSQL exclusion
+            # constraint (session_place_no_overlap); the services check it everywhere.
         ]
 
     def __str__(self) -> str:
         return f"{self.program} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
     @property
-    def place(self) -> Section | Habitat | None:
+    def place(self) -> Section | Habitat:
         return self.habitat or self.section
 
     @property

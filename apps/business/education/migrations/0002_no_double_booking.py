@@ -1,22 +1,20 @@
 """On PostgreSQL the database itself refuses overlapping bookings of one place or one
-instructor (exclusion constraints over the session's time range; btree_gist lets an id take
-part with ``=``). Other databases rely on the services' check under the place's and the
-instructors' row locks (docs/adr/0028)."""
+instructor, with exclusion constraints over the session's time range (btree_gist lets an id
+take part with ``=``). A place is a habitat, or a whole section: every session carries its
+section, and its habitat as the range ``[habitat, habitat + 1)`` of habitat ids, unbounded for
+a whole-section session, so that a whole-section session overlaps every habitat of its section
+and a habitat session only its own habitat. Other databases rely on the services' check under
+the section's and the instructors' row locks (docs/adr/0028)."""
 
 from django.db import migrations
 
 CONSTRAINTS = [
     (
         "education_session",
-        "session_habitat_no_overlap",
-        "habitat_id WITH =, tstzrange(starts_at, ends_at, '[)') WITH &&",
-        "status <> 'cancelled' AND habitat_id IS NOT NULL",
-    ),
-    (
-        "education_session",
-        "session_section_no_overlap",
-        "section_id WITH =, tstzrange(starts_at, ends_at, '[)') WITH &&",
-        "status <> 'cancelled' AND section_id IS NOT NULL",
+        "session_place_no_overlap",
+        "section_id WITH =, int8range(habitat_id, habitat_id + 1) WITH &&, "
+        "tstzrange(starts_at, ends_at, '[)') WITH &&",
+        "status <> 'cancelled'",
     ),
     (
         "education_sessioninstructor",

@@ -1,9 +1,11 @@
 """Sessions: schedule one (never two at one place or with one instructor at once), change
 it, cancel it for everyone, take attendance.
 
-Lock order: the place's row (habitat or section), the instructors' rows, then the session
-row; never the other way round. On PostgreSQL exclusion constraints refuse an overlap that got
-past the services anyway (migration 0002).
+A place is a habitat, or a whole section: a whole-section session clashes with every session
+of the section, a habitat session with those of its habitat and those of the whole section.
+Lock order: the section's row, the instructors' rows, then the session row; never the other
+way round. On PostgreSQL exclusion constraints refuse an overlap that got past the services
+anyway (migration 0002).
 """
 
 import logging
@@ -73,7 +75,7 @@ def _check_clashes(
     *,
     starts_at: datetime,
     ends_at: datetime,
-    section: Section | None,
+    section: Section,
     habitat: Habitat | None,
     instructors: Sequence[Instructor],
     exclude: int | None,
@@ -82,7 +84,9 @@ def _check_clashes(
     (the place and the instructors are locked by the caller: no race between check and
     insert)."""
     overlapping = Q(starts_at__lt=ends_at, ends_at__gt=starts_at)
-    place = Q(habitat=habitat) if habitat is not None else Q(section=section)
+    place = Q(section=section)
+    if habitat is not None:
+        place &= Q(habitat=habitat) | Q(habitat__isnull=True)
     sessions = Session.objects.filter(overlapping & place).exclude(status=SessionStatus.CANCELLED)
     bookings = SessionInstructor.objects.filter(overlapping, is_active=True)
     if exclude is not None:
@@ -102,15 +106,35 @@ def _check_clashes(
             raise _clash(errors.INSTRUCTOR_BOOKED, str(instructor), booking.session)
 
 
-def _lock_place_and_instructors(
-    section: Section | None, habitat: Habitat | None, instructors: Sequence[Instructor]
-) -> list[Instructor]:
+def _place(section: Section | None, habitat: Habitat | None) -> tuple[Section, Habitat | None]:
+    """The section and habitat of a place given as a habitat, a whole section, or both when
+    the habitat is in that section."""
     if habitat is not None:
-        lock_rows(Habitat.objects.filter(pk=habitat.pk))
-    elif section is not None:
-        lock_rows(Section.objects.filter(pk=section.pk))
+        if section is not None and section.pk != habitat.section_id:
+            raise ServiceError(
+                _("%(habitat)s is not in %(section)s.") % {"habitat": habitat, "section": section},
+                code="invalid",
+                field="habitat",
+            )
+        return habitat.section, habitat
+    if section is None:
+        raise ServiceError(
+            _("A session takes place in a habitat or in a whole section."),
+            code="invalid",
+            field="habitat",
+        )
+    return section, None
+
+
+def _lock_place_and_instructors(
+    section: Section, instructors: Sequence[Instructor], *, keeping: Sequence[int] = ()
+) -> list[Instructor]:
+    """Lock the section (every booking of its habitats serialises on it) and the
+    instructors; an inactive instructor may keep the sessions already led (``keeping``) but
+    takes no new one."""
+    lock_rows(Section.objects.filter(pk=section.pk))
     locked = lock_rows(Instructor.objects.filter(pk__in=[i.pk for i in instructors]))
-    inactive = [instructor for instructor in locked if not instructor.is_active]
+    inactive = [i for i in locked if not i.is_active and i.pk not in keeping]
     if inactive:
         raise ServiceError(
             _("%(name)s no longer leads sessions.") % {"name": inactive[0]},
@@ -166,12 +190,7 @@ def session_create(
     """Schedule ``program`` at a place (a whole section or one habitat) with instructors.
     Ends after the program's duration, seats the program's maximum and closes enrolment
     ``EDUCATION_DEADLINE_HOURS`` before, unless told otherwise."""
-    if (section is None) == (habitat is None):
-        raise ServiceError(
-            _("A session takes place in one section or one habitat."),
-            code="invalid",
-            field="habitat",
-        )
+    section, habitat = _place(section, habitat)
     ends_at = ends_at or starts_at + timedelta(minutes=program.duration_minutes)
     if enrollment_deadline is None:
         enrollment_deadline = starts_at - timedelta(hours=settings.EDUCATION_DEADLINE_HOURS)
@@ -179,7 +198,7 @@ def session_create(
             enrollment_deadline = starts_at
     _check_times(starts_at=starts_at, ends_at=ends_at, deadline=enrollment_deadline, new=True)
     with transaction.atomic():
-        locked = _lock_place_and_instructors(section, habitat, instructors)
+        locked = _lock_place_and_instructors(section, instructors)
         _check_clashes(
             starts_at=starts_at,
             ends_at=ends_at,
@@ -244,18 +263,22 @@ def session_update(*, actor: User, session: Session, data: Mapping[str, Any]) ->
     if unknown:
         raise TypeError(f"Session fields not writable here: {sorted(unknown)}")
     current_instructors = list(session.instructors.all())
-    habitat = data.get("habitat", session.habitat)
-    section = data.get("section", session.section)
-    if "habitat" in data and data["habitat"] is not None and "section" not in data:
-        section = None
-    if "section" in data and data["section"] is not None and "habitat" not in data:
-        habitat = None
-    if (section is None) == (habitat is None):
-        raise ServiceError(
-            _("A session takes place in one section or one habitat."),
-            code="invalid",
-            field="habitat",
+    if "habitat" in data or "section" in data:
+        # A new habitat brings its section; a section alone (or ``habitat: null``) books the
+        # whole section.
+        new_habitat = (
+            data.get("habitat")
+            if "habitat" in data
+            else (None if "section" in data else session.habitat)
         )
+        new_section = (
+            data.get("section")
+            if "section" in data
+            else (None if new_habitat is not None else session.section)
+        )
+        section, habitat = _place(new_section, new_habitat)
+    else:
+        section, habitat = session.section, session.habitat
     instructors = data.get("instructors", current_instructors)
     starts_at = data.get("starts_at", session.starts_at)
     ends_at = data.get("ends_at", session.ends_at)
@@ -269,7 +292,9 @@ def session_update(*, actor: User, session: Session, data: Mapping[str, Any]) ->
         new="starts_at" in data and starts_at != session.starts_at,
     )
     with transaction.atomic():
-        locked = _lock_place_and_instructors(section, habitat, instructors)
+        locked = _lock_place_and_instructors(
+            section, instructors, keeping=[i.pk for i in current_instructors]
+        )
         session = lock_session(session.pk)
         now = timezone.now()
         if session.status != SessionStatus.SCHEDULED:
