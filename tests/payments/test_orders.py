@@ -132,7 +132,7 @@ def test_every_kind_of_item_sold_has_its_order_line_input():
     from api.v1.payments.lines import line_input_kinds
     from apps.business.payments.handlers import item_kinds
 
-    assert line_input_kinds() == item_kinds() == ["ticket"]
+    assert line_input_kinds() == item_kinds() == ["enrollment", "ticket"]
 
 
 def test_closed_and_past_slots_cannot_be_bought(user, adult):
