@@ -41,11 +41,20 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
-class IntegerFilter(django_filters.NumberFilter):
-    """A filter on an integer column: a whole number, else 400 (``NumberFilter`` reads a
-    decimal, so ``?actor=0.5`` would just match nothing)."""
+class _BigIntegerField(forms.IntegerField):
+    """A whole number a 64-bit column can hold: beyond, 400 (SQLite would overflow: 500)."""
 
-    field_class = forms.IntegerField
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", -(2**63))
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    """A filter on an integer column: a whole number a 64-bit id can be, else 400
+    (``NumberFilter`` reads a decimal, so ``?actor=0.5`` would just match nothing)."""
+
+    field_class = _BigIntegerField
 
 
 _TRUE, _FALSE = {"true", "1"}, {"false", "0"}

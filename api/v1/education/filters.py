@@ -12,6 +12,9 @@ from apps.business.education.models import (
     Session,
 )
 
+# Beyond these days a time zone's offset could take a date-time out of range; no session is.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)
+
 
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=timezone.get_current_timezone())
@@ -41,9 +44,13 @@ class SessionFilter(django_filters.FilterSet):
         fields = ("program", "status", "habitat", "section", "available", "instructor")
 
     def filter_from(self, queryset: QuerySet[Session], name: str, value: date) -> QuerySet[Session]:
+        if value <= FIRST_DAY:  # every session, and no date-time out of range
+            return queryset
         return queryset.filter(starts_at__gte=_day_start(value))
 
     def filter_to(self, queryset: QuerySet[Session], name: str, value: date) -> QuerySet[Session]:
+        if value >= LAST_DAY:
+            return queryset
         return queryset.filter(starts_at__lt=_day_start(value + timedelta(days=1)))
 
 

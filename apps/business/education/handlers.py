@@ -60,6 +60,16 @@ def _field_id(line: LineRequest, name: str) -> int:
     return int(value)
 
 
+def _ensure_sold(session: Session, *, field: str) -> None:
+    if session.program.is_free:
+        raise ServiceError(
+            _("%(program)s is free: enrol at /api/v1/education/enrollments/.")
+            % {"program": session.program.title},
+            code=errors.SESSION_IS_FREE,
+            field=field,
+        )
+
+
 class EnrollmentHandler:
     kind = KIND
 
@@ -115,14 +125,8 @@ class EnrollmentHandler:
                     "notes": line.fields.get("notes") or "",
                     "school_name": line.fields.get("school_name") or "",
                 }
-            ensure_open(session, now)
-            if session.program.is_free:
-                raise ServiceError(
-                    _("%(program)s is free: enrol at /api/v1/education/enrollments/.")
-                    % {"program": session.program.title},
-                    code=errors.SESSION_IS_FREE,
-                    field=f"{prefix}.session",
-                )
+                ensure_open(session, now)
+                _ensure_sold(session, field=f"{prefix}.session")
             priced.append(
                 PricedLine(
                     kind=KIND,
@@ -136,10 +140,23 @@ class EnrollmentHandler:
         return priced
 
     def hold(self, *, order: Order, lines: Sequence[OrderLine]) -> None:
+        # Someone else's enrollment is not found, whatever state it or its session is in.
+        offers = {
+            enrollment.pk: enrollment
+            for enrollment in Enrollment.objects.filter(
+                pk__in=[ln.reference["enrollment"] for ln in lines if "enrollment" in ln.reference]
+            )
+        }
+        for enrollment in offers.values():
+            if order.user is not None and enrollment.user_id != order.user_id:
+                raise NotFoundError(
+                    _("There is no such enrollment."), code=errors.NOT_YOUR_ENROLLMENT
+                )
         sessions = lock_sessions([line.reference["session"] for line in lines])
         now = timezone.now()  # after the lock: holds and offers that ran out count as free
         for session in sessions.values():
             ensure_open(session, now)
+            _ensure_sold(session, field="lines")
             settle_waitlist(session, now)  # the queue first
         for line in lines:
             session = sessions[line.reference["session"]]
@@ -181,9 +198,7 @@ class EnrollmentHandler:
     def _hold_offer(
         self, *, order: Order, line: OrderLine, session: Session, now: datetime
     ) -> None:
-        enrollment = Enrollment.objects.get(pk=line.reference["enrollment"])
-        if order.user is not None and enrollment.user_id != order.user_id:
-            raise NotFoundError(_("There is no such enrollment."), code=errors.NOT_YOUR_ENROLLMENT)
+        enrollment = Enrollment.objects.get(pk=line.reference["enrollment"])  # after the lock
         if enrollment.status != EnrollmentStatus.OFFERED:
             raise offer_gone(enrollment)
         transition(enrollment, EnrollmentStatus.PENDING_PAYMENT)
@@ -218,7 +233,9 @@ class EnrollmentHandler:
             if session.status != SessionStatus.SCHEDULED or session.starts_at <= now:
                 raise ConflictError(
                     _("%(session)s no longer takes place.") % {"session": session_label(session)},
-                    code=errors.SESSION_CANCELLED,
+                    code=errors.SESSION_CANCELLED
+                    if session.status == SessionStatus.CANCELLED
+                    else errors.SESSION_DONE,
                 )
             if enrollment.hold_expires_at is None or enrollment.hold_expires_at <= now:
                 # The hold ran out before the bank confirmed: the seats again, if still free

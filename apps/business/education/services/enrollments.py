@@ -19,6 +19,7 @@ from apps.business.payments.handlers import LineRequest
 from apps.business.payments.models import Refund
 from apps.support.audit import services as audit
 from apps.support.common.errors import ConflictError, ServiceError
+from apps.support.common.locking import BUSY
 from apps.support.security.models import User
 from apps.support.security.roles import EDUCATION_STAFF, has_any_role
 
@@ -224,6 +225,11 @@ def _audit_after(action: str, actor: User, enrollment: Enrollment) -> None:
         _audit(action, actor, enrollment, order=enrollment.order_id)
 
 
+class _Moved(Exception):
+    """The enrollment changed (an offer accepted, an order paid) between reading it and
+    taking the locks: read it again."""
+
+
 def enrollment_cancel(
     *,
     actor: User,
@@ -235,36 +241,64 @@ def enrollment_cancel(
     group). Seats go to the waitlist at once; money for paid participants goes back through
     the gateway after the commit. Visitors may cancel paid seats until
     ``EDUCATION_CANCELLATION_HOURS`` before the session; education staff until it starts."""
-    status = enrollment.effective_status()
-    if status == EnrollmentStatus.CANCELLED and enrollment.status != status:
-        raise ConflictError(
-            _("This enrollment has already ended (its offer or hold ran out)."),
-            code=errors.INVALID_TRANSITION,
-            details={"status": status, "requested": status, "allowed": []},
-        )
-    if enrollment.status == EnrollmentStatus.PENDING_PAYMENT:
-        if participant_ids:
-            raise ConflictError(
-                _("An enrollment waiting for payment is cancelled whole."),
-                code=errors.PARTIAL_CANCEL_UNPAID,
-            )
-        # Its unpaid order goes with it (with anything else the order held).
-        payments.order_cancel(
-            order=enrollment.order,  # type: ignore[arg-type]
-            actor=actor,
-            reason=reason or "enrollment cancelled",
-        )
+    for _attempt in range(3):
         enrollment.refresh_from_db()
-        return enrollment
+        status = enrollment.effective_status()
+        if status == EnrollmentStatus.CANCELLED and enrollment.status != status:
+            raise ConflictError(
+                _("This enrollment has already ended (its offer or hold ran out)."),
+                code=errors.INVALID_TRANSITION,
+                details={"status": status, "requested": status, "allowed": []},
+            )
+        if enrollment.status == EnrollmentStatus.PENDING_PAYMENT:
+            if participant_ids:
+                raise ConflictError(
+                    _("An enrollment waiting for payment is cancelled whole."),
+                    code=errors.PARTIAL_CANCEL_UNPAID,
+                )
+            # Its unpaid order goes with it (with anything else the order held).
+            payments.order_cancel(
+                order=enrollment.order,  # type: ignore[arg-type]
+                actor=actor,
+                reason=reason or "enrollment cancelled",
+            )
+            enrollment.refresh_from_db()
+            return enrollment
+        try:
+            return _enrollment_cancel_locked(
+                actor=actor,
+                enrollment=enrollment,
+                participant_ids=participant_ids,
+                reason=reason,
+                order_id=enrollment.order_id,
+            )
+        except _Moved:
+            continue
+    raise ConflictError(
+        _("This enrollment is changing right now; please try again in a moment."),
+        code=BUSY,
+        retry_after=1,
+    )
+
+
+def _enrollment_cancel_locked(
+    *,
+    actor: User,
+    enrollment: Enrollment,
+    participant_ids: Sequence[int] | None,
+    reason: str,
+    order_id: int | None,
+) -> Enrollment:
     refund: Refund | None = None
     with transaction.atomic():
-        if enrollment.order_id is not None and enrollment.status == EnrollmentStatus.CONFIRMED:
-            order = payments.order_lock(enrollment.order_id)
-        else:
-            order = None
+        # The order first (lock order), the one read before the locks: if the enrollment has
+        # another by the time the session is locked (an offer accepted meanwhile), start over.
+        order = payments.order_lock(order_id) if order_id is not None else None
         session = lock_session(enrollment.session_id)
         now = timezone.now()
         enrollment.refresh_from_db()
+        if enrollment.order_id != order_id or enrollment.status == EnrollmentStatus.PENDING_PAYMENT:
+            raise _Moved
         if enrollment.status != EnrollmentStatus.CONFIRMED:
             if participant_ids:
                 raise ConflictError(

@@ -14,6 +14,7 @@ from apps.support.common.errors import ServiceError
 from .. import errors
 from ..models import ParticipantRole, Session
 
+MAX_AGE = 120  # as the API's ``age`` field takes it
 # Accompanying adults: the age rule is the children's, not theirs.
 ACCOMPANYING_ROLES = (ParticipantRole.TEACHER, ParticipantRole.GUARDIAN)
 
@@ -72,6 +73,13 @@ def checked_participants(
                     field=f"{field}.{index}.birth_date",
                 )
             born_age = age_on(birth_date, day)
+            if born_age > MAX_AGE:
+                raise ServiceError(
+                    _("A birth date more than %(years)d years before the session cannot be right.")
+                    % {"years": MAX_AGE},
+                    code=errors.AGE_NOT_ADMITTED,
+                    field=f"{field}.{index}.birth_date",
+                )
             if age is not None and age != born_age:
                 raise ServiceError(
                     _("The age and the birth date disagree: on %(day)s they are %(age)d.")

@@ -52,7 +52,19 @@ def _related(
     return fields, data.get("species"), data.get("sections")
 
 
+def _check_currency(data: Mapping[str, Any]) -> None:
+    """Programs sell in the park's currency, as tickets do, so both fit in one order."""
+    currency = data.get("currency")
+    if currency is not None and currency != settings.PAYMENTS_CURRENCY:
+        raise ServiceError(
+            _("The park sells in %(currency)s.") % {"currency": settings.PAYMENTS_CURRENCY},
+            code=errors.CURRENCY_NOT_SOLD,
+            field="currency",
+        )
+
+
 def program_create(*, data: Mapping[str, Any]) -> Program:
+    _check_currency(data)
     fields, species, sections = _related(data)
     with transaction.atomic():
         program = model_create(model=Program, fields=PROGRAM_FIELDS, data=fields)
@@ -65,6 +77,7 @@ def program_create(*, data: Mapping[str, Any]) -> Program:
 
 def program_update(*, program: Program, data: Mapping[str, Any]) -> Program:
     """Sessions already scheduled keep their capacity; enrolled participants their price."""
+    _check_currency(data)
     fields, species, sections = _related(data)
     with transaction.atomic():
         program = model_update(instance=program, fields=PROGRAM_FIELDS, data=fields)[0]

@@ -144,6 +144,19 @@ def _lock_place_and_instructors(
     return locked
 
 
+# How far ahead sessions may be scheduled (as the park plans its opening days).
+PLANNING_HORIZON = timedelta(days=3653)
+
+
+def _horizon_check(moment: datetime, field: str) -> None:
+    if moment > timezone.now() + PLANNING_HORIZON:
+        raise ServiceError(
+            _("Sessions are scheduled at most ten years ahead."),
+            code=errors.SESSION_TOO_FAR,
+            field=field,
+        )
+
+
 def _check_times(*, starts_at: datetime, ends_at: datetime, deadline: datetime, new: bool) -> None:
     if new and starts_at <= timezone.now():
         raise ServiceError(
@@ -151,6 +164,7 @@ def _check_times(*, starts_at: datetime, ends_at: datetime, deadline: datetime, 
             code=errors.SESSION_IN_PAST,
             field="starts_at",
         )
+    _horizon_check(ends_at, "ends_at")
     if ends_at <= starts_at:
         raise ServiceError(_("A session ends after it starts."), code="invalid", field="ends_at")
     if deadline > starts_at:
@@ -191,6 +205,7 @@ def session_create(
     Ends after the program's duration, seats the program's maximum and closes enrolment
     ``EDUCATION_DEADLINE_HOURS`` before, unless told otherwise."""
     section, habitat = _place(section, habitat)
+    _horizon_check(starts_at, "starts_at")
     ends_at = ends_at or starts_at + timedelta(minutes=program.duration_minutes)
     if enrollment_deadline is None:
         enrollment_deadline = starts_at - timedelta(hours=settings.EDUCATION_DEADLINE_HOURS)
@@ -281,6 +296,7 @@ def session_update(*, actor: User, session: Session, data: Mapping[str, Any]) ->
         section, habitat = session.section, session.habitat
     instructors = data.get("instructors", current_instructors)
     starts_at = data.get("starts_at", session.starts_at)
+    _horizon_check(starts_at, "starts_at")
     ends_at = data.get("ends_at", session.ends_at)
     deadline = data.get("enrollment_deadline", session.enrollment_deadline)
     if "starts_at" in data and "ends_at" not in data:
@@ -492,9 +508,12 @@ def _cancel_paid(*, enrollment: Enrollment, actor: User | None) -> None:
         Participant.objects.filter(pk__in=[p.pk for p in active]).update(cancelled_at=now)
         unseat(session, enrollment.seats)
         transition(enrollment, EnrollmentStatus.CANCELLED)
+        enrollment.seats = 0
         enrollment.cancelled_at = now
         enrollment.cancel_reason = "session cancelled"
-        enrollment.save(update_fields=["status", "cancelled_at", "cancel_reason", "updated_at"])
+        enrollment.save(
+            update_fields=["status", "seats", "cancelled_at", "cancel_reason", "updated_at"]
+        )
         if enrollment.order_line is not None and active:
             refund = payments.refund_items_open(
                 order=order,
