@@ -3,7 +3,7 @@ habitat (or with one instructor) at overlapping times, on PostgreSQL.
 
 With the real services exactly one is scheduled; the other is a 409 naming the session that
 took the place or the instructor. ``checks_meet`` makes the racers meet after the clash check
-(``_check_clashes``): without the place's (or the instructor's) row lock both would pass it at
+(``_check_clashes``): without the section's (or the instructor's) row lock both would pass it at
 once; with it the first goes on as soon as its rival is seen waiting for that lock.
 
 The control removes the services' check altogether: the exclusion constraints of migration
@@ -41,7 +41,7 @@ SESSIONS = "/api/v1/education/sessions/"
 
 # What each clash locks before checking, and the answer to the loser.
 PLACE, INSTRUCTOR = "place", "instructor"
-LOCKED_TABLE = {PLACE: "infrastructure_habitat", INSTRUCTOR: "education_instructor"}
+LOCKED_TABLE = {PLACE: "infrastructure_section", INSTRUCTOR: "education_instructor"}
 CODE = {PLACE: "place_booked", INSTRUCTOR: "instructor_booked"}
 
 
