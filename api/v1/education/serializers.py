@@ -203,31 +203,6 @@ class SessionSerializer(serializers.ModelSerializer):
         return session.program.currency
 
 
-class SessionInput(InputSerializer):
-    program = serializers.PrimaryKeyRelatedField(queryset=Program.objects.all())
-    starts_at = DateTimeField()
-    ends_at = DateTimeField(required=False, help_text="Default: the program's duration later.")
-    section = serializers.PrimaryKeyRelatedField(
-        queryset=Section.objects.all(),
-        required=False,
-        allow_null=True,
-        help_text="The whole section; with `habitat`, it must be the habitat's own (or left out).",
-    )
-    habitat = serializers.PrimaryKeyRelatedField(
-        queryset=Habitat.objects.all(),
-        required=False,
-        allow_null=True,
-        help_text="A habitat (its section comes with it); `null`: the whole section.",
-    )
-    instructors = serializers.PrimaryKeyRelatedField(
-        queryset=Instructor.objects.all(), many=True, required=False
-    )
-    capacity = serializers.IntegerField(
-        min_value=1, max_value=1000, required=False, help_text="Default: the program's maximum."
-    )
-    enrollment_deadline = DateTimeField(required=False)
-
-
 class SessionUpdateInput(InputSerializer):
     starts_at = DateTimeField(required=False)
     ends_at = DateTimeField(required=False)
@@ -248,6 +223,15 @@ class SessionUpdateInput(InputSerializer):
     )
     capacity = serializers.IntegerField(min_value=1, max_value=1000, required=False)
     enrollment_deadline = DateTimeField(required=False)
+
+
+class SessionInput(SessionUpdateInput):
+    program = serializers.PrimaryKeyRelatedField(queryset=Program.objects.all())
+    starts_at = DateTimeField()
+    ends_at = DateTimeField(required=False, help_text="Default: the program's duration later.")
+    capacity = serializers.IntegerField(
+        min_value=1, max_value=1000, required=False, help_text="Default: the program's maximum."
+    )
 
 
 class SessionCancelInput(InputSerializer):

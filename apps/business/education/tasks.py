@@ -17,6 +17,17 @@ from .services.seats import session_label
 logger = logging.getLogger(__name__)
 
 
+def _confirmed(enrollment_id: int) -> Enrollment | None:
+    """The enrollment read afresh, if still confirmed (a cancelled one is written nothing)."""
+    return (
+        Enrollment.objects.select_related(
+            "session__program", "session__section", "session__habitat"
+        )
+        .filter(pk=enrollment_id, status=EnrollmentStatus.CONFIRMED)
+        .first()
+    )
+
+
 def _who(enrollment: Enrollment) -> str:
     names = [p.name for p in enrollment.participants.all() if p.cancelled_at is None]
     return ", ".join(names)
@@ -32,13 +43,7 @@ def _who(enrollment: Enrollment) -> str:
 def send_enrollment_confirmation(enrollment_id: int) -> int:
     """Tell the visitor the seats are theirs. Reads the enrollment afresh: a cancelled one
     sends nothing."""
-    enrollment = (
-        Enrollment.objects.select_related(
-            "session__program", "session__section", "session__habitat"
-        )
-        .filter(pk=enrollment_id, status=EnrollmentStatus.CONFIRMED)
-        .first()
-    )
+    enrollment = _confirmed(enrollment_id)
     if enrollment is None:
         return 0
     session = enrollment.session
@@ -69,13 +74,7 @@ def send_enrollment_confirmation(enrollment_id: int) -> int:
 )
 def send_enrollment_reminder(enrollment_id: int) -> int:
     """The reminder of tomorrow's session, with the session as a calendar file (.ics)."""
-    enrollment = (
-        Enrollment.objects.select_related(
-            "session__program", "session__section", "session__habitat"
-        )
-        .filter(pk=enrollment_id, status=EnrollmentStatus.CONFIRMED)
-        .first()
-    )
+    enrollment = _confirmed(enrollment_id)
     if enrollment is None:
         return 0
     session = enrollment.session

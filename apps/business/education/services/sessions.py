@@ -313,12 +313,9 @@ def session_update(*, actor: User, session: Session, data: Mapping[str, Any]) ->
         )
         session = lock_session(session.pk)
         now = timezone.now()
-        if session.status != SessionStatus.SCHEDULED:
-            raise ConflictError(
-                _("Only a scheduled session can be changed; this one is %(status)s.")
-                % {"status": session.get_status_display()},
-                code=errors.SESSION_NOT_SCHEDULED,
-            )
+        _ensure_scheduled(
+            session, _("Only a scheduled session can be changed; this one is %(status)s.")
+        )
         _check_clashes(
             starts_at=starts_at,
             ends_at=ends_at,
@@ -397,6 +394,14 @@ def session_update(*, actor: User, session: Session, data: Mapping[str, Any]) ->
     return session
 
 
+def _ensure_scheduled(session: Session, message: str) -> None:
+    if session.status != SessionStatus.SCHEDULED:
+        raise ConflictError(
+            message % {"status": session.get_status_display()},
+            code=errors.SESSION_NOT_SCHEDULED,
+        )
+
+
 def _email_enrolled(session: Session, *, subject: str, body: str) -> None:
     emails = (
         Enrollment.objects.filter(session=session)
@@ -415,12 +420,9 @@ def session_cancel(*, actor: User, session: Session, reason: str) -> Session:
     with transaction.atomic():
         session = lock_session(session.pk)
         now = timezone.now()
-        if session.status != SessionStatus.SCHEDULED:
-            raise ConflictError(
-                _("Only a scheduled session can be cancelled; this one is %(status)s.")
-                % {"status": session.get_status_display()},
-                code=errors.SESSION_NOT_SCHEDULED,
-            )
+        _ensure_scheduled(
+            session, _("Only a scheduled session can be cancelled; this one is %(status)s.")
+        )
         _email_enrolled(
             session,
             subject=_("Cancelled: %(session)s") % {"session": session_label(session)},

@@ -161,18 +161,7 @@ def refund_request(
             reason=reason,
             lines=[LineRefund(line=line.pk, quantity=quantity) for line, quantity in items],
         )
-        audit.record(
-            action="payments.refund.requested",
-            actor=actor,
-            target=refund,
-            metadata={
-                "order": order.code,
-                "scope": scope,
-                "amount": refund.amount,
-                "currency": refund.currency,
-                "lines": refund.lines,
-            },
-        )
+        _audit_requested(refund=refund, order=order, actor=actor)
     return refund_send(refund=refund)
 
 
@@ -208,6 +197,11 @@ def refund_items_open(
         reason=reason,
         lines=[LineRefund(line=line.pk, quantity=quantity) for line, quantity in checked],
     )
+    _audit_requested(refund=refund, order=order, actor=actor)
+    return refund
+
+
+def _audit_requested(*, refund: Refund, order: Order, actor: User | None) -> None:
     audit.record(
         action="payments.refund.requested",
         actor=actor,
@@ -220,7 +214,6 @@ def refund_items_open(
             "lines": refund.lines,
         },
     )
-    return refund
 
 
 def refund_retry(*, refund: Refund, actor: User) -> Refund:
