@@ -337,7 +337,7 @@ def change_form(response) -> dict:
     """What the browser posts back from a session's change page: its fields and the
     management forms of the read-only inlines."""
     form = response.context["adminform"].form
-    data = {}
+    data: dict[str, object] = {}
     for name, field in form.fields.items():
         value = form[name].value()
         widget = field.widget
