@@ -102,7 +102,8 @@ BUSINESS_RULES = {
     "auth_password_change": "the current password must be right; Django's password rules",
     "auth_password_reset_confirm": "uid and token must be a link the server sent",
     "security_users_create": "Django's password rules; an email already registered",
-    "payments_orders_create": "a line's slot and ticket type must be on sale together; "
+    "payments_orders_create": "a line's slot and ticket type must be on sale together; an "
+    "enrollment line's participants must fit the program's ages, and its session be paid; "
     "an Idempotency-Key already used for another request",
     "payments_orders_pay": "the gateway must be enabled here, sandbox options go with the "
     "sandbox only; an Idempotency-Key already used for another request",
@@ -144,6 +145,7 @@ BUSINESS_RULES = {
     "closes before it starts; a habitat, or a whole section (both only when they agree); "
     "instructors active",
     "education_sessions_attendance": "every participant expected, each once, nobody else",
+    "education_enrollments_cancel": "the participants named must still be enrolled in it",
     "education_enrollments_create": "the session must exist and be of a public program; "
     "an age or birth date the program admits for each participant but teachers and "
     "guardians; at most EDUCATION_MAX_PARTICIPANTS",
