@@ -91,8 +91,12 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _map_serializer_field(
         self, field: Any, direction: Any, bypass_extensions: bool = False
-    ) -> dict[str, Any]:
-        schema: dict[str, Any] = super()._map_serializer_field(field, direction, bypass_extensions)
+    ) -> dict[str, Any] | None:
+        schema: dict[str, Any] | None = super()._map_serializer_field(
+            field, direction, bypass_extensions
+        )
+        if schema is None:  # a read-only nested list has none in a request
+            return None
         if (
             isinstance(field, serializers.DecimalField)
             and schema.get("type") == "string"

@@ -140,7 +140,7 @@ BUSINESS_RULES = {
     "before; a habitat, or a whole section (both only when they agree); active instructors",
     "education_programs_partial_update": "slugs are unique; min_participants not above "
     "max_participants; min_age not above max_age",
-    "education_programs_image": "the file must be a JPEG, PNG or WebP image",
+    "education_programs_images_create": "the file must be a JPEG, PNG or WebP image",
     "education_sessions_partial_update": "starts in the future, ends after it starts, enrolment "
     "closes before it starts; a habitat, or a whole section (both only when they agree); "
     "instructors active",

@@ -2,13 +2,16 @@
 cancelled through the services (double bookings refused on the form); enrollments read-only
 records, cancelled through the service."""
 
+import io
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from apps.business.education import services
 from apps.business.education.models import Enrollment, Instructor, Program, Session
@@ -392,6 +395,12 @@ def test_a_change_that_double_books_or_shrinks_below_the_seats_taken_is_refused(
     assert not AuditEvent.objects.filter(action="education.session.changed").exists()
 
 
+def png() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), "teal").save(buffer, "PNG")
+    return SimpleUploadedFile("tortuga.png", buffer.getvalue(), content_type="image/png")
+
+
 def test_programs_and_instructors_are_written_through_their_services(back_office, administrator):
     data = {
         "slug": "cuidador-por-un-dia",
@@ -404,11 +413,34 @@ def test_programs_and_instructors_are_written_through_their_services(back_office
         "min_participants": 1,
         "max_participants": 6,
         "is_public": "on",
+        "images-TOTAL_FORMS": "0",
+        "images-INITIAL_FORMS": "0",
     }
     response = back_office.post("/admin/education/program/add/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     program = Program.objects.get(slug="cuidador-por-un-dia")
     assert (program.price, program.max_participants) == (Decimal("35000.00"), 6)
+    # Pictures in the gallery inline, checked by their content as the API checks them.
+    change = f"/admin/education/program/{program.pk}/change/"
+    picture = {
+        "images-TOTAL_FORMS": "1",
+        "images-0-alt_text_es": "Cuidando tortugas",
+        "images-0-display_order": "0",
+    }
+    gif = io.BytesIO()
+    Image.new("RGB", (8, 6), "teal").save(gif, "GIF")  # a picture, of a format not shown
+    not_allowed = SimpleUploadedFile("x.png", gif.getvalue(), content_type="image/png")
+    refused = back_office.post(change, data | picture | {"images-0-image": not_allowed})
+    assert refused.status_code == 200
+    assert [f.errors for f in refused.context["inline_admin_formsets"][0].formset] == [
+        {"image": ["El archivo no es una imagen JPEG, PNG o WebP."]}
+    ]
+    assert program.images.count() == 0
+    added = back_office.post(change, data | picture | {"images-0-image": png()})
+    assert added.status_code == 302, [
+        f.errors for f in added.context["inline_admin_formsets"][0].formset
+    ] + [added.context["adminform"].form.errors]
+    assert list(program.images.values_list("alt_text_es", "width")) == [("Cuidando tortugas", 8)]
     assert AuditEvent.objects.filter(
         action="education.program.created", target_id=str(program.pk)
     ).exists()

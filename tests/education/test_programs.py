@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from apps.business.education.models import Instructor, Program
+from apps.business.education.models import Instructor, Program, ProgramImage
 from apps.support.audit.models import AuditEvent
 from apps.support.security.roles import Role
 from tests.factories import ProgramFactory, SectionFactory, SpeciesFactory, UserFactory
@@ -80,18 +80,33 @@ def test_the_age_and_participant_ranges_must_make_sense():
     assert Program.objects.count() == 0
 
 
-def test_a_program_picture_is_checked_by_its_content():
+def test_program_pictures_are_checked_by_their_content_and_kept_in_order(settings):
     program = ProgramFactory()
     editor = client_for(staff_member(Role.CONTENT_EDITOR))
+    images = f"{PROGRAMS}{program.pk}/images/"
     fake = SimpleUploadedFile("x.png", b"not an image", content_type="image/png")
-    refused = editor.post(f"{PROGRAMS}{program.pk}/image/", {"image": fake}, format="multipart")
+    refused = editor.post(images, {"image": fake, "alt_text_es": "x"}, format="multipart")
     assert refused.status_code == 400
     assert [error["field"] for error in refused.json()["errors"]] == ["image"]
-    assert not Program.objects.get(pk=program.pk).image
-    stored = editor.post(f"{PROGRAMS}{program.pk}/image/", {"image": png()}, format="multipart")
-    assert stored.status_code == 200, stored.json()
-    assert (stored.json()["image_width"], stored.json()["image_height"]) == (8, 6)
-    assert Program.objects.get(pk=program.pk).image.name.endswith(".png")
+    settings.SPECIES_IMAGE_MAX_BYTES = 10
+    too_big = editor.post(images, {"image": png(), "alt_text_es": "x"}, format="multipart")
+    assert (too_big.status_code, too_big.json()["code"]) == (400, "image_too_large")
+    assert ProgramImage.objects.count() == 0
+    settings.SPECIES_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+    first = editor.post(
+        images, {"image": png(), "alt_text_es": "Una tortuga", "credit": "PMP"}, format="multipart"
+    )
+    second = editor.post(images, {"image": png(), "alt_text_es": "Otra"}, format="multipart")
+    assert (first.status_code, second.status_code) == (201, 201), first.json()
+    assert (first.json()["width"], first.json()["height"], first.json()["credit"]) == (8, 6, "PMP")
+    shown = client_for(None).get(f"{PROGRAMS}{program.pk}/").json()["images"]
+    assert [image["alt_text_es"] for image in shown] == ["Una tortuga", "Otra"]
+    assert ProgramImage.objects.get(pk=first.json()["id"]).image.name.endswith(".png")
+    visitor = client_for(UserFactory())
+    assert visitor.delete(f"{images}{first.json()['id']}/").status_code == 403
+    assert editor.delete(f"{images}{first.json()['id']}/").status_code == 204
+    assert list(ProgramImage.objects.values_list("alt_text_es", flat=True)) == ["Otra"]
+    assert editor.delete(f"{images}{first.json()['id']}/").status_code == 404
 
 
 def test_instructors_are_educators():

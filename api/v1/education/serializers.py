@@ -15,6 +15,7 @@ from apps.business.education.models import (
     Participant,
     ParticipantRole,
     Program,
+    ProgramImage,
     Session,
 )
 from apps.business.education.services.programs import INSTRUCTOR_FIELDS, PROGRAM_FIELDS
@@ -88,6 +89,13 @@ class EnrollmentLineInput(InputSerializer):
 register_line_input("enrollment", EnrollmentLineInput)
 
 
+class ProgramImageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProgramImage
+        fields = ("id", "image", "width", "height", "alt_text_es", "alt_text_en", "credit")
+        read_only_fields = fields
+
+
 class ProgramSerializer(ModelSerializer):
     price = MoneyField(max_digits=12, decimal_places=2, min_value=0, required=False)
     species = serializers.PrimaryKeyRelatedField(
@@ -96,7 +104,7 @@ class ProgramSerializer(ModelSerializer):
     sections = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Section.objects.all(), required=False
     )
-    image = serializers.ImageField(read_only=True, allow_null=True)
+    images = ProgramImageSerializer(many=True, read_only=True)
     audience = serializers.ChoiceField(choices=Audience.choices)
 
     class Meta:
@@ -106,15 +114,17 @@ class ProgramSerializer(ModelSerializer):
             *PROGRAM_FIELDS,
             "species",
             "sections",
-            "image",
-            "image_width",
-            "image_height",
+            "images",
         )
-        read_only_fields = ("image_width", "image_height")
 
 
 class ProgramImageInput(InputSerializer):
     image = serializers.ImageField(help_text="JPEG, PNG or WebP; checked by content.")
+    alt_text_es = serializers.CharField(max_length=255)
+    alt_text_en = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default=""
+    )
+    credit = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 
 
 class InstructorSerializer(ModelSerializer):

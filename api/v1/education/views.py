@@ -4,6 +4,7 @@ cancellation, attendance) and enrollments (enrol, cancel, accept an offer)."""
 from typing import Any
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -40,6 +41,7 @@ from .serializers import (
     InstructorCreateInput,
     InstructorSerializer,
     ProgramImageInput,
+    ProgramImageSerializer,
     ProgramSerializer,
     SessionCancelInput,
     SessionInput,
@@ -62,12 +64,15 @@ class ProgramViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet)
     filterset_class = ProgramFilter
     search_fields = ("title_es", "title_en", "summary_es", "summary_en", "slug")
     ordering_fields = ("title_es", "price", "duration_minutes")
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.program_list(
             public_only=not has_any_role(self.request.user, CATALOGUE_STAFF)
         )
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def perform_create(self, serializer: Any) -> Any:
         return services.program_create(data=serializer.validated_data)
@@ -76,18 +81,34 @@ class ProgramViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet)
         return services.program_update(program=instance, data=serializer.validated_data)
 
     @extend_schema(
-        operation_id="education_programs_image",
+        operation_id="education_programs_images_create",
         request={"multipart/form-data": ProgramImageInput},
-        responses={200: ProgramSerializer},
+        responses={201: ProgramImageSerializer},
+        filters=False,
     )
-    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
-    def image(self, request: Request, pk: str | None = None) -> Response:
-        """Set the program's picture (JPEG, PNG or WebP, checked by its content)."""
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser], url_path="images")
+    def add_image(self, request: Request, pk: str | None = None) -> Response:
+        """Add a picture to the program's gallery (JPEG, PNG or WebP, checked by its
+        content)."""
         program = self.get_object()
         data = ProgramImageInput(data=request.data)
         data.is_valid(raise_exception=True)
-        program = services.program_image_set(program=program, image=data.validated_data["image"])
-        return Response(self.get_output_serializer(program).data)
+        image = services.program_image_add(program=program, **data.validated_data)
+        return Response(
+            ProgramImageSerializer(image, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        operation_id="education_programs_images_destroy", responses={204: None}, filters=False
+    )
+    @action(detail=True, methods=["delete"], url_path=r"images/(?P<image_id>\d+)")
+    def remove_image(
+        self, request: Request, pk: str | None = None, image_id: str | None = None
+    ) -> Response:
+        program = self.get_object()
+        services.program_image_remove(image=get_object_or_404(program.images, pk=image_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class InstructorViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet):

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.widgets import FilteredSelectMultiple
@@ -28,6 +29,7 @@ from django.utils.translation import ngettext
 from apps.business.payments.admin import RecordInline
 from apps.support.common.admin import RecordAdmin
 from apps.support.common.errors import ServiceError
+from apps.support.common.images import checked_image
 from apps.support.security.models import User
 from apps.support.security.roles import EDUCATION_STAFF, Role, has_any_role
 
@@ -37,6 +39,7 @@ from .models import (
     Instructor,
     Participant,
     Program,
+    ProgramImage,
     Session,
     SessionInstructor,
     SessionStatus,
@@ -191,23 +194,39 @@ def _cancel_each(
 
 
 class ProgramForm(ServiceForm):
-    # No "clear" box: a program's picture is replaced (services.program_image_set), never
-    # removed.
-    image = forms.ImageField(label=_("image"), required=False, widget=forms.FileInput)
-
     class Meta:
         model = Program
-        fields = (*PROGRAM_FIELDS, "species", "sections", "image")
+        fields = (*PROGRAM_FIELDS, "species", "sections")
 
     def write(self) -> Program:
         data = self.submitted((*PROGRAM_FIELDS, "species", "sections"))
         if self.adding:
-            program = services.program_create(data=data)
-        else:
-            program = services.program_update(program=self.instance, data=data)
-        if self.cleaned_data.get("image") and "image" in self.changed_data:
-            program = services.program_image_set(program=program, image=self.cleaned_data["image"])
-        return program
+            return services.program_create(data=data)
+        return services.program_update(program=self.instance, data=data)
+
+
+class ProgramImageForm(forms.ModelForm):
+    """A new picture is checked as the API checks it: by its content, JPEG, PNG or WebP,
+    at most ``SPECIES_IMAGE_MAX_BYTES``."""
+
+    class Meta:
+        model = ProgramImage
+        fields = ("image", "alt_text_es", "alt_text_en", "credit", "display_order")
+
+    def clean_image(self) -> Any:
+        image = self.cleaned_data["image"]
+        if "image" in self.changed_data and image:
+            try:
+                image = checked_image(image, max_bytes=settings.SPECIES_IMAGE_MAX_BYTES)
+            except ServiceError as error:
+                raise forms.ValidationError(str(error.message), code=error.code) from error
+        return image
+
+
+class ProgramImageInline(admin.TabularInline):
+    model = ProgramImage
+    form = ProgramImageForm
+    extra = 0
 
 
 @admin.register(Program)
@@ -230,7 +249,7 @@ class ProgramAdmin(ServiceFormAdmin):
     list_filter = ("audience", "is_public")
     search_fields = ("title_es", "title_en", "slug", "summary_es", "summary_en")
     filter_horizontal = ("species", "sections")
-    readonly_fields = ("picture",)
+    inlines = (ProgramImageInline,)
     fieldsets = (
         (None, {"fields": ("slug", "title_es", "title_en", "audience", "is_public")}),
         (
@@ -257,24 +276,20 @@ class ProgramAdmin(ServiceFormAdmin):
                 )
             },
         ),
-        (_("Image"), {"fields": ("picture", "image", "image_alt_es", "image_alt_en")}),
         (_("Species and sections"), {"fields": ("species", "sections")}),
     )
 
     @admin.display(description=_("image"))
     def thumbnail(self, program: Program) -> str:
-        return self._image(program, height=40)
-
-    @admin.display(description=_("current image"))
-    def picture(self, program: Program) -> str:
-        return self._image(program, height=200)
-
-    def _image(self, program: Program, *, height: int) -> str:
-        if not program.image:
+        first = next(iter(program.images.all()), None)
+        if first is None:
             return "—"
         return format_html(
-            '<img src="{}" alt="{}" height="{}">', program.image.url, program.image_alt_es, height
+            '<img src="{}" alt="{}" height="40">', first.image.url, first.alt_text_es
         )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Program]:
+        return super().get_queryset(request).prefetch_related("images")
 
 
 class InstructorForm(ServiceForm):

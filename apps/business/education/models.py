@@ -43,11 +43,6 @@ class Audience(models.TextChoices):
     CHILDREN = "children", _("Children")
 
 
-def program_image_path(instance: "Program", filename: str) -> str:
-    extension = filename.rsplit(".", 1)[-1].lower()
-    return f"education/programs/{instance.pk}/{uuid.uuid4()}.{extension}"
-
-
 class Program(TimeStampedModel):
     """What the education department offers: a guided tour, a school visit, a summer camp."""
 
@@ -90,17 +85,6 @@ class Program(TimeStampedModel):
     )
     requirements_es = models.TextField(_("requirements (Spanish)"), blank=True)
     requirements_en = models.TextField(_("requirements (English)"), blank=True)
-    image = models.ImageField(
-        _("image"),
-        upload_to=program_image_path,
-        blank=True,
-        width_field="image_width",
-        height_field="image_height",
-    )
-    image_width = models.PositiveIntegerField(editable=False, null=True)
-    image_height = models.PositiveIntegerField(editable=False, null=True)
-    image_alt_es = models.CharField(_("image text (Spanish)"), max_length=255, blank=True)
-    image_alt_en = models.CharField(_("image text (English)"), max_length=255, blank=True)
     species = models.ManyToManyField(
         Species, blank=True, related_name="education_programs", verbose_name=_("species")
     )
@@ -152,6 +136,37 @@ class Program(TimeStampedModel):
         return (self.min_age is None or age >= self.min_age) and (
             self.max_age is None or age <= self.max_age
         )
+
+
+def program_image_path(instance: "ProgramImage", filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"education/programs/{instance.program_id}/{instance.uuid}.{extension}"
+
+
+class ProgramImage(TimeStampedModel):
+    """A picture of a program for the website, checked by its content when uploaded."""
+
+    program = models.ForeignKey(
+        Program, on_delete=models.CASCADE, related_name="images", verbose_name=_("program")
+    )
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    image = models.ImageField(
+        _("image"), upload_to=program_image_path, width_field="width", height_field="height"
+    )
+    width = models.PositiveIntegerField(editable=False, null=True)
+    height = models.PositiveIntegerField(editable=False, null=True)
+    alt_text_es = models.CharField(_("alternative text (Spanish)"), max_length=255)
+    alt_text_en = models.CharField(_("alternative text (English)"), max_length=255, blank=True)
+    credit = models.CharField(_("credit"), max_length=120, blank=True)
+    display_order = models.PositiveSmallIntegerField(_("display order"), default=0)
+
+    class Meta:
+        verbose_name = _("program image")
+        verbose_name_plural = _("program images")
+        ordering = ("display_order", "id")
+
+    def __str__(self) -> str:
+        return self.alt_text_es
 
 
 class Instructor(TimeStampedModel):

@@ -31,7 +31,7 @@ from .models import (
 
 
 def program_list(*, public_only: bool) -> QuerySet[Program]:
-    programs = Program.objects.prefetch_related("species", "sections")
+    programs = Program.objects.prefetch_related("species", "sections", "images")
     return programs.filter(is_public=True) if public_only else programs
 
 

@@ -2,6 +2,8 @@ from django.db import migrations
 
 EDUCATION_MODELS = ("program", "instructor", "session", "sessioninstructor", "enrollment")
 
+PICTURES = [f"education.{verb}_programimage" for verb in ("view", "add", "change", "delete")]
+
 ROLE_PERMISSIONS = {
     "educator": [
         *(f"education.{verb}_{model}" for model in EDUCATION_MODELS for verb in ("view", "change")),
@@ -9,11 +11,13 @@ ROLE_PERMISSIONS = {
         "education.add_instructor",
         "education.add_session",
         "education.view_participant",
+        *PICTURES,
     ],
     "content_editor": [
         "education.view_program",
         "education.add_program",
         "education.change_program",
+        *PICTURES,
     ],
     "finance": [
         "education.view_program",

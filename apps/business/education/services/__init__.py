@@ -10,7 +10,8 @@ from .programs import (
     instructor_create,
     instructor_update,
     program_create,
-    program_image_set,
+    program_image_add,
+    program_image_remove,
     program_update,
 )
 from .sessions import (
@@ -28,7 +29,8 @@ __all__ = [
     "instructor_create",
     "instructor_update",
     "program_create",
-    "program_image_set",
+    "program_image_add",
+    "program_image_remove",
     "program_update",
     "session_attendance",
     "session_cancel",

@@ -18,7 +18,7 @@ from apps.support.security.models import User
 from apps.support.security.roles import Role, role_names
 
 from .. import errors
-from ..models import Instructor, Program
+from ..models import Instructor, Program, ProgramImage
 
 PROGRAM_FIELDS = (
     "slug",
@@ -38,8 +38,6 @@ PROGRAM_FIELDS = (
     "max_participants",
     "requirements_es",
     "requirements_en",
-    "image_alt_es",
-    "image_alt_en",
     "is_public",
 )
 INSTRUCTOR_FIELDS = ("specialties", "bio_es", "bio_en", "is_active")
@@ -88,18 +86,35 @@ def program_update(*, program: Program, data: Mapping[str, Any]) -> Program:
     return program
 
 
-def program_image_set(*, program: Program, image: UploadedFile) -> Program:
-    """Replace the program's picture (checked by its content: JPEG, PNG or WebP, at most
-    ``SPECIES_IMAGE_MAX_BYTES``); the old file is deleted once the new one is committed."""
+def program_image_add(
+    *,
+    program: Program,
+    image: UploadedFile,
+    alt_text_es: str,
+    alt_text_en: str = "",
+    credit: str = "",
+) -> ProgramImage:
+    """Add a picture to the program's gallery, checked by its content (JPEG, PNG or WebP,
+    at most ``SPECIES_IMAGE_MAX_BYTES``), after the others."""
     image = checked_image(image, max_bytes=settings.SPECIES_IMAGE_MAX_BYTES)
     with transaction.atomic():
-        old = str(program.image.name) if program.image else ""
-        program.image = image
-        program.save(update_fields=["image", "image_width", "image_height", "updated_at"])
-        if old:
-            storage = program.image.storage
-            transaction.on_commit(lambda: storage.delete(old))
-    return program
+        return ProgramImage.objects.create(
+            program=program,
+            image=image,
+            alt_text_es=alt_text_es,
+            alt_text_en=alt_text_en,
+            credit=credit,
+            display_order=program.images.count(),
+        )
+
+
+def program_image_remove(*, image: ProgramImage) -> None:
+    """Remove a picture; its file is deleted once the removal is committed."""
+    with transaction.atomic():
+        stored = str(image.image.name)
+        storage = image.image.storage
+        image.delete()
+        transaction.on_commit(lambda: storage.delete(stored))
 
 
 def _check_educator(user: User) -> None:
