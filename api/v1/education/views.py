@@ -310,12 +310,8 @@ class EnrollmentViewSet(
         data = EnrollmentCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        # Programs that are not public are closed for enrolment, for staff too.
-        session = (
-            selectors.session_availability(public_only=True)
-            .filter(pk=values.pop("session"))
-            .first()
-        )
+        # One of a program that is not public is refused by the service, like a missing one.
+        session = selectors.session_find(session_id=values.pop("session"))
         if session is None:
             raise ServiceError(
                 _("There is no such session."), code=errors.SESSION_NOT_FOUND, field="session"

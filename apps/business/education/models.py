@@ -402,9 +402,6 @@ class Enrollment(TimeStampedModel):
         _("waitlisted at"), null=True, blank=True, help_text=_("Its place in the queue.")
     )
     offer_expires_at = models.DateTimeField(_("offer expires at"), null=True, blank=True)
-    offer_notified_at = models.DateTimeField(
-        _("offer emailed at"), null=True, blank=True, editable=False
-    )
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     cancel_reason = models.CharField(_("cancel reason"), max_length=200, blank=True)
     reminder_sent_at = models.DateTimeField(

@@ -105,6 +105,10 @@ def session_availability(*, public_only: bool) -> QuerySet[Session]:
     )
 
 
+def session_find(*, session_id: int) -> Session | None:
+    return Session.objects.select_related("program").filter(pk=session_id).first()
+
+
 def sessions_led_by(sessions: QuerySet[Session], *, user_id: int) -> QuerySet[Session]:
     return sessions.filter(
         Exists(

@@ -149,10 +149,7 @@ def settle_waitlist(session: Session, now: datetime) -> list[Enrollment]:
             continue
         transition(enrollment, EnrollmentStatus.OFFERED)
         enrollment.offer_expires_at = until
-        enrollment.offer_notified_at = now
-        enrollment.save(
-            update_fields=["status", "offer_expires_at", "offer_notified_at", "updated_at"]
-        )
+        enrollment.save(update_fields=["status", "offer_expires_at", "updated_at"])
         offered.append(enrollment)
         free -= enrollment.seats
         if free <= 0:

@@ -40,6 +40,7 @@ from ..models import (
     SessionInstructor,
     SessionStatus,
 )
+from ..selectors import session_participants
 from .seats import free_seats, lock_session, session_label, settle_waitlist, transition, unseat
 
 logger = logging.getLogger(__name__)
@@ -554,14 +555,7 @@ def session_attendance(
                 % {"time": _when(session.starts_at - ATTENDANCE_OPENS_BEFORE)},
                 code=errors.ATTENDANCE_TOO_EARLY,
             )
-        expected = {
-            person.pk: person
-            for person in Participant.objects.filter(
-                enrollment__session=session,
-                enrollment__status__in=SEATED_STATUSES,
-                cancelled_at__isnull=True,
-            )
-        }
+        expected = {person.pk: person for person in session_participants(session=session)}
         unknown = sorted(set(present) - set(expected))
         if unknown:
             raise ServiceError(
@@ -580,23 +574,22 @@ def session_attendance(
                 field="participants",
                 details={"missing": missing},
             )
-        for pk, person in expected.items():
-            if person.present != present[pk]:
-                Participant.objects.filter(pk=pk).update(present=present[pk])
-        changed = []
+        for mark in (True, False):
+            Participant.objects.filter(
+                pk__in=[pk for pk, here in present.items() if here is mark]
+            ).exclude(present=mark).update(present=mark)
+        came = {expected[pk].enrollment_id for pk, here in present.items() if here}
+        marked = []
         for enrollment in Enrollment.objects.filter(
             session=session, status__in=SEATED_STATUSES
         ).order_by("id"):
-            came = any(
-                present[person.pk]
-                for person in expected.values()
-                if person.enrollment_id == enrollment.pk
+            target = (
+                EnrollmentStatus.ATTENDED if enrollment.pk in came else EnrollmentStatus.NO_SHOW
             )
-            target = EnrollmentStatus.ATTENDED if came else EnrollmentStatus.NO_SHOW
             if enrollment.status != target:
                 transition(enrollment, target)
                 enrollment.save(update_fields=["status", "updated_at"])
-            changed.append(enrollment)
+            marked.append(enrollment)
         previous = session.status
         if session.status == SessionStatus.SCHEDULED:
             session.status = SessionStatus.DONE
@@ -621,4 +614,4 @@ def session_attendance(
                 "absent": sum(1 for value in present.values() if not value),
             },
         )
-    return changed
+    return marked
