@@ -38,3 +38,10 @@ class ScopedThrottle(_RatesFromSettings, ScopedRateThrottle):
         if not getattr(self, "scope", None):
             return None
         return super().get_rate()
+
+
+class GuestOrderThrottle(AnonymousThrottle):
+    """Orders placed by guests without an account (gifts), per address; signed-in visitors
+    are not counted here."""
+
+    scope = "guest_order"

@@ -58,6 +58,7 @@ LOCAL_APPS = [
     "apps.business.payments",
     "apps.business.tickets",
     "apps.business.invoicing",
+    "apps.business.donations",
     "apps.business.documents",
     "apps.integrations",
 ]
@@ -289,6 +290,8 @@ REST_FRAMEWORK = {
         "login": env.str("THROTTLE_RATE_LOGIN", default="20/minute"),
         "register": env.str("THROTTLE_RATE_REGISTER", default="10/hour"),
         "password_reset": env.str("THROTTLE_RATE_PASSWORD_RESET", default="5/hour"),
+        # Orders placed by guests (gifts without an account), per address.
+        "guest_order": env.str("THROTTLE_RATE_GUEST_ORDER", default="30/hour"),
     },
     # 0: X-Forwarded-For is ignored (None would make DRF trust whatever the client sends).
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
@@ -612,3 +615,15 @@ CELERY_BEAT_SCHEDULE["education-check-minimums"] = {
 }
 # The domain in the ids of calendar events sent with reminders (stable per park).
 EDUCATION_CALENDAR_DOMAIN = env.str("EDUCATION_CALENDAR_DOMAIN", default="parquemarino.example")
+
+# --- Donations --------------------------------------------------------------------------
+
+# The smallest and the largest gift one donation line may carry, in PAYMENTS_CURRENCY
+# (a campaign's suggested amounts must lie within them). Larger gifts are arranged with
+# finance directly.
+DONATION_MIN_AMOUNT = Decimal(env.str("DONATION_MIN_AMOUNT", default="500.00"))
+DONATION_MAX_AMOUNT = Decimal(env.str("DONATION_MAX_AMOUNT", default="5000000.00"))
+if not (Decimal(0) < DONATION_MIN_AMOUNT <= DONATION_MAX_AMOUNT < Decimal(10) ** 10):
+    raise ImproperlyConfigured(
+        "DONATION_MIN_AMOUNT must be above 0 and at most DONATION_MAX_AMOUNT (below 10^10)."
+    )

@@ -225,3 +225,21 @@ class WebhookAnswer(serializers.Serializer):
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         return {"event_id": instance.event_id, "status": instance.status}
+
+
+class OrderCreatedSerializer(OrderSerializer):
+    guest_token = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="A guest's order only (else null): send it as `X-Order-Token` to read or pay "
+        "the order. Shown this once; it cannot be recovered.",
+    )
+
+    class Meta(OrderSerializer.Meta):
+        fields = (*OrderSerializer.Meta.fields, "guest_token")  # type: ignore[assignment]
+
+    def to_representation(self, instance: Any) -> Any:
+        data = super().to_representation(instance)
+        data["guest_token"] = getattr(instance, "guest_token", "") or None
+        return data

@@ -12,7 +12,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +21,7 @@ from api.errors import ErrorSerializer
 from api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from api.ownership import OwnedObjectsMixin, visible_to
 from api.permissions import role_permission, signed_in_user
+from api.throttling import GuestOrderThrottle
 from api.viewsets import BaseViewSet
 from apps.business.payments import selectors, services
 from apps.business.payments.handlers import LineRequest
@@ -32,6 +33,7 @@ from .filters import OrderFilter, PaymentFilter, RefundFilter, WebhookEventFilte
 from .serializers import (
     CancelInput,
     GatewaySerializer,
+    OrderCreatedSerializer,
     OrderCreateInput,
     OrderSerializer,
     PayInput,
@@ -45,12 +47,46 @@ from .serializers import (
 FINANCE_ONLY = role_permission(read=(Role.FINANCE,), write=(Role.FINANCE,))
 
 
+GUEST_TOKEN_HEADER = "X-Order-Token"  # noqa: S105  (a header name)
+GUEST_TOKEN_PARAMETER = OpenApiParameter(
+    GUEST_TOKEN_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A guest's order (no account): the `guest_token` its creation answered.",
+)
+
+
+class SignedInOrGuest(BasePermission):
+    """Signed-in visitors and staff; a guest may place an order (the service decides what a
+    guest may order) and read or pay the one its ``X-Order-Token`` names."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.user and request.user.is_authenticated:
+            return True
+        if view.action == "create":
+            return True
+        return view.action in ("retrieve", "pay") and bool(_guest_token(request))
+
+
+def _guest_token(request: Request) -> str:
+    token = request.headers.get(GUEST_TOKEN_HEADER, "")
+    return token if 20 <= len(token) <= 100 and token.isascii() else ""
+
+
 @extend_schema_view(
     create=extend_schema(
         request=OrderCreateInput,
-        responses={201: OrderSerializer},
+        responses={
+            201: OrderCreatedSerializer,
+            401: OpenApiResponse(
+                ErrorSerializer,
+                description="`sign_in_required`: a guest may only make a donation.",
+            ),
+        },
         parameters=[IDEMPOTENCY_PARAMETER],
-    )
+    ),
+    retrieve=extend_schema(parameters=[GUEST_TOKEN_PARAMETER]),
 )
 class OrderViewSet(
     OwnedObjectsMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet
@@ -58,16 +94,24 @@ class OrderViewSet(
     """Orders: a visitor's own; all of them for the ticket office and finance.
 
     ``POST`` holds the seats for ``ORDER_HOLD_MINUTES`` (15 by default); an order not paid by
-    then expires by itself and its seats are for sale again.
+    then expires by itself and its seats are for sale again. A guest without an account may
+    place an order of donations only, with an ``email``: the answer's ``guest_token`` (shown
+    once) reads and pays it through the ``X-Order-Token`` header.
     """
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SignedInOrGuest]
     serializer_class = OrderSerializer
     selector = selectors.order_list
     filterset_class = OrderFilter
     ordering_fields = ("created_at", "total")
     owner_field = "user"
     owner_staff_roles = ORDER_STAFF
+
+    def get_throttles(self) -> list[Any]:
+        throttles = super().get_throttles()
+        if self.action == "create":
+            throttles.append(GuestOrderThrottle())
+        return throttles
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return idempotent(self, request, lambda: self._create(request))
@@ -87,14 +131,20 @@ class OrderViewSet(
             for index, line in enumerate(data.validated_data["lines"])
         ]
         order = services.order_create(
-            actor=signed_in_user(request),
+            actor=request.user if request.user.is_authenticated else None,
             lines=lines,
             channel=data.validated_data["channel"],
             email=data.validated_data.get("email", ""),
         )
-        return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
+        return Response(OrderCreatedSerializer(order).data, status=status.HTTP_201_CREATED)
 
     def get_queryset(self) -> QuerySet[Any]:
+        if not self.request.user.is_authenticated:
+            token = _guest_token(self.request)
+            if not token:
+                return selectors.order_list().none()
+            orders = selectors.order_plain() if self.action == "pay" else selectors.order_list()
+            return orders.filter(guest_token_hash=services.guest_token_hash(token))
         # Workflows lock and read the order themselves: no need to load its relations here.
         if self.action in ("pay", "cancel", "refunds"):
             return visible_to(
@@ -111,7 +161,7 @@ class OrderViewSet(
     @extend_schema(
         operation_id="payments_orders_pay",
         request=PayInput,
-        parameters=[IDEMPOTENCY_PARAMETER],
+        parameters=[IDEMPOTENCY_PARAMETER, GUEST_TOKEN_PARAMETER],
         responses={
             200: OpenApiResponse(OrderSerializer, description="Paid; tickets issued."),
             202: OpenApiResponse(
@@ -136,7 +186,7 @@ class OrderViewSet(
         data.is_valid(raise_exception=True)
         payment = services.order_pay(
             order=order,
-            actor=signed_in_user(request),
+            actor=request.user if request.user.is_authenticated else None,
             method=data.validated_data["gateway"],
             options=data.validated_data.get("sandbox") or {},
         )

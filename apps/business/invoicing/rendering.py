@@ -17,26 +17,10 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
+from apps.support.common.pdf import latin1 as _latin1
+
 from .models import Invoice, InvoiceKind
 from .tax import DocumentLine
-
-# Dashes, curly quotes, the ellipsis and the colón sign, written with Latin-1 characters.
-_LOOK_ALIKES = str.maketrans(
-    {
-        "\u2014": "-",
-        "\u2013": "-",
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u2026": "...",
-        "\u20a1": "CRC ",
-    }
-)
-
-
-def _latin1(text: str) -> str:
-    return text.translate(_LOOK_ALIKES).encode("latin-1", errors="replace").decode("latin-1")
 
 
 def _money(amount: Decimal) -> str:

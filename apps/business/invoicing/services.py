@@ -27,6 +27,7 @@ from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from apps.business.payments.handlers import is_tax_exempt
 from apps.business.payments.models import Order, OrderLine, Refund, RefundScope, RefundStatus
 from apps.support.audit import services as audit
 from apps.support.common.errors import ConflictError, NotFoundError
@@ -173,6 +174,11 @@ def _lock_order(order_id: int) -> Order:
     return rows[0]
 
 
+def _line_rate(line: OrderLine, tax_rate: Decimal) -> Decimal:
+    """VAT of an order line: none for a kind that sells nothing taxable (a donation)."""
+    return Decimal("0") if is_tax_exempt(line.kind) else tax_rate
+
+
 def _invoice_for(order: Order, *, now: datetime | None) -> tuple[Invoice, bool]:
     """The order's invoice, and whether it was issued now. The caller has locked the order."""
     invoice = Invoice.objects.filter(order=order, kind=InvoiceKind.INVOICE).first()
@@ -189,7 +195,7 @@ def _invoice_for(order: Order, *, now: datetime | None) -> tuple[Invoice, bool]:
             description=line.description,
             quantity=line.quantity,
             unit_price=line.unit_price,
-            rate=tax_rate,
+            rate=_line_rate(line, tax_rate),
             quantum=smallest_coin(order.currency),
         )
         for line in order.lines.order_by("id")
@@ -250,7 +256,7 @@ def _refunded_order_lines(
                 description=line.description,
                 quantity=quantity,
                 unit_price=line.unit_price,
-                rate=tax_rate,
+                rate=_line_rate(line, tax_rate),
                 quantum=smallest_coin(order.currency),
             )
         )

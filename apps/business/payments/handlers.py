@@ -12,6 +12,10 @@ line ``kind`` in its ``AppConfig.ready()``. Payments calls it:
 - ``refunded`` when finance refunds some of a line's items (the gateway confirmed it): void
   that many deliveries not used yet and give their capacity back;
 - ``check_cancellable``: raise ``ServiceError`` when the order may no longer be cancelled.
+
+``tax_exempt``: the kind's lines carry no VAT on invoices and credit notes (a donation buys
+nothing); tickets and enrollments are taxed. ``guest_allowed``: a guest without an account
+(an email only) may order it (donations); everything else needs a signed-in visitor.
 """
 
 from collections.abc import Sequence
@@ -52,6 +56,8 @@ class PricedLine:
 
 class ItemHandler(Protocol):
     kind: str
+    tax_exempt: bool
+    guest_allowed: bool
 
     def price(
         self, *, lines: Sequence[LineRequest], channel: str, now: datetime
@@ -89,6 +95,17 @@ def item_handler(kind: str, *, index: int | None = None) -> ItemHandler:
             code=errors.UNKNOWN_KIND,
             field=f"lines.{index}.kind" if index is not None else "kind",
         ) from None
+
+
+def is_tax_exempt(kind: str) -> bool:
+    """Whether lines of ``kind`` carry no VAT (a kind no longer sold is taxed)."""
+    handler = _handlers.get(kind)
+    return bool(handler is not None and handler.tax_exempt)
+
+
+def guests_may_order(kinds: Sequence[str]) -> bool:
+    """Whether a guest (no account) may order lines of every one of ``kinds``."""
+    return all(kind in _handlers and _handlers[kind].guest_allowed for kind in kinds)
 
 
 def handlers_for(kinds: Sequence[str]) -> list[ItemHandler]:

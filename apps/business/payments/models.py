@@ -67,8 +67,20 @@ class Order(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
         verbose_name=_("created by"),
+        help_text=_("Empty for a guest's order (a gift without an account)."),
+    )
+    guest_token_hash = models.CharField(
+        _("guest token (SHA-256)"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "A guest's order is reached with its token, given once; only its hash is kept."
+        ),
     )
 
     class Meta:
@@ -81,9 +93,10 @@ class Order(TimeStampedModel):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
+            # Online: a visitor's account, or a guest's email (gifts may be made without one).
             models.CheckConstraint(
-                condition=Q(channel="counter") | Q(user__isnull=False),
-                name="order_online_has_visitor",
+                condition=Q(channel="counter") | Q(user__isnull=False) | ~Q(email=""),
+                name="order_online_has_visitor_or_email",
             ),
         ]
 
@@ -187,8 +200,11 @@ class Payment(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
         verbose_name=_("created by"),
+        help_text=_("Empty when a guest paid."),
     )
 
     class Meta:

@@ -84,6 +84,8 @@ def _lock_slots(slot_ids: set[int]) -> dict[int, TimeSlot]:
 
 class TicketHandler:
     kind = KIND
+    tax_exempt = False
+    guest_allowed = False
 
     def price(
         self, *, lines: Sequence[LineRequest], channel: str, now: datetime

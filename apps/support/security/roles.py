@@ -37,6 +37,9 @@ EDUCATION_STAFF = (Role.EDUCATOR,)  # sessions, every enrollment and participant
 PROGRAM_EDITORS = (Role.EDUCATOR, Role.CONTENT_EDITOR)  # write the programs visitors read
 # See every enrollment (not the participants' needs): the department and finance.
 ENROLLMENT_STAFF = (Role.EDUCATOR, Role.FINANCE)
+# Write fundraising campaigns (totals excepted: those come from paid gifts).
+CAMPAIGN_EDITORS = (Role.FINANCE, Role.CONTENT_EDITOR)
+DONATION_STAFF = (Role.FINANCE, Role.AUDITOR)  # every donation, donors' names and emails
 
 ROLE_DESCRIPTIONS: dict[str, str] = {
     Role.ADMINISTRATOR: "Manages users, their roles and every module.",

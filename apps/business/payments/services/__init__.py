@@ -8,7 +8,7 @@ recorded in a second short transaction (docs/adr/0026).
 
 from .common import lock_order as order_lock
 from .common import to_minor_units
-from .orders import ExpiryRun, order_cancel, order_create, orders_expire
+from .orders import ExpiryRun, guest_token_hash, order_cancel, order_create, orders_expire
 from .payments import order_pay, payment_resume, payment_succeed
 from .refunds import (
     LineRefund,
@@ -30,6 +30,7 @@ from .webhooks import (
 __all__ = [
     "ExpiryRun",
     "LineRefund",
+    "guest_token_hash",
     "order_cancel",
     "order_create",
     "order_dispute",

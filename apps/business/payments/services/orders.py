@@ -1,6 +1,8 @@
 """Orders: create (holding capacity), cancel (refunding), expire."""
 
+import hashlib
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,13 +18,14 @@ from apps.support.common.errors import (
     ConflictError,
     ForbiddenError,
     ServiceError,
+    UnauthenticatedError,
 )
 from apps.support.common.locking import BUSY, is_lock_failure, lock_row_if_free
 from apps.support.security.models import User
 from apps.support.security.roles import COUNTER_STAFF, has_any_role
 
 from .. import errors
-from ..handlers import LineRequest, handlers_for, item_handler
+from ..handlers import LineRequest, guests_may_order, handlers_for, item_handler
 from ..models import (
     Channel,
     Order,
@@ -43,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 def order_create(
     *,
-    actor: User,
+    actor: User | None,
     lines: Sequence[LineRequest],
     channel: str = Channel.ONLINE,
     email: str = "",
@@ -51,11 +54,16 @@ def order_create(
     """A pending order holding its seats for ``ORDER_HOLD_MINUTES``; totals from the server.
 
     Online orders belong to the visitor who places them; counter orders (ticket office staff)
-    belong to nobody and send their tickets to ``email`` when given.
+    belong to nobody and send their tickets to ``email`` when given. A guest (``actor`` None)
+    may order only what its kinds allow guests (gifts), online, with an ``email``: the order's
+    ``guest_token`` (set on the returned object, never stored) reaches it afterwards.
     """
     if not lines:
         raise ServiceError(_("An order needs at least one line."), code=errors.EMPTY_ORDER)
-    if channel == Channel.COUNTER and not has_any_role(actor, COUNTER_STAFF):
+    guest_token = ""
+    if actor is None:
+        guest_token = _guest_checked(lines=lines, channel=channel, email=email)
+    elif channel == Channel.COUNTER and not has_any_role(actor, COUNTER_STAFF):
         raise ForbiddenError(
             _("Only the ticket office sells at the counter."),
             code=errors.CHANNEL_FORBIDDEN,
@@ -77,12 +85,13 @@ def order_create(
     with transaction.atomic():
         order = Order.objects.create(
             user=actor if channel == Channel.ONLINE else None,
-            email=email or (actor.email if channel == Channel.ONLINE else ""),
+            email=email or (actor.email if actor is not None and channel == Channel.ONLINE else ""),
             channel=channel,
             currency=currencies.pop(),
             total=total,
             expires_at=now + timedelta(minutes=settings.ORDER_HOLD_MINUTES),
             created_by=actor,
+            guest_token_hash=guest_token_hash(guest_token) if guest_token else "",
         )
         order_lines = OrderLine.objects.bulk_create(
             [
@@ -112,7 +121,29 @@ def order_create(
                 "lines": [line.reference | {"quantity": line.quantity} for line in order_lines],
             },
         )
-    return order_with_relations(order, lines=order_lines, payments=[])
+    order = order_with_relations(order, lines=order_lines, payments=[])
+    order.guest_token = guest_token  # type: ignore[attr-defined]  # shown once, never stored
+    return order
+
+
+def guest_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _guest_checked(*, lines: Sequence[LineRequest], channel: str, email: str) -> str:
+    """A new guest token, once a guest's order is one a guest may place."""
+    if channel != Channel.ONLINE or not guests_may_order([line.kind for line in lines]):
+        raise UnauthenticatedError(
+            _("Sign in to buy tickets or enrol; a guest may only make a donation."),
+            code=errors.SIGN_IN_REQUIRED,
+        )
+    if not email:
+        raise ServiceError(
+            _("A guest's order needs an email, for its receipt."),
+            code=errors.GUEST_EMAIL_REQUIRED,
+            field="email",
+        )
+    return secrets.token_urlsafe(32)
 
 
 def order_cancel(*, order: Order, actor: User, reason: str = "") -> Order:

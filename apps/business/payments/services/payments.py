@@ -46,7 +46,7 @@ SETTLE_ATTEMPTS = 3
 
 
 def order_pay(
-    *, order: Order, actor: User, method: str, options: dict[str, Any] | None = None
+    *, order: Order, actor: User | None, method: str, options: dict[str, Any] | None = None
 ) -> Payment:
     """Pay ``order`` with a gateway (online) or record a counter payment (ticket office).
 
