@@ -77,9 +77,16 @@ def test_a_paid_donation_counts_on_its_campaign_and_is_receipted(
         (donation.pk, "paid", "5000.00")
     ]
     actions = list(
-        AuditEvent.objects.filter(target_type="donations.donation").values_list("action", flat=True)
+        AuditEvent.objects.filter(target_type="payments.order", target_id=str(order["id"]))
+        .order_by("id")
+        .values_list("action", flat=True)
     )
-    assert actions == ["donations.donation.paid"]
+    assert actions == ["payments.order.created", "payments.order.paid"]
+    created = AuditEvent.objects.get(action="payments.order.created")
+    # The donor's message and name live on the donation, not in the order's entry.
+    assert created.metadata["lines"] == [
+        {"campaign": campaign.pk, "donation": donation.pk, "quantity": 1}
+    ]
 
 
 def test_a_donation_beside_tickets_is_paid_once_and_invoiced_without_vat(

@@ -101,20 +101,15 @@ class DonationHandler:
 
     def released(self, *, order: Order, reason: str) -> None:
         given_back = services.donations_given_back(
-            order=order,
-            donations=list(order.donations.all()),
-            status=DonationStatus.CANCELED,
-            reason=reason,
+            donations=list(order.donations.all()), status=DonationStatus.CANCELED
         )
         self._notify(given_back)
 
     def refunded(self, *, order: Order, lines: Sequence[tuple[OrderLine, int]]) -> None:
         line_ids = [line.pk for line, quantity in lines if quantity > 0]
         given_back = services.donations_given_back(
-            order=order,
             donations=list(order.donations.filter(line_id__in=line_ids)),
             status=DonationStatus.REFUNDED,
-            reason="refunded",
         )
         self._notify(given_back)
 
@@ -124,5 +119,5 @@ class DonationHandler:
     @staticmethod
     def _notify(donations: Sequence[Any]) -> None:
         for donation in donations:
-            if donation.refunded_at is not None and donation.email:
+            if donation.email:
                 transaction.on_commit(partial(send_refund_note.delay, donation.pk), robust=True)

@@ -8,7 +8,7 @@ the other, so the donor count (each donor once) stays exact under concurrent pay
 (docs/adr/0029).
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -172,10 +172,13 @@ def donations_create(*, order: Order, lines: list[Any]) -> list[Donation]:
     return Donation.objects.bulk_create(donations)
 
 
-def lock_campaign(campaign_id: int) -> None:
-    """The campaign's row lock, held until the transaction ends: gifts to one campaign are
-    counted one after the other (a wait beyond ``LOCK_TIMEOUT_SECONDS`` answers 409 busy)."""
-    lock_rows(Campaign.objects.filter(pk=campaign_id).only("pk"))
+def lock_campaigns(campaign_ids: Iterable[int | None]) -> None:
+    """The campaigns' row locks, in the order of their ids, held until the transaction ends:
+    gifts to one campaign are counted one after the other (a wait beyond
+    ``LOCK_TIMEOUT_SECONDS`` answers 409 busy)."""
+    wanted = sorted({pk for pk in campaign_ids if pk is not None})
+    if wanted:
+        lock_rows(Campaign.objects.filter(pk__in=wanted).only("pk"))
 
 
 def gave_before(donation: Donation, campaign_id: int) -> bool:
@@ -195,12 +198,11 @@ def gave_before(donation: Donation, campaign_id: int) -> bool:
 
 
 def _count(donation: Donation, sign: int) -> None:
-    """Add (``sign`` = 1) or take away (-1) a paid gift from its campaign's totals; the donor
-    counts once, with their first gift, and leaves with their last."""
+    """Add (``sign`` = 1) or take away (-1) a paid gift from its campaign's totals (its lock
+    taken): the donor counts once, with their first gift, and leaves with their last."""
     campaign_id = donation.campaign_id
     if campaign_id is None:
         return
-    lock_campaign(campaign_id)
     donor = 0 if gave_before(donation, campaign_id) else sign
     Campaign.objects.filter(pk=campaign_id).update(
         raised=F("raised") + sign * donation.amount,
@@ -209,66 +211,51 @@ def _count(donation: Donation, sign: int) -> None:
     )
 
 
+# Called by the handler inside payments' transactions, which record the order's payment,
+# cancellation or refund in the audit trail. These write no audit entry of their own: the
+# handlers of the other kinds of the order (tickets' slots) take their locks after this one,
+# and an entry here would hold the audit chain head while they wait (lock order: campaign,
+# slots, audit head).
+
+
 def donations_paid(*, order: Order) -> list[Donation]:
     """The order was paid: its gifts count. A gift whose order expired unpaid and was paid
     late counts too (nothing was reserved for it)."""
     now = timezone.now()
-    paid = []
-    for donation in order.donations.filter(
-        status__in=(DonationStatus.PENDING, DonationStatus.CANCELED), refunded_at__isnull=True
-    ).order_by("pk"):
+    donations = list(
+        order.donations.filter(
+            status__in=(DonationStatus.PENDING, DonationStatus.CANCELED),
+            refunded_at__isnull=True,
+        ).order_by("pk")
+    )
+    lock_campaigns(donation.campaign_id for donation in donations)
+    for donation in donations:
         _count(donation, 1)
         donation.status = DonationStatus.PAID
         donation.paid_at = now
         donation.save(update_fields=["status", "paid_at", "updated_at"])
-        paid.append(donation)
-        audit.record(
-            action="donations.donation.paid",
-            actor=audit.SYSTEM,
-            target=donation,
-            changes={"status": [DonationStatus.PENDING, DonationStatus.PAID]},
-            metadata={
-                "order": order.code,
-                "campaign": donation.campaign_id,
-                "amount": donation.amount,
-                "currency": donation.currency,
-            },
-        )
-    return paid
+    return donations
 
 
-def donations_given_back(
-    *, order: Order, donations: list[Donation], status: str, reason: str
-) -> list[Donation]:
+def donations_given_back(*, donations: list[Donation], status: str) -> list[Donation]:
     """Paid gifts refunded (``REFUNDED``) or cancelled with their order (``CANCELED``, the
-    money on its way back): they leave the campaign's totals. Unpaid ones just end."""
+    money on its way back) leave the campaign's totals; unpaid ones just end (``CANCELED``).
+    Returns the paid ones given back."""
     now = timezone.now()
-    changed = []
+    lock_campaigns(d.campaign_id for d in donations if d.status == DonationStatus.PAID)
+    given_back = []
     for donation in sorted(donations, key=lambda d: d.pk):
-        before = donation.status
-        if before == DonationStatus.PAID:
+        if donation.status == DonationStatus.PAID:
             _count(donation, -1)
+            donation.status = status
             donation.refunded_at = now
-        elif before != DonationStatus.PENDING:
+            given_back.append(donation)
+        elif donation.status == DonationStatus.PENDING:
+            donation.status = DonationStatus.CANCELED
+        else:
             continue
-        donation.status = status if before == DonationStatus.PAID else DonationStatus.CANCELED
         donation.save(update_fields=["status", "refunded_at", "updated_at"])
-        changed.append(donation)
-        audit.record(
-            action="donations.donation.given_back"
-            if before == DonationStatus.PAID
-            else "donations.donation.canceled",
-            actor=audit.SYSTEM,
-            target=donation,
-            changes={"status": [before, donation.status]},
-            metadata={
-                "order": order.code,
-                "campaign": donation.campaign_id,
-                "amount": donation.amount,
-                "reason": reason,
-            },
-        )
-    return changed
+    return given_back
 
 
 # --- Checking the totals ------------------------------------------------------------------

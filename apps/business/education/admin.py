@@ -10,24 +10,23 @@ after the page was accepted. Enrollments are records, cancelled by an action tha
 """
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.widgets import FilteredSelectMultiple
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.business.payments.admin import RecordInline
-from apps.support.common.admin import RecordAdmin
+from apps.support.common.admin import RecordAdmin, ServiceForm, ServiceFormAdmin
 from apps.support.common.errors import ServiceError
 from apps.support.common.images import checked_image
 from apps.support.security.models import User
@@ -56,99 +55,6 @@ def _actor(request: HttpRequest) -> User:
     if not isinstance(request.user, User):
         raise PermissionDenied
     return request.user
-
-
-class ServiceForm(forms.ModelForm):
-    """A form whose save is a service call, made when every field is clean.
-
-    ``write()`` calls the service and returns the row it wrote; a ``ServiceError`` (or the
-    ``ValidationError`` of ``model_create``/``model_update``) becomes the form's error and the
-    form is shown again, nothing written. The model's own validation is the service's: the
-    instance is never filled in from the form (services compare against what is stored)."""
-
-    actor: ClassVar[User]
-    # Services' field names that this form shows under another name.
-    field_names: ClassVar[Mapping[str, str]] = {}
-    # The field a refusal without one belongs to, by its code.
-    code_fields: ClassVar[Mapping[str, str]] = {}
-    written = False
-
-    @property
-    def adding(self) -> bool:
-        return self.instance.pk is None
-
-    def submitted(self, names: Iterable[str]) -> dict[str, Any]:
-        """The values of ``names`` to hand to a service: all of them for a new row, only
-        those changed for a stored one (what somebody else changed meanwhile survives)."""
-        return {
-            name: self.cleaned_data[name]
-            for name in names
-            if name in self.cleaned_data and (self.adding or name in self.changed_data)
-        }
-
-    def write(self) -> models.Model:
-        raise NotImplementedError
-
-    def _post_clean(self) -> None:
-        if self.errors:
-            return
-        try:
-            with transaction.atomic():
-                self.instance = self.write()
-        except ServiceError as error:
-            field = error.field or self.code_fields.get(error.code, NON_FIELD_ERRORS)
-            self._refuse({field: [str(error.message)]})
-        except ValidationError as error:
-            self._refuse(error.message_dict)
-        else:
-            self.written = True
-
-    def _refuse(self, refusals: Mapping[str, list[str]]) -> None:
-        for field, texts in refusals.items():
-            name = self.field_names.get(field, field)
-            for message in texts:
-                self.add_error(name if name in self.fields else None, message)
-
-    def save(self, commit: bool = True) -> Any:
-        return self.instance  # written by the service in _post_clean
-
-
-class ServiceFormAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose forms are ``ServiceForm``: the admin itself saves nothing."""
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"actor": request.user})
-
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        """Saved by the form's service call already."""
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        # Not form.save_m2m(): the service wrote the relations (instructors' bookings).
-        for formset in formsets:
-            self.save_formset(request, form, formset, change=change)
-
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: Any = None,
-    ) -> HttpResponse:
-        # Shown again after the service wrote (an inline refused): undo the write, which
-        # runs inside the admin's transaction.
-        if getattr(context.get("adminform"), "form", None) and context["adminform"].form.written:
-            transaction.set_rollback(True)
-        return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Other rows refer to these; programs are hidden, instructors made inactive and
-        # sessions cancelled instead.
-        return False
 
 
 class CancelActionForm(ActionForm):
