@@ -135,10 +135,10 @@ def test_seed_demo_sells_tickets_at_the_park_prices_and_stays_the_same_when_run_
     tuesday = next(day for day in TimeSlot.objects.dates("date", "day") if day.weekday() == 1)
     assert TimeSlot.objects.filter(date=tuesday).aggregate(seats=Sum("capacity")) == {"seats": 1275}
     assert not TimeSlot.objects.filter(date__week_day=2).exists()  # closed on Mondays
-    # The ticket orders (the education demo sells enrollments too).
+    # The ticket orders (the education demo sells enrollments too, donations gifts).
     orders = (
         Order.objects.filter(status="paid")
-        .exclude(lines__kind="enrollment")
+        .exclude(lines__kind__in=("enrollment", "donation"))
         .annotate(tickets_count=Count("tickets"))
     )
     assert sorted(orders.values_list("channel", "created_by__email", "total", "tickets_count")) == [
@@ -146,14 +146,15 @@ def test_seed_demo_sells_tickets_at_the_park_prices_and_stays_the_same_when_run_
         ("online", "visitor@parquemarino.test", Decimal("7400.00"), 3),
         ("online", "visitor@parquemarino.test", Decimal("28800.00"), 12),
     ]
-    payments = Payment.objects.exclude(order__lines__kind="enrollment")
+    payments = Payment.objects.exclude(order__lines__kind__in=("enrollment", "donation"))
     assert sorted(payments.values_list("method", "status")) == [
         ("cash", "succeeded"),
         ("sandbox", "partially_refunded"),
         ("sandbox", "succeeded"),
     ]
     # Finance refunded two of the group's twelve tickets: voided, their seats back on sale.
-    assert list(Refund.objects.values_list("amount", "status", "scope", "lines__0__quantity")) == [
+    refunds = Refund.objects.exclude(payment__order__lines__kind="donation")
+    assert list(refunds.values_list("amount", "status", "scope", "lines__0__quantity")) == [
         (Decimal("4800.00"), "succeeded", "lines", 2)
     ]
     group = Order.objects.get(total=Decimal("28800.00"))
@@ -277,3 +278,30 @@ def test_demo_sessions_fall_on_their_weekday_and_never_on_a_closed_day(weekday):
         days[3] + datetime.timedelta(days=14),
         days[3],
     ]
+
+
+def test_seed_demo_raises_money_for_two_campaigns_and_stays_the_same_when_run_again():
+    from decimal import Decimal
+
+    from apps.business.donations.models import Campaign, Donation
+
+    seed()
+    seed()
+
+    totals = {
+        campaign.slug: (campaign.raised, campaign.donor_count, campaign.donation_count)
+        for campaign in Campaign.objects.all()
+    }
+    assert totals == {
+        "rescate-tortugas": (Decimal("17000.00"), 3, 3),
+        "restauracion-arrecife": (Decimal("28000.00"), 2, 2),
+    }
+    assert sorted(Donation.objects.values_list("status", flat=True)) == [
+        "paid",
+        "paid",
+        "paid",
+        "paid",
+        "paid",
+        "refunded",
+    ]
+    assert all(campaign.is_open() for campaign in Campaign.objects.all())
