@@ -40,10 +40,13 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.core.parameters import ParameterLocation
 from werkzeug.test import Client
 
+from apps.business.donations.models import Campaign
 from apps.business.education import services as education
 from apps.business.education.models import Instructor
 from apps.business.infrastructure import services as infrastructure
 from apps.business.invoicing import services as invoicing
+from apps.business.payments import services as payments
+from apps.business.payments.handlers import LineRequest
 from apps.business.tickets import services as tickets
 from apps.business.tickets.models import TimeSlot
 from apps.business.wildlife import services as wildlife
@@ -90,6 +93,7 @@ REFERENCES = {
     "session": "/api/v1/education/sessions/",
     "enrollment": "/api/v1/education/enrollments/",
     "instructor": "/api/v1/education/instructors/",
+    "campaign": "/api/v1/payments/campaigns/",
     # Lists of ids.
     "instructors": "/api/v1/education/instructors/",
     "sections": "/api/v1/infrastructure/sections/",
@@ -104,7 +108,8 @@ BUSINESS_RULES = {
     "security_users_create": "Django's password rules; an email already registered",
     "payments_orders_create": "a line's slot and ticket type must be on sale together; an "
     "enrollment line's participants must fit the program's ages, and its session be paid; "
-    "an Idempotency-Key already used for another request",
+    "a donation's amount within the park's limits, its campaign taking gifts, one gift a line; "
+    "a guest gives only, with an email; an Idempotency-Key already used for another request",
     "payments_orders_pay": "the gateway must be enabled here, sandbox options go with the "
     "sandbox only; an Idempotency-Key already used for another request",
     "payments_orders_refunds_create": "the lines must be lines of that order; some lines or "
@@ -145,6 +150,11 @@ BUSINESS_RULES = {
     "closes before it starts; a habitat, or a whole section (both only when they agree); "
     "instructors active",
     "education_sessions_attendance": "every participant expected, each once, nobody else",
+    "payments_campaigns_create": "slugs are unique; ends after it starts; the park's "
+    "currency; suggested amounts within the park's donation limits",
+    "payments_campaigns_partial_update": "slugs are unique; ends after it starts; the park's "
+    "currency; suggested amounts within the park's donation limits",
+    "payments_campaigns_image_update": "the file must be a JPEG, PNG or WebP image",
     "education_enrollments_cancel": "the participants named must still be enrolled in it",
     "education_enrollments_create": "the session must exist and be of a public program; "
     "an age or birth date the program admits for each participant but teachers and "
@@ -316,6 +326,25 @@ def _fill_the_park(administrator: Any, visitor: Any) -> None:
     education.enrollment_create(
         actor=visitor, session=paid_session, participants=[{"name": "Luis", "age": 11}]
     )
+    turtles = Campaign.objects.create(
+        slug="tortugas",
+        title_es="Tortugas",
+        goal=Decimal("100000.00"),
+        starts_at=timezone.now() - timedelta(days=1),
+        is_public=True,
+    )
+    Campaign.objects.create(
+        slug="borrador", title_es="Borrador", goal=Decimal("1.00"), starts_at=timezone.now()
+    )
+    gift = payments.order_create(
+        actor=visitor,
+        lines=[
+            LineRequest(
+                kind="donation", quantity=1, fields={"amount": "1000.00", "campaign": turtles.pk}
+            )
+        ],
+    )
+    payments.order_pay(order=gift, actor=visitor, method="sandbox")
 
 
 def _known_values(caller: str, users: dict[str, Any]) -> dict[str, list[Any]]:

@@ -163,7 +163,9 @@ class Donation(TimeStampedModel):
         verbose_name_plural = _("donations")
         ordering = ("-created_at", "-id")
         indexes = [
-            models.Index(fields=("campaign", "status", "-paid_at"), name="donation_campaign_wall"),
+            models.Index(
+                fields=("campaign", "status", "-paid_at", "-id"), name="donation_campaign_wall"
+            ),
             models.Index(
                 fields=("campaign", "donor_key", "status"), name="donation_campaign_donor"
             ),
