@@ -202,3 +202,30 @@ def test_a_hanging_statement_call_holds_up_no_other_write(user, monkeypatch):
     assert (audit_blocked, order_blocked, statement_blocked) == (False, False, False)
     assert "error" not in outcome, outcome
     assert GatewayStatement.objects.get().lines.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_daily_task_and_the_command_fetch_their_days(monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    from apps.business.payments.tasks import fetch_statements
+    from apps.integrations.payments import GatewayError
+
+    today = timezone.localdate()
+    yesterday = today - timedelta(days=1)
+    assert fetch_statements() == {
+        yesterday.isoformat(): {"sandbox": "ok"},
+        today.isoformat(): {"sandbox": "ok"},
+    }
+    call_command("payments_fetch_statements", "--date", yesterday.isoformat())
+    assert sorted(GatewayStatement.objects.values_list("date", flat=True)) == [yesterday, today]
+    with pytest.raises(CommandError, match="future"):
+        call_command("payments_fetch_statements", "--date", (today + timedelta(days=1)).isoformat())
+
+    def refuse(self, **kwargs):
+        raise GatewayError("down")
+
+    monkeypatch.setattr(SandboxGateway, "transactions", refuse)
+    with pytest.raises(CommandError, match="1 gateway statement"):
+        call_command("payments_fetch_statements")
+    assert GatewayStatement.objects.get(date=yesterday).error == "down"
