@@ -115,6 +115,8 @@ BUSINESS_RULES = {
     "payments_orders_refunds_create": "the lines must be lines of that order; some lines or "
     "an amount, not both; an Idempotency-Key already used for another request",
     "payments_webhooks_receive": "the gateway must be enabled here and sign the delivery",
+    "payments_reports_reconciliation": "the day must not be in the future nor before 2000",
+    "payments_reports_reconciliation_fetch": "the day must not be in the future nor before 2000",
     "tickets_check_ins_create": "the code must be one the park signed",
     "tickets_slots_list": "`date`, or a range of `date_from`..`date_to`: not both; a range of "
     "62 days at most, not reversed",

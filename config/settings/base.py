@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -252,6 +253,11 @@ CELERY_BEAT_SCHEDULE = {
     "prune-idempotency-keys": {"task": "payments.prune_idempotency_keys", "schedule": 3600.0},
     "retry-webhook-events": {"task": "payments.retry_webhook_events", "schedule": 60.0},
     "resend-pending-refunds": {"task": "payments.resend_pending_refunds", "schedule": 300.0},
+    # Yesterday's and today's statements of every gateway, at 04:30 (after PayPal's lag).
+    "fetch-gateway-statements": {
+        "task": "payments.fetch_statements",
+        "schedule": crontab(hour=4, minute=30),
+    },
 }
 
 # Reverse proxies in front of the service whose X-Forwarded-For is believed (0: none).

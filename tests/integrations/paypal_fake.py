@@ -37,7 +37,8 @@ Acting as the buyer and as PayPal
       ``answer_next(operation, status, payload)``: the next such call gets exactly that answer
       (e.g. an order's JSON from ``order_json(order_id)`` as it was earlier).
       Operations: ``token``, ``create_order``, ``show_order``, ``capture_order``,
-      ``show_capture``, ``refund_capture``, ``show_refund``, ``verify_webhook``;
+      ``show_capture``, ``refund_capture``, ``show_refund``, ``verify_webhook``,
+      ``search_transactions``;
     - ``expire_tokens()``: PayPal forgets its tokens (the gateway's next call gets a 401).
 
 Webhook deliveries
@@ -51,6 +52,12 @@ Webhook deliveries
     key) and the fake's verification call answers ``SUCCESS`` only for the bytes it signed for
     the webhook id it signed them for. ``sign(body, at=...)`` signs any body (``at``: another
     transmission time).
+
+Transaction Search
+    ``GET /v1/reporting/transactions`` lists the captures (``T0006``) and refunds (``T1107``,
+    negative amounts) made from ``start_date`` to ``end_date`` (at most 31 days), in pages of
+    ``page_size`` (at most 500), as PayPal's reporting API does; ``search_page_size`` makes its
+    pages smaller to exercise paging. Times are the fake's ``clock()`` when each was made.
 
 Watching
     ``operations`` (names, in order), ``requests`` (the ``httpx.Request`` objects),
@@ -108,6 +115,7 @@ ROUTES = (
     ("POST", r"/v2/payments/captures/([^/]+)/refund", "refund_capture"),
     ("GET", r"/v2/payments/refunds/([^/]+)", "show_refund"),
     ("POST", r"/v1/notifications/verify-webhook-signature", "verify_webhook"),
+    ("GET", r"/v1/reporting/transactions", "search_transactions"),
 )
 IDEMPOTENT = {"create_order", "capture_order", "refund_capture"}
 # The 422 issues the fake answers, with PayPal's descriptions of them.
@@ -225,6 +233,7 @@ class FakePayPal:
         self._capture_declines: dict[str, str] = {}
         self._capture_statuses: dict[str, tuple[str, str]] = {}
         self._refund_status = "COMPLETED"
+        self.search_page_size: int | None = None
 
     def gateway(self, **options: Any) -> PayPalGateway:
         """A gateway wired to this fake (``options``: ``clock``, ``webhook_id``…)."""
@@ -745,6 +754,90 @@ class FakePayPal:
         )
         return 200, {"verification_status": "SUCCESS" if genuine else "FAILURE"}
 
+    def _search_transactions(self, request: httpx.Request, _: str) -> Any:
+        query = {key: values[-1] for key, values in parse_qs(request.url.query.decode()).items()}
+        try:
+            start = datetime.fromisoformat(query["start_date"])
+            end = datetime.fromisoformat(query["end_date"])
+            page, size = int(query.get("page", "1")), int(query.get("page_size", "100"))
+        except (KeyError, ValueError):
+            return error(
+                400,
+                "INVALID_REQUEST",
+                "Request is not well-formed, syntactically incorrect, or violates schema.",
+                "INVALID_PARAMETER_SYNTAX",
+                "start_date and end_date are required, in ISO 8601.",
+            )
+        if not (end > start and (end - start).days <= 31 and 1 <= size <= 500 and page >= 1):
+            return error(
+                400,
+                "INVALID_REQUEST",
+                "Request is not well-formed, syntactically incorrect, or violates schema.",
+                "INVALID_PARAMETER_VALUE",
+                "The date range is at most 31 days; page_size 1 to 500.",
+            )
+        found = [
+            info
+            for info in self._transaction_infos()
+            if start <= datetime.fromisoformat(info["transaction_initiation_date"]) <= end
+        ]
+        size = min(size, self.search_page_size or size)
+        pages = max(1, -(-len(found) // size))
+        return 200, {
+            "transaction_details": [
+                {"transaction_info": info, "payer_info": {"account_id": BUYER["payer_id"]}}
+                for info in found[(page - 1) * size : page * size]
+            ],
+            "account_number": PAYEE["merchant_id"],
+            "start_date": query["start_date"],
+            "end_date": query["end_date"],
+            "last_refreshed_datetime": self._now(),
+            "page": page,
+            "total_items": len(found),
+            "total_pages": pages,
+            "links": [],
+        }
+
+    def _transaction_infos(self) -> list[dict[str, Any]]:
+        """Every capture and refund as Transaction Search lists them, in the order made."""
+        letters = {"COMPLETED": "S", "PARTIALLY_REFUNDED": "F", "REFUNDED": "S", "PENDING": "P"}
+        infos = []
+        for capture_id, (_order_id, capture) in self.captures.items():
+            infos.append(
+                {
+                    "paypal_account_id": BUYER["payer_id"],
+                    "transaction_id": capture_id,
+                    "transaction_event_code": "T0006",
+                    "transaction_initiation_date": _search_time(capture["create_time"]),
+                    "transaction_updated_date": _search_time(capture["update_time"]),
+                    "transaction_amount": capture["amount"],
+                    "transaction_status": letters.get(capture["status"], "D"),
+                    "invoice_id": capture.get("invoice_id", ""),
+                    "custom_field": capture.get("custom_id", ""),
+                    "protection_eligibility": "01",
+                }
+            )
+        for refund_id, (capture_id, refund) in self.refunds.items():
+            amount = refund["amount"]
+            infos.append(
+                {
+                    "paypal_account_id": BUYER["payer_id"],
+                    "transaction_id": refund_id,
+                    "paypal_reference_id": capture_id,
+                    "paypal_reference_id_type": "TXN",
+                    "transaction_event_code": "T1107",
+                    "transaction_initiation_date": _search_time(refund["create_time"]),
+                    "transaction_updated_date": _search_time(refund["update_time"]),
+                    "transaction_amount": {**amount, "value": f"-{amount['value']}"},
+                    "transaction_status": {"COMPLETED": "S", "PENDING": "P"}.get(
+                        refund["status"], "D"
+                    ),
+                    "invoice_id": refund.get("invoice_id", ""),
+                    "custom_field": refund.get("custom_id", ""),
+                }
+            )
+        return sorted(infos, key=lambda info: info["transaction_initiation_date"])
+
     # --- State ------------------------------------------------------------------------------
 
     def order_json(self, order_id: str) -> dict[str, Any]:
@@ -791,6 +884,11 @@ class FakePayPal:
         if millis:
             return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _search_time(api_time: str) -> str:
+    """Transaction Search's time ("2026-11-30T16:15:30+0000") of an API time ("...Z")."""
+    return api_time.replace("Z", "+0000")
 
 
 def _scaled(value: Decimal, like: str) -> str:

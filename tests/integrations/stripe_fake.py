@@ -40,6 +40,10 @@ would send in ``fake.events``, and returns the main one as a signed ``Delivery``
 - ``dispute(intent_id)``: a chargeback (``charge.dispute.created``).
 - ``deliver(event)`` signs any event; ``event(type, obj)`` builds one for any object.
 
+Listing: ``GET /v1/payment_intents`` and ``GET /v1/refunds`` answer from what is stored, newest
+first, with ``created[gte|gt|lt|lte]``, ``limit`` and ``starting_after`` (the SDK's auto-paging);
+objects are ``created`` at ``clock()``, which a test may set to place them in a day.
+
 Breaking things: ``fail_next(status=500)`` answers the next request with that error,
 ``fail_next(timeout=True)`` times it out, ``fail_next(timeout=True, after=True)`` lets Stripe do
 the work and loses the answer (a retry with the same key gets it back); ``answer_next(status,
@@ -443,6 +447,8 @@ class FakeStripe:
         parts = call.path.strip("/").split("/")
         if parts == ["v1", "payment_intents"] and call.method == "POST":
             return self._intent_create
+        if parts == ["v1", "payment_intents"] and call.method == "GET":
+            return self._intent_list
         if parts[:2] == ["v1", "payment_intents"] and len(parts) == 3 and call.method == "GET":
             return self._intent_retrieve
         if parts == ["v1", "refunds"] and call.method == "POST":
@@ -539,35 +545,28 @@ class FakeStripe:
             )
         return 200, self._new_refund(charge, amount, request=request, reason=params.get("reason"))
 
+    def _intent_list(
+        self, call: Call, request: tuple[str, str | None]
+    ) -> tuple[int, dict[str, Any]]:
+        _only(call.params, {"limit", "starting_after", "ending_before", *CREATED_FILTERS})
+        return 200, _page(call.params, list(self.intents.values()), "/v1/payment_intents")
+
     def _refund_list(
         self, call: Call, request: tuple[str, str | None]
     ) -> tuple[int, dict[str, Any]]:
         params = call.params
-        _only(params, {"limit", "payment_intent", "charge", "starting_after", "ending_before"})
-        limit = _positive_int(params, "limit") if "limit" in params else 10
-        if limit > 100:
-            raise _invalid("Invalid integer: must be at most 100", param="limit")
+        _only(
+            params,
+            {"limit", "payment_intent", "charge", "starting_after", "ending_before"}
+            | CREATED_FILTERS,
+        )
         refunds = [
             refund
-            for refund in reversed(self.refunds.values())  # newest first
+            for refund in self.refunds.values()
             if params.get("payment_intent", refund["payment_intent"]) == refund["payment_intent"]
             and params.get("charge", refund["charge"]) == refund["charge"]
         ]
-        after = params.get("starting_after")
-        if after is not None:
-            ids = [refund["id"] for refund in refunds]
-            if after not in ids:
-                raise _invalid(
-                    f"No such refund: '{after}'", code="resource_missing", param="starting_after"
-                )
-            refunds = refunds[ids.index(after) + 1 :]
-        page = refunds[:limit]
-        return 200, {
-            "object": "list",
-            "data": page,
-            "has_more": len(refunds) > limit,
-            "url": "/v1/refunds",
-        }
+        return 200, _page(params, refunds, "/v1/refunds")
 
     # Stored objects
 
@@ -658,6 +657,42 @@ def _positive_int(params: dict[str, str], name: str) -> int:
             param=name,
         )
     return int(value)
+
+
+CREATED_FILTERS = {"created[gt]", "created[gte]", "created[lt]", "created[lte]"}
+
+
+def _page(params: dict[str, str], objects: list[dict[str, Any]], url: str) -> dict[str, Any]:
+    """One page of a list call, as Stripe answers it: newest first, ``created[...]`` filters,
+    ``limit`` (10 by default, at most 100) and the ``starting_after`` cursor."""
+    limit = _positive_int(params, "limit") if "limit" in params else 10
+    if limit > 100:
+        raise _invalid("Invalid integer: must be at most 100", param="limit")
+    bounds = {
+        name[len("created[") : -1]: _positive_int(params, name)
+        for name in CREATED_FILTERS
+        if name in params
+    }
+    checks = {
+        "gt": lambda at, bound: at > bound,
+        "gte": lambda at, bound: at >= bound,
+        "lt": lambda at, bound: at < bound,
+        "lte": lambda at, bound: at <= bound,
+    }
+    found = [
+        obj
+        for obj in reversed(objects)  # in creation order: newest first
+        if all(checks[op](obj["created"], bound) for op, bound in bounds.items())
+    ]
+    after = params.get("starting_after")
+    if after is not None:
+        ids = [obj["id"] for obj in found]
+        if after not in ids:
+            raise _invalid(
+                f"No such object: '{after}'", code="resource_missing", param="starting_after"
+            )
+        found = found[ids.index(after) + 1 :]
+    return {"object": "list", "data": found[:limit], "has_more": len(found) > limit, "url": url}
 
 
 def _metadata(params: dict[str, str]) -> dict[str, str]:

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import reconciliation, views
 
 router = SimpleRouter()
 router.register("orders", views.OrderViewSet, basename="order")
@@ -12,5 +12,15 @@ router.register("webhook-events", views.WebhookEventViewSet, basename="webhook-e
 urlpatterns = [
     path("gateways/", views.GatewayListView.as_view(), name="payments-gateways"),
     path("webhooks/<slug:gateway>/", views.WebhookView.as_view(), name="payments-webhook"),
+    path(
+        "reports/reconciliation/",
+        reconciliation.ReconciliationView.as_view(),
+        name="payments-reconciliation",
+    ),
+    path(
+        "reports/reconciliation/fetch/",
+        reconciliation.ReconciliationFetchView.as_view(),
+        name="payments-reconciliation-fetch",
+    ),
     *router.urls,
 ]

@@ -13,7 +13,17 @@ from apps.support.security.models import User
 from apps.support.security.roles import Role, has_any_role
 
 from . import services
-from .models import Order, OrderLine, Payment, Refund, RefundStatus, WebhookEvent, WebhookStatus
+from .models import (
+    GatewayStatement,
+    GatewayStatementLine,
+    Order,
+    OrderLine,
+    Payment,
+    Refund,
+    RefundStatus,
+    WebhookEvent,
+    WebhookStatus,
+)
 
 
 class RecordInline(admin.TabularInline):
@@ -202,3 +212,46 @@ class WebhookEventAdmin(RecordAdmin):
             % {"count": total, "summary": summary},
             messages.WARNING if outcomes[WebhookStatus.FAILED] else messages.SUCCESS,
         )
+
+
+class GatewayStatementLineInline(RecordInline):
+    model = GatewayStatementLine
+    fields = (
+        "kind",
+        "reference",
+        "gateway_reference",
+        "capture_reference",
+        "amount",
+        "currency",
+        "status",
+        "occurred_at",
+    )
+
+
+@admin.register(GatewayStatement)
+class GatewayStatementAdmin(RecordAdmin):
+    """What each gateway stated of a day, as last fetched (the daily job, or finance's
+    ``POST /api/v1/payments/reports/reconciliation/fetch/``). Read-only."""
+
+    list_display = ("date", "gateway", "status", "fetched_at")
+    list_filter = ("gateway", "status", "date")
+    search_fields = ("gateway", "error")
+    date_hierarchy = "date"
+    inlines = (GatewayStatementLineInline,)
+
+
+@admin.register(GatewayStatementLine)
+class GatewayStatementLineAdmin(RecordAdmin):
+    list_display = (
+        "occurred_at",
+        "statement",
+        "kind",
+        "reference",
+        "capture_reference",
+        "amount",
+        "currency",
+        "status",
+    )
+    list_filter = ("statement__gateway", "kind", "status", "statement__date")
+    search_fields = ("reference", "gateway_reference", "capture_reference", "refund_reference")
+    list_select_related = ("statement",)

@@ -366,3 +366,86 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway} {self.event_type} {self.event_id}"
+
+
+class StatementStatus(models.TextChoices):
+    OK = "ok", _("Fetched")
+    FAILED = "failed", _("Failed")
+
+
+class GatewayStatement(TimeStampedModel):
+    """What one gateway stated of one of the park's days (its local day), as last fetched:
+    the lines reconciliation compares with the park's payments and refunds (docs/adr/0031).
+    Fetching the day again replaces it."""
+
+    gateway = models.CharField(_("gateway"), max_length=16)
+    date = models.DateField(_("date"), help_text=_("The park's local day."))
+    status = models.CharField(_("status"), max_length=16, choices=StatementStatus.choices)
+    error = models.TextField(_("error"), blank=True)
+    fetched_at = models.DateTimeField(_("fetched at"))
+
+    class Meta:
+        verbose_name = _("gateway statement")
+        verbose_name_plural = _("gateway statements")
+        ordering = ("-date", "gateway")
+        constraints = [
+            models.UniqueConstraint(fields=("gateway", "date"), name="statement_one_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.date} ({self.status})"
+
+
+class StatementLineKind(models.TextChoices):
+    PAYMENT = "payment", _("Payment")
+    REFUND = "refund", _("Refund")
+
+
+class StatementLineStatus(models.TextChoices):
+    SUCCEEDED = "succeeded", _("Succeeded")
+    PENDING = "pending", _("Pending")
+    FAILED = "failed", _("Failed")
+
+
+class GatewayStatementLine(models.Model):
+    """One payment or refund as the gateway stated it."""
+
+    statement = models.ForeignKey(
+        GatewayStatement,
+        on_delete=models.CASCADE,
+        related_name="lines",
+        verbose_name=_("statement"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=StatementLineKind.choices)
+    reference = models.CharField(
+        _("reference"),
+        max_length=120,
+        help_text=_("The gateway's id of this line: the payment's, or the refund's."),
+    )
+    gateway_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
+    capture_reference = models.CharField(_("capture reference"), max_length=120, blank=True)
+    refund_reference = models.CharField(_("refund reference"), max_length=120, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=16, choices=StatementLineStatus.choices)
+    occurred_at = models.DateTimeField(_("occurred at"))
+
+    class Meta:
+        verbose_name = _("gateway statement line")
+        verbose_name_plural = _("gateway statement lines")
+        ordering = ("statement", "occurred_at", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("statement", "kind", "reference"), name="statement_line_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="statement_line_amount_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("capture_reference",), name="statement_line_capture"),
+            models.Index(fields=("gateway_reference",), name="statement_line_payment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.reference} {self.amount} {self.currency} ({self.status})"

@@ -2,7 +2,18 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import Order, OrderLine, Payment, Refund, WebhookEvent
+from .models import (
+    GatewayStatement,
+    GatewayStatementLine,
+    Order,
+    OrderLine,
+    Payment,
+    Refund,
+    WebhookEvent,
+)
+from .reconciliation import reconciliation
+
+__all__ = ["reconciliation"]  # the day's statements against the park's records
 
 
 def _refunds() -> Prefetch:
@@ -31,6 +42,14 @@ def payment_list() -> QuerySet[Payment]:
 
 def refund_list() -> QuerySet[Refund]:
     return Refund.objects.select_related("payment")
+
+
+def statement_list() -> QuerySet[GatewayStatement]:
+    return GatewayStatement.objects.all()
+
+
+def statement_line_list() -> QuerySet[GatewayStatementLine]:
+    return GatewayStatementLine.objects.select_related("statement")
 
 
 def webhook_event_list() -> QuerySet[WebhookEvent]:

@@ -1,10 +1,18 @@
 """Background work of the payments module."""
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.utils import timezone
 
 from apps.support.common.idempotency import idempotency_keys_prune
 
-from .services import orders_expire, refunds_resend_pending, webhook_events_retry_due
+from .services import (
+    orders_expire,
+    refunds_resend_pending,
+    statements_fetch,
+    webhook_events_retry_due,
+)
 
 
 @shared_task(name="payments.expire_orders")
@@ -33,3 +41,16 @@ def resend_pending_refunds() -> int:
     """Ask the gateways again, with the same idempotency keys, for refunds whose answer never
     came or could not be recorded (every few minutes with Celery beat)."""
     return refunds_resend_pending()
+
+
+@shared_task(name="payments.fetch_statements")
+def fetch_statements() -> dict[str, dict[str, str]]:
+    """Fetch every enabled gateway's statement of yesterday and of today so far (the park's
+    local days), once a day early in the morning with Celery beat: reconciliation compares
+    them with the park's records. Returns each day's gateways and how their fetch went."""
+    today = timezone.localdate()
+    done: dict[str, dict[str, str]] = {}
+    for day in (today - timedelta(days=1), today):
+        fetched = statements_fetch(day=day)
+        done[day.isoformat()] = {statement.gateway: statement.status for statement in fetched}
+    return done

@@ -7,6 +7,7 @@ same intent, so a retry after a timeout never charges or refunds twice.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -31,6 +32,21 @@ class EventKind(StrEnum):
     PAYMENT_APPROVED = "payment_approved"  # the buyer approved; the park must capture (PayPal)
     REFUNDS_CHANGED = "refunds_changed"  # a refund was made, succeeded or failed: reconcile
     DISPUTE_OPENED = "dispute_opened"  # a chargeback: the order is marked, finance is told
+
+
+class TransactionKind(StrEnum):
+    """What a line of a gateway's statement is."""
+
+    PAYMENT = "payment"  # money taken (a Stripe PaymentIntent, a PayPal capture)
+    REFUND = "refund"  # money given back
+
+
+class TransactionStatus(StrEnum):
+    """Where a statement's line stands, whatever the gateway calls it."""
+
+    SUCCEEDED = "succeeded"  # the money moved
+    PENDING = "pending"  # not yet (the buyer, the bank or the gateway still has to act)
+    FAILED = "failed"  # it did not move (declined, canceled, denied, reversed)
 
 
 class GatewayError(Exception):
@@ -76,6 +92,34 @@ class RefundResult:
     gateway_reference: str  # the gateway's refund id ("re_...", PayPal refund id)
     amount_minor: int | None = None  # as the gateway states it (listings); None when not told
     failure_message: str = ""
+
+
+@dataclass(frozen=True)
+class GatewayTransaction:
+    """One line of a gateway's statement: a payment or a refund as the gateway saw it.
+
+    References are the park's own names for the movement: ``gateway_reference`` is what the
+    park keeps in its payment's ``gateway_reference`` (Stripe PaymentIntent id, sandbox
+    reference; empty when the gateway's report does not name it, as PayPal's names only the
+    capture), ``capture_reference`` the money movement (Stripe charge, PayPal capture) and
+    ``refund_reference`` a refund's own id (empty for payments). ``occurred_at`` is aware.
+    """
+
+    kind: TransactionKind
+    gateway_reference: str
+    capture_reference: str
+    refund_reference: str
+    amount_minor: int  # positive, refunds too
+    currency: str  # ISO 4217, upper case
+    status: TransactionStatus
+    occurred_at: datetime
+
+    @property
+    def reference(self) -> str:
+        """The id that names this line within its statement."""
+        if self.kind == TransactionKind.REFUND:
+            return self.refund_reference
+        return self.gateway_reference or self.capture_reference
 
 
 # Longest ids a gateway's event may carry (Stripe's and PayPal's are far shorter).
@@ -155,6 +199,12 @@ class PaymentGateway(Protocol):
     def refunds(self, *, gateway_reference: str, capture_reference: str) -> list[RefundResult]:
         """Every refund the gateway knows of for this payment, with amounts and states: the
         truth a ``refunds_changed`` event is reconciled against (any order of events)."""
+        ...
+
+    def transactions(self, *, start: datetime, end: datetime) -> list[GatewayTransaction]:
+        """The payments and refunds the gateway made from ``start`` (included) to ``end``
+        (excluded), both aware: its statement of that time, read-only (docs/adr/0031).
+        Raises ``GatewayError`` when it cannot be had."""
         ...
 
     def parse_webhook(self, *, headers: dict[str, str], body: bytes) -> WebhookEvent:

@@ -12,6 +12,10 @@ webhooks verified by PayPal's verification call; plain HTTP with httpx (ADR 25).
   declined payments, failed refunds. Network errors, timeouts, 5xx, 408/409/429 and a 401 after
   a fresh token are ``GatewayError``: the outcome is unknown, the caller retries with the same
   key.
+- ``transactions`` reads the Transaction Search API (``GET /v1/reporting/transactions``, every
+  page): captures and refunds of a time range, named by capture id (the park's payment keeps
+  it as ``capture_reference``). It needs the account's reporting permission, and PayPal lists
+  a transaction up to three hours after it happened (docs/adr/0031).
 """
 
 import json
@@ -19,21 +23,24 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 
 from .base import (
     EventKind,
     GatewayError,
+    GatewayTransaction,
     PaymentOutcome,
     PaymentRequest,
     PaymentResult,
     RefundOutcome,
     RefundResult,
+    TransactionKind,
+    TransactionStatus,
     WebhookEvent,
     WebhookRejected,
 )
@@ -68,6 +75,27 @@ REFUND_OUTCOMES = {
     "PENDING": RefundOutcome.PENDING,
     "FAILED": RefundOutcome.FAILED,
     "CANCELLED": RefundOutcome.FAILED,
+}
+
+# Transaction Search: the largest page, the event codes of money taken (T00xx: payments of
+# every kind, T0006 for Checkout's captures) and given back (T11xx: refunds, reversals), and
+# the states of its one-letter ``transaction_status``.
+SEARCH_PAGE_SIZE = 500
+SEARCH_MAX_PAGES = 200  # 100,000 lines a day: far beyond a park, short of an endless loop
+PAYMENT_EVENT_PREFIX = "T00"
+REFUND_EVENT_PREFIX = "T11"
+SEARCH_PAYMENT_STATUSES = {
+    "S": TransactionStatus.SUCCEEDED,
+    "F": TransactionStatus.SUCCEEDED,  # partially refunded since: taken all the same
+    "V": TransactionStatus.SUCCEEDED,  # reversed since: the reversal is a line of its own
+    "P": TransactionStatus.PENDING,
+    "D": TransactionStatus.FAILED,
+}
+SEARCH_REFUND_STATUSES = {
+    "S": TransactionStatus.SUCCEEDED,
+    "P": TransactionStatus.PENDING,
+    "D": TransactionStatus.FAILED,
+    "V": TransactionStatus.FAILED,
 }
 
 
@@ -384,6 +412,36 @@ class PayPalGateway:
             failure_message=message if outcome == RefundOutcome.FAILED else "",
         )
 
+    # --- Statements -------------------------------------------------------------------------
+
+    def transactions(self, *, start: datetime, end: datetime) -> list[GatewayTransaction]:
+        query = {
+            "start_date": _search_time(start),
+            "end_date": _search_time(end),
+            "fields": "all",
+            "page_size": SEARCH_PAGE_SIZE,
+        }
+        lines: list[GatewayTransaction] = []
+        page, pages = 1, 1
+        while page <= pages:
+            try:
+                answer = self._call(
+                    "GET", "/v1/reporting/transactions?" + urlencode({**query, "page": page})
+                )
+            except _Refused as refusal:
+                raise GatewayError(
+                    f"PayPal refused the transaction search ({refusal}); the account needs "
+                    "the Transaction Search permission."
+                ) from refusal
+            for detail in _list(answer, "transaction_details"):
+                line = _search_line(detail.get("transaction_info"))
+                if line is not None and start <= line.occurred_at < end:
+                    lines.append(line)
+            total = answer.get("total_pages")
+            pages = min(total, SEARCH_MAX_PAGES) if isinstance(total, int) else 1
+            page += 1
+        return sorted(lines, key=lambda line: (line.occurred_at, line.reference))
+
     # --- Webhooks ---------------------------------------------------------------------------
 
     def parse_webhook(self, *, headers: dict[str, str], body: bytes) -> WebhookEvent:
@@ -583,6 +641,51 @@ class PayPalGateway:
         with self._token_lock:
             if self._token == token:  # not one another thread has fetched meanwhile
                 self._token = ""
+
+
+def _search_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _search_line(info: Any) -> GatewayTransaction | None:
+    """A statement line from one ``transaction_info``; ``None`` for what is neither a payment
+    nor a refund (fees, transfers, holds)."""
+    code = _text(info, "transaction_event_code")
+    if code.startswith(PAYMENT_EVENT_PREFIX):
+        kind, statuses = TransactionKind.PAYMENT, SEARCH_PAYMENT_STATUSES
+    elif code.startswith(REFUND_EVENT_PREFIX):
+        kind, statuses = TransactionKind.REFUND, SEARCH_REFUND_STATUSES
+    else:
+        return None
+    transaction_id = _text(info, "transaction_id")
+    status = statuses.get(_text(info, "transaction_status"))
+    occurred = _text(info, "transaction_initiation_date")
+    try:
+        occurred_at = datetime.fromisoformat(occurred)
+    except ValueError:
+        occurred_at = None
+    money = info.get("transaction_amount") if isinstance(info, dict) else None
+    if (
+        not transaction_id
+        or status is None
+        or occurred_at is None
+        or occurred_at.tzinfo is None
+        or not isinstance(money, dict)
+    ):
+        raise GatewayError("PayPal listed a transaction that is not one.")
+    value = str(money.get("value", "")).removeprefix("-")  # refunds are negative
+    amount = minor_units({**money, "value": value})
+    is_refund = kind == TransactionKind.REFUND
+    return GatewayTransaction(
+        kind=kind,
+        gateway_reference="",  # PayPal's report names captures, not the orders they paid
+        capture_reference=_text(info, "paypal_reference_id") if is_refund else transaction_id,
+        refund_reference=transaction_id if is_refund else "",
+        amount_minor=amount,
+        currency=_text(money, "currency_code").upper(),
+        status=status,
+        occurred_at=occurred_at,
+    )
 
 
 def _list(data: Any, key: str) -> list[Any]:

@@ -6,6 +6,9 @@ end its client secret and the publishable key (``next_action``); Stripe.js confi
 Stripe tells the end by webhook (``payment_intent.succeeded`` / ``payment_failed``).
 ``resume_payment`` reads the intent when a webhook is late or lost. Refunds are asked on the
 intent with their own idempotency key; ``refunds`` lists every refund Stripe holds for it.
+``transactions`` lists the intents and refunds created in a time range (the SDK's list calls,
+``created[gte]``/``created[lt]``, every page): the statement reconciliation compares with the
+park's records (docs/adr/0031).
 
 Calls go through the official SDK (``stripe.StripeClient``) over its httpx client, with the API
 version pinned (``STRIPE_API_VERSION``) and no retries inside the SDK: one call is one HTTP
@@ -20,6 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from functools import partial
 from types import SimpleNamespace
 from typing import Any
@@ -27,16 +31,19 @@ from typing import Any
 import httpx
 import stripe
 from django.conf import settings
-from stripe.params import RefundCreateParams, RefundListParams
+from stripe.params import PaymentIntentListParams, RefundCreateParams, RefundListParams
 
 from .base import (
     EventKind,
     GatewayError,
+    GatewayTransaction,
     PaymentOutcome,
     PaymentRequest,
     PaymentResult,
     RefundOutcome,
     RefundResult,
+    TransactionKind,
+    TransactionStatus,
     WebhookEvent,
     WebhookRejected,
 )
@@ -62,6 +69,19 @@ REFUND_OUTCOMES = {
     "requires_action": RefundOutcome.PENDING,
     "failed": RefundOutcome.FAILED,
     "canceled": RefundOutcome.FAILED,
+}
+# A statement's line of an intent or a refund, by its status.
+INTENT_LINE_STATUSES = {
+    "succeeded": TransactionStatus.SUCCEEDED,
+    "canceled": TransactionStatus.FAILED,
+    **dict.fromkeys(PENDING_STATUSES | {"requires_payment_method"}, TransactionStatus.PENDING),
+}
+REFUND_LINE_STATUSES = {
+    "succeeded": TransactionStatus.SUCCEEDED,
+    "pending": TransactionStatus.PENDING,
+    "requires_action": TransactionStatus.PENDING,
+    "failed": TransactionStatus.FAILED,
+    "canceled": TransactionStatus.FAILED,
 }
 # Events about one refund (their object is the refund); with ``charge.refunded`` (its object is
 # the charge) they change what was refunded of a payment: reconciled against ``refunds()``.
@@ -124,6 +144,44 @@ def _refund_result(refund: Mapping[str, Any]) -> RefundResult:
         gateway_reference=_field(refund, "id", str),
         amount_minor=_field(refund, "amount", int),
         failure_message=failure,
+    )
+
+
+def _created(obj: Mapping[str, Any]) -> datetime:
+    return datetime.fromtimestamp(_field(obj, "created", int), tz=UTC)
+
+
+def _intent_line(intent: Mapping[str, Any]) -> GatewayTransaction:
+    status = _field(intent, "status", str)
+    if status not in INTENT_LINE_STATUSES:
+        raise _Unusable(f"unknown payment intent status {status!r}")
+    # A declined card leaves the intent waiting for another one, with the error kept.
+    failed = status == "requires_payment_method" and intent.get("last_payment_error")
+    return GatewayTransaction(
+        kind=TransactionKind.PAYMENT,
+        gateway_reference=_field(intent, "id", str),
+        capture_reference=_reference(intent, "latest_charge") if status == "succeeded" else "",
+        refund_reference="",
+        amount_minor=_field(intent, "amount", int),
+        currency=_field(intent, "currency", str).upper(),
+        status=TransactionStatus.FAILED if failed else INTENT_LINE_STATUSES[status],
+        occurred_at=_created(intent),
+    )
+
+
+def _refund_line(refund: Mapping[str, Any]) -> GatewayTransaction:
+    status = _field(refund, "status", str)
+    if status not in REFUND_LINE_STATUSES:
+        raise _Unusable(f"unknown refund status {status!r}")
+    return GatewayTransaction(
+        kind=TransactionKind.REFUND,
+        gateway_reference=_reference(refund, "payment_intent"),
+        capture_reference=_reference(refund, "charge"),
+        refund_reference=_field(refund, "id", str),
+        amount_minor=_field(refund, "amount", int),
+        currency=_field(refund, "currency", str).upper(),
+        status=REFUND_LINE_STATUSES[status],
+        occurred_at=_created(refund),
     )
 
 
@@ -313,6 +371,27 @@ class StripeGateway:
             raise _gateway_error(error) from error
         except _Unusable as error:
             raise GatewayError(f"Stripe listed a refund that is not one: {error}.") from error
+
+    # Statements
+
+    def transactions(self, *, start: datetime, end: datetime) -> list[GatewayTransaction]:
+        gte, lt = int(start.timestamp()), int(end.timestamp())
+        intents: PaymentIntentListParams = {"created": {"gte": gte, "lt": lt}, "limit": PAGE_SIZE}
+        refunds: RefundListParams = {"created": {"gte": gte, "lt": lt}, "limit": PAGE_SIZE}
+        try:
+            lines = [
+                _intent_line(intent.to_dict())
+                for intent in self.client.v1.payment_intents.list(params=intents).auto_paging_iter()
+            ]
+            lines += [
+                _refund_line(refund.to_dict())
+                for refund in self.client.v1.refunds.list(params=refunds).auto_paging_iter()
+            ]
+        except stripe.StripeError as error:
+            raise _gateway_error(error) from error
+        except _Unusable as error:
+            raise GatewayError(f"Stripe listed something unusable: {error}.") from error
+        return sorted(lines, key=lambda line: (line.occurred_at, line.reference))
 
     # Webhooks
 

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('payments', '0006_guest_orders'),
+        ('payments', '0007_guest_orders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

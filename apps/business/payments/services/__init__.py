@@ -20,6 +20,7 @@ from .refunds import (
     refunds_reconcile,
     refunds_resend_pending,
 )
+from .statements import statements_fetch
 from .webhooks import (
     order_dispute,
     webhook_event_process,
@@ -46,6 +47,7 @@ __all__ = [
     "refundable_amount",
     "refunds_reconcile",
     "refunds_resend_pending",
+    "statements_fetch",
     "to_minor_units",
     "webhook_event_process",
     "webhook_events_retry_due",

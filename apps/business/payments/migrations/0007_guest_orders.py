@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0005_refunds_as_records'),
+        ('payments', '0006_gateway_statements'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
