@@ -58,6 +58,7 @@ LOCAL_APPS = [
     "apps.business.payments",
     "apps.business.tickets",
     "apps.business.invoicing",
+    "apps.business.finance",
     "apps.business.documents",
     "apps.integrations",
 ]
