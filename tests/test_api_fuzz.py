@@ -111,6 +111,8 @@ BUSINESS_RULES = {
     "an amount, not both; an Idempotency-Key already used for another request",
     "payments_webhooks_receive": "the gateway must be enabled here and sign the delivery",
     "tickets_check_ins_create": "the code must be one the park signed",
+    "payments_reports_sales": "`to` not before `from`; 366 days at most",
+    "payments_reports_refunds": "`to` not before `from`; 366 days at most",
     "tickets_slots_list": "`date`, or a range of `date_from`..`date_to`: not both; a range of "
     "62 days at most, not reversed",
     "tickets_attendance": "`date`, or a range of `date_from`..`date_to`: not both; a range of "
