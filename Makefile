@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: run test bench bench-tickets bootstrap install install-dev messages lint format typecheck migrations-check pytest worker serve clean
+.PHONY: run test bench bench-tickets bench-reports bootstrap install install-dev messages lint format typecheck migrations-check pytest worker serve clean
 
 ## run: install, migrate, load demo data and serve on http://127.0.0.1:8000
 run: install messages
@@ -53,10 +53,15 @@ pytest:
 bench: install-dev
 	$(PY) bench/species_list.py
 	$(PY) bench/tickets.py $(BENCH_TICKETS_ARGS)
+	$(PY) bench/reports.py $(BENCH_REPORTS_ARGS)
 
 ## bench-tickets: purchases on a hot slot, check-ins, availability against a raw-SQL baseline
 bench-tickets: install-dev
 	$(PY) bench/tickets.py $(BENCH_TICKETS_ARGS)
+
+## bench-reports: the finance reports on a year of 3,000 orders a day, beside raw SQL
+bench-reports: install-dev
+	$(PY) bench/reports.py $(BENCH_REPORTS_ARGS)
 
 ## worker: a Celery worker (needs CELERY_BROKER_URL)
 worker: install
