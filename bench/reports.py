@@ -40,7 +40,8 @@ if __package__ in (None, ""):  # run as a script: python bench/reports.py
 
 import psycopg
 
-from bench.common import HOST, PYTHON, ROOT, bench_env, gunicorn, prepare_database
+from bench import common
+from bench.common import PYTHON, ROOT, bench_env, gunicorn, prepare_database
 
 PARK = ZoneInfo("America/Costa_Rica")  # the park's TIME_ZONE (UTC-6, no summer time)
 
@@ -177,7 +178,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="timed requests per report")
     parser.add_argument("--keep", action="store_true", help="reuse a filled database")
     parser.add_argument("--database", default="parque_marino_bench_reports")
+    parser.add_argument(
+        "--port", type=int, default=common.PORT, help="gunicorn's (another bench may use 8765)"
+    )
     options = parser.parse_args()
+    common.PORT, common.HOST = options.port, f"http://127.0.0.1:{options.port}"
 
     env = bench_env(options.database, REDIS_URL="redis://127.0.0.1:6379/9")
     conninfo = f"postgresql://postgres@127.0.0.1:5432/{options.database}"
@@ -226,7 +231,7 @@ def main() -> None:
 
     def get(path: str, **params: str) -> Any:
         query = "&".join(f"{key}={value}" for key, value in {**month, **params}.items())
-        request = urllib.request.Request(f"{HOST}{path}?{query}", headers=headers)
+        request = urllib.request.Request(f"{common.HOST}{path}?{query}", headers=headers)
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
