@@ -118,6 +118,8 @@ BUSINESS_RULES = {
     "payments_reports_reconciliation": "the day must not be in the future nor before 2000",
     "payments_reports_reconciliation_fetch": "the day must not be in the future nor before 2000",
     "tickets_check_ins_create": "the code must be one the park signed",
+    "payments_reports_sales": "`to` not before `from`; 366 days at most",
+    "payments_reports_refunds": "`to` not before `from`; 366 days at most",
     "tickets_slots_list": "`date`, or a range of `date_from`..`date_to`: not both; a range of "
     "62 days at most, not reversed",
     "tickets_attendance": "`date`, or a range of `date_from`..`date_to`: not both; a range of "

@@ -23,6 +23,7 @@ urlpatterns = [
     path("education/", include("api.v1.education.urls")),
     path("payments/", include("api.v1.invoicing.urls")),  # invoices: /payments/invoices/
     path("payments/", include("api.v1.donations.urls")),  # /payments/campaigns/, donations/
+    path("payments/", include("api.v1.finance.urls")),  # reports: /payments/reports/
     path("payments/", include("api.v1.payments.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="v1:schema"), name="docs"),

@@ -60,6 +60,7 @@ LOCAL_APPS = [
     "apps.business.tickets",
     "apps.business.invoicing",
     "apps.business.donations",
+    "apps.business.finance",
     "apps.business.documents",
     "apps.integrations",
 ]

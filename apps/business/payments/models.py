@@ -90,6 +90,8 @@ class Order(TimeStampedModel):
         indexes = [
             models.Index(fields=("user", "-created_at"), name="order_user_created"),
             models.Index(fields=("status", "expires_at"), name="order_status_expires"),
+            # The finance reports read the orders paid in a period (docs/adr/0030).
+            models.Index(fields=("paid_at",), name="order_paid_at"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
@@ -297,6 +299,8 @@ class Refund(TimeStampedModel):
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
         ordering = ("-created_at", "-id")
+        # The refunds report reads the refunds completed in a period (docs/adr/0030).
+        indexes = [models.Index(fields=("completed_at",), name="refund_completed_at")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="refund_amount_not_negative"),
             models.UniqueConstraint(

@@ -14,8 +14,9 @@ def csv_cell(value: object) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     text = "" if value is None else str(value)
-    # Spreadsheet formula injection: a cell starting with = + - @ is shown, never run.
-    if text[:1] in ("=", "+", "-", "@"):
+    # Spreadsheet formula injection: a cell starting with = + - @ (or a tab or carriage
+    # return, which some spreadsheets skip before reading a formula) is shown, never run.
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + text
     return text
 

@@ -33,6 +33,7 @@ TICKET_STAFF = (Role.TICKET_OFFICE, Role.GATE_STAFF, Role.FINANCE)  # every tick
 # Sell and take money at the counter; cancel a paid order past the visitors' deadline.
 COUNTER_STAFF = (Role.TICKET_OFFICE,)
 INVOICE_STAFF = (Role.FINANCE, Role.AUDITOR)  # every invoice and credit note, and their export
+REPORT_STAFF = (Role.FINANCE, Role.AUDITOR)  # the finance reports (sales, refunds), JSON and CSV
 EDUCATION_STAFF = (Role.EDUCATOR,)  # sessions, every enrollment and participant list
 PROGRAM_EDITORS = (Role.EDUCATOR, Role.CONTENT_EDITOR)  # write the programs visitors read
 # See every enrollment (not the participants' needs): the department and finance.

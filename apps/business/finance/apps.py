@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class FinanceConfig(AppConfig):
+    """Finance reports: read-only SQL aggregates over payments' orders, payments and refunds
+    (and the names of what tickets sells). No tables of its own (docs/adr/0030)."""
+
+    name = "apps.business.finance"
+    label = "finance"
+    verbose_name = _("Finance")
