@@ -120,6 +120,7 @@ BUSINESS_RULES = {
     "tickets_check_ins_create": "the code must be one the park signed",
     "payments_reports_sales": "`to` not before `from`; 366 days at most",
     "payments_reports_refunds": "`to` not before `from`; 366 days at most",
+    "payments_reports_donations": "`to` not before `from`; 366 days at most",
     "tickets_slots_list": "`date`, or a range of `date_from`..`date_to`: not both; a range of "
     "62 days at most, not reversed",
     "tickets_attendance": "`date`, or a range of `date_from`..`date_to`: not both; a range of "

@@ -3,9 +3,11 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from api.reports import MoneyOutField, ReportQuery, report_group_by, report_serializer
 from api.serializers import InputSerializer, ModelSerializer, MoneyField
 from api.v1.payments.lines import register_line_input
 from apps.business.donations.models import Campaign, Donation
+from apps.business.donations.selectors import REPORT_GROUPS
 from apps.business.donations.services import CAMPAIGN_FIELDS
 
 MAX_ID = 2**31 - 1
@@ -148,3 +150,18 @@ class DonationSerializer(serializers.ModelSerializer):
 
     def get_campaign_title(self, donation: Donation) -> str | None:
         return donation.campaign.title if donation.campaign is not None else None
+
+
+class DonationsQuery(ReportQuery):
+    group_by = report_group_by(REPORT_GROUPS)
+
+
+class DonationTotalsSerializer(serializers.Serializer):
+    donations = serializers.IntegerField(help_text="Gifts paid in the period.")
+    donors = serializers.IntegerField(help_text="Distinct donors (an account, else an email).")
+    given = MoneyOutField(help_text="What they gave.")
+    refunded = MoneyOutField(help_text="Of that, what was given back since.")
+
+
+# Rows: a campaign's id ("general": the park's general fund) or a day (YYYY-MM-DD).
+DonationsReportSerializer = report_serializer("Donations", DonationTotalsSerializer)

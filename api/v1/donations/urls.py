@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -6,4 +7,11 @@ router = SimpleRouter()
 router.register("campaigns", views.CampaignViewSet, basename="campaign")
 router.register("donations", views.DonationViewSet, basename="donation")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path(
+        "reports/donations/",
+        views.DonationsReportView.as_view(),
+        name="payments-reports-donations",
+    ),
+    *router.urls,
+]

@@ -21,6 +21,7 @@ from api.ownership import OwnedObjectsMixin
 from api.pagination import KnownCount
 from api.permissions import role_permission
 from api.renderers import PDFRenderer
+from api.reports import ReportView, report_schema
 from api.viewsets import BaseViewSet, CatalogReadViewSet, ServiceCreateMixin, ServiceUpdateMixin
 from apps.business.donations import errors, selectors, services
 from apps.business.donations.models import DonationStatus
@@ -33,6 +34,8 @@ from .serializers import (
     CampaignImageInput,
     CampaignSerializer,
     DonationSerializer,
+    DonationsQuery,
+    DonationsReportSerializer,
     DonorWallSerializer,
 )
 
@@ -138,3 +141,20 @@ class DonationViewSet(
         response = HttpResponse(receipt_pdf(donation), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{donation.receipt_number}.pdf"'
         return response
+
+
+class DonationsReportView(ReportView):
+    """Gifts paid in the period, per campaign (the general fund as "general") or per day
+    (every day, zeros included): how many, distinct donors, the amount given and, of it, what
+    was refunded since. For finance and auditors; no donor's name or email."""
+
+    name = "donations"
+    query_class = DonationsQuery
+    serializer_class = DonationsReportSerializer
+    csv_columns = ("key", "label", "donations", "donors", "given", "refunded")
+    selector = staticmethod(selectors.donations_report)
+
+
+report_schema(
+    operation_id="payments_reports_donations", query=DonationsQuery, view=DonationsReportView
+)
