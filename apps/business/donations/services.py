@@ -9,7 +9,7 @@ the other, so the donor count (each donor once) stays exact under concurrent pay
 """
 
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -73,10 +73,28 @@ def _checked_campaign_data(data: Mapping[str, Any]) -> dict[str, Any]:
             field="currency",
         )
     if "suggested_amounts" in fields:
+        suggested = fields["suggested_amounts"]
+        if not isinstance(suggested, list):  # the back office's JSON field takes any JSON
+            raise ServiceError(
+                _('A list of amounts is required, e.g. ["2000.00", "5000.00"].'),
+                code=errors.SUGGESTED_AMOUNT_OUT_OF_RANGE,
+                field="suggested_amounts",
+            )
         amounts = []
-        for index, amount in enumerate(fields["suggested_amounts"]):
+        for index, amount in enumerate(suggested):
+            field = f"suggested_amounts.{index}"
             try:
-                amounts.append(check_amount(Decimal(amount), field=f"suggested_amounts.{index}"))
+                if isinstance(amount, bool) or not isinstance(amount, str | int | float | Decimal):
+                    raise InvalidOperation
+                value = Decimal(str(amount))
+            except (InvalidOperation, ValueError):
+                raise ServiceError(
+                    _("A valid number is required, written like 2900.00."),
+                    code=errors.SUGGESTED_AMOUNT_OUT_OF_RANGE,
+                    field=field,
+                ) from None
+            try:
+                amounts.append(check_amount(value, field=field))
             except ServiceError as error:
                 error.code = errors.SUGGESTED_AMOUNT_OUT_OF_RANGE
                 raise
