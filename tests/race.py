@@ -105,7 +105,7 @@ def another_transaction_waits_for_a_lock(table: str | None = None) -> bool:
     params: list[str] = []
     if table is not None:
         sql += " AND query LIKE %s"
-        params.append(f'%"{table}"%FOR UPDATE%')
+        params.append(f'%"{table}"%FOR %UPDATE%')  # FOR UPDATE, FOR NO KEY UPDATE
     with connection.cursor() as cursor:
         # Inside a transaction PostgreSQL keeps showing the activity it saw first: look anew.
         cursor.execute("SELECT pg_stat_clear_snapshot()")

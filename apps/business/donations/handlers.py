@@ -44,6 +44,7 @@ class DonationHandler:
     kind = KIND
     tax_exempt = True  # a gift buys nothing: no VAT on its invoice line
     guest_allowed = True
+    money_only_refunds = False
 
     def price(
         self, *, lines: Sequence[LineRequest], channel: str, now: datetime

@@ -196,7 +196,8 @@ def lock_campaigns(campaign_ids: Iterable[int | None]) -> None:
     ``LOCK_TIMEOUT_SECONDS`` answers 409 busy)."""
     wanted = sorted({pk for pk in campaign_ids if pk is not None})
     if wanted:
-        lock_rows(Campaign.objects.filter(pk__in=wanted).only("pk"))
+        # No key lock: new gifts (rows referring to the campaign) are not held up by it.
+        lock_rows(Campaign.objects.filter(pk__in=wanted).only("pk"), no_key=True)
 
 
 def gave_before(donation: Donation, campaign_id: int) -> bool:

@@ -74,6 +74,7 @@ class EnrollmentHandler:
     kind = KIND
     tax_exempt = False
     guest_allowed = False
+    money_only_refunds = True
 
     def price(
         self, *, lines: Sequence[LineRequest], channel: str, now: datetime

@@ -16,6 +16,9 @@ line ``kind`` in its ``AppConfig.ready()``. Payments calls it:
 ``tax_exempt``: the kind's lines carry no VAT on invoices and credit notes (a donation buys
 nothing); tickets and enrollments are taxed. ``guest_allowed``: a guest without an account
 (an email only) may order it (donations); everything else needs a signed-in visitor.
+``money_only_refunds``: whether finance may give money back without naming lines while the
+kind's items stand (a goodwill gesture on tickets); a gift may not stand once its money is
+back (its receipt would overstate it), so an order holding one is refunded by its lines.
 """
 
 from collections.abc import Sequence
@@ -58,6 +61,7 @@ class ItemHandler(Protocol):
     kind: str
     tax_exempt: bool
     guest_allowed: bool
+    money_only_refunds: bool
 
     def price(
         self, *, lines: Sequence[LineRequest], channel: str, now: datetime
@@ -101,6 +105,13 @@ def is_tax_exempt(kind: str) -> bool:
     """Whether lines of ``kind`` carry no VAT (a kind no longer sold is taxed)."""
     handler = _handlers.get(kind)
     return bool(handler is not None and handler.tax_exempt)
+
+
+def allows_money_only_refunds(kind: str) -> bool:
+    """Whether an amount may be refunded while items of ``kind`` stand (a kind no longer sold:
+    yes, as before it was registered)."""
+    handler = _handlers.get(kind)
+    return handler is None or handler.money_only_refunds
 
 
 def guests_may_order(kinds: Sequence[str]) -> bool:

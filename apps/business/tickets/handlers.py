@@ -86,6 +86,7 @@ class TicketHandler:
     kind = KIND
     tax_exempt = False
     guest_allowed = False
+    money_only_refunds = True
 
     def price(
         self, *, lines: Sequence[LineRequest], channel: str, now: datetime

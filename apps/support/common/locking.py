@@ -42,12 +42,18 @@ def lock_row_if_free(queryset: QuerySet[ModelT]) -> ModelT | None:
     return queryset.select_for_update(skip_locked=True).order_by("pk").first()
 
 
-def lock_rows(queryset: QuerySet[ModelT]) -> list[ModelT]:
-    """The rows of ``queryset``, locked until the surrounding transaction ends."""
-    if not transaction.get_connection().in_atomic_block:
+def lock_rows(queryset: QuerySet[ModelT], *, no_key: bool = False) -> list[ModelT]:
+    """The rows of ``queryset``, locked until the surrounding transaction ends.
+
+    ``no_key``: a lock that lets other transactions insert rows referring to these (PostgreSQL's
+    ``FOR NO KEY UPDATE``; a plain ``FOR UPDATE`` where the database has nothing lighter), for
+    rows whose columns change but never their key."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("lock_rows() must run inside transaction.atomic().")
+    no_key = no_key and connection.features.has_select_for_no_key_update
     try:
-        return list(queryset.select_for_update().order_by("pk"))
+        return list(queryset.select_for_update(no_key=no_key).order_by("pk"))
     except OperationalError as error:
         if is_lock_failure(error):
             raise ConflictError(

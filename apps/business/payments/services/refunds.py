@@ -38,7 +38,7 @@ from apps.support.security.models import User
 from apps.support.security.roles import Role
 
 from .. import errors
-from ..handlers import handlers_for
+from ..handlers import allows_money_only_refunds, handlers_for
 from ..models import (
     CAPTURED_STATUSES,
     COUNTER_METHODS,
@@ -139,6 +139,7 @@ def refund_request(
                     code=errors.AMOUNT_PRECISION,
                     field="amount",
                 )
+            _refuse_money_only_over_standing_items(order, payment)
             scope, items, wanted = RefundScope.AMOUNT, [], amount
         else:
             scope, items, wanted = RefundScope.ORDER, [], left
@@ -600,15 +601,38 @@ def _captured_payment(order: Order) -> Payment:
     return payment
 
 
+def _refunded_quantities(payment: Payment) -> dict[int, int]:
+    """How many items of each line refunds of lines gave back, or are giving back."""
+    refunded: dict[int, int] = {}
+    for earlier in payment.refunds.filter(status__in=RESERVING, scope=RefundScope.LINES):
+        for item in earlier.lines:
+            refunded[item["line"]] = refunded.get(item["line"], 0) + item["quantity"]
+    return refunded
+
+
+def _refuse_money_only_over_standing_items(order: Order, payment: Payment) -> None:
+    """An amount is given back with every item standing: not while the order holds an item of
+    a kind that must not stand once paid back (a gift), which is refunded by its line."""
+    refunded = _refunded_quantities(payment)
+    for line in order.lines.all():
+        if not allows_money_only_refunds(line.kind) and line.quantity > refunded.get(line.pk, 0):
+            raise ConflictError(
+                _(
+                    "This order holds %(item)s, which an amount cannot give back: refund it by "
+                    "its line (line %(line)s), or refund the whole order."
+                )
+                % {"item": line.description, "line": line.pk},
+                code=errors.REFUND_BY_LINES,
+                field="amount",
+            )
+
+
 def _checked_lines(
     order: Order, payment: Payment, wanted: Sequence[LineRefund]
 ) -> list[tuple[OrderLine, int]]:
     """The lines asked for, each within what of it has not been refunded yet."""
     by_id = {line.pk: line for line in order.lines.all()}
-    refunded: dict[int, int] = {}
-    for earlier in payment.refunds.filter(status__in=RESERVING, scope=RefundScope.LINES):
-        for item in earlier.lines:
-            refunded[item["line"]] = refunded.get(item["line"], 0) + item["quantity"]
+    refunded = _refunded_quantities(payment)
     items: dict[int, int] = {}
     for index, item in enumerate(wanted):
         line = by_id.get(item.line)
