@@ -17,7 +17,7 @@ from apps.support.common.reports import Period
 from tests.factories import TicketTypeFactory, UserFactory
 from tests.helpers import client_for
 
-from .conftest import MARCH, PARK, SALES, local
+from .conftest import MARCH, PARK, REFUNDS, SALES, completed_at, local
 
 pytestmark = pytest.mark.django_db
 
@@ -161,19 +161,28 @@ def test_a_day_over_ten_minutes_ago_is_not_summarized_yet(march, settings):
 def test_a_summarized_day_stays_right_after_a_later_refund(march):
     services.sales_days_summarize(days=MARCH_DAYS)
     finance = client_for(march.finance)
-    before = finance.get(SALES, {**MARCH, "group_by": "gateway"}).json()
+    sales = {
+        group_by: finance.get(SALES, {**MARCH, "group_by": group_by}).json()
+        for group_by in selectors.SALES_GROUPS
+    }
+    refunded = finance.get(REFUNDS, MARCH).json()["totals"]
+    assert refunded["amount"] == "4350.00"
     order = Order.objects.get(paid_at=local("2026-03-01T23:30"))
-    payments.refund_request(order=order, actor=march.finance)
-    # Refunds are reported on the day the gateway confirmed them, never on the day of the sale.
-    assert finance.get(SALES, {**MARCH, "group_by": "gateway"}).json() == before
-    assert (
-        selectors.sales_report_live(
-            period=Period(date(2026, 3, 1), date(2026, 3, 4)), group_by="gateway"
-        ).totals
-        == selectors.sales_report(
-            period=Period(date(2026, 3, 1), date(2026, 3, 4)), group_by="gateway"
-        ).totals
-    )
+    refund = payments.refund_request(order=order, actor=march.finance)
+    completed_at(refund, local("2026-03-04T10:00"))  # a summarized day too
+    # Refunds are reported on the day the gateway confirmed them, never on the day of the sale:
+    # the stored sales are still the sales.
+    for group_by, body in sales.items():
+        assert finance.get(SALES, {**MARCH, "group_by": group_by}).json() == body
+        live = selectors.sales_report_live(
+            period=Period(MARCH_DAYS[0], MARCH_DAYS[-1]), group_by=group_by
+        )
+        assert body["totals"]["orders"] == live.totals["orders"] == 5
+    after = finance.get(REFUNDS, MARCH).json()["totals"]
+    assert (after["refunds"], after["amount"]) == (
+        refunded["refunds"] + 1,
+        "10150.00",
+    )  # 4350 + 5800
 
 
 def test_the_command_summarizes_missing_days_and_rebuild_replaces_them(march, capsys):

@@ -37,7 +37,8 @@ def sales_day_closed(day: date, *, now: datetime | None = None) -> bool:
 def sales_days_summarize(*, days: Iterable[date], now: datetime | None = None) -> list[date]:
     """Compute and store the sales totals of the closed ``days`` (one aggregate query), in
     place of those stored before; days not closed yet are left out. Returns the days
-    summarized."""
+    summarized. Two runs over one day at the same moment (the job and the command): one of
+    them fails on the unique day, the other's rows stay (the same totals: the day is over)."""
     now = now or timezone.now()
     closed = sorted(day for day in set(days) if sales_day_closed(day, now=now))
     if not closed:
