@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from apps.business.finance import selectors, services, tasks
@@ -199,6 +199,16 @@ def test_the_command_summarizes_missing_days_and_rebuild_replaces_them(march, ca
     assert stored(date(2026, 3, 1))[0][-1] == Decimal("1.00")
     assert SalesDay.objects.filter(day=date(2026, 3, 1)).get().pk != first.pk
     assert SalesDay.objects.count() == 4
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [("--from", "2026-3-1"), ("--to", "yesterday"), ("--from", "2026-03-05", "--to", "2026-03-04")],
+)
+def test_the_command_refuses_days_it_cannot_read(arguments):
+    with pytest.raises(CommandError):
+        call_command("finance_summarize", *arguments)
+    assert not SalesDay.objects.exists()
 
 
 def test_the_command_leaves_out_days_not_over(capsys):

@@ -11,6 +11,7 @@ from apps.business.finance.services import (
     sales_day_closed,
     sales_days_summarize,
 )
+from apps.support.common.reports import Period
 
 
 class Command(BaseCommand):
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         first = first or min(last, yesterday) - timedelta(days=SUMMARY_DAYS_BACK - 1)
         if first > last:
             raise CommandError("--from must not be after --to.")
-        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        days = list(Period(first, last).days())
         if not options["rebuild"]:
             days = sales_days_missing(first, last)
         open_days = [day for day in days if not sales_day_closed(day)]
