@@ -13,11 +13,17 @@ raw SQL of the same aggregate in the same run.
    one order in a hundred refunded in part two days later. Then ``VACUUM ANALYZE``.
    ``--keep`` reuses the database when it already holds that many orders.
 2. gunicorn (2 workers, production settings) answers as a member of finance: the last whole
-   month's sales report per ``group_by`` and its refunds report, ``--requests`` times each,
-   one request at a time (after two warm-up requests); median and p95 in ms.
-3. The same aggregate in raw SQL (psycopg, one query: what the sales-by-day report runs, with
-   no HTTP, Django, serialization or totals), timed the same way, and the ratio API/SQL: the
-   machine's speed varies 2-3x from run to run; the ratio much less.
+   month's sales report per ``group_by``, ``--live-requests`` times each, computed live
+   (nothing summarized: before the daily totals), one request at a time (after two warm-up
+   requests); median and p95 in ms.
+3. The summarize step, as the nightly job would have run it: ``finance_summarize --rebuild``
+   over every closed day but yesterday (time per day), then the month's sales reports again,
+   ``--requests`` times each, read from the daily totals; the last 30 days with yesterday
+   computed live (the report between midnight and the job); then yesterday summarized too,
+   and the refunds reports.
+4. The same aggregate in raw SQL (psycopg, one query: what the sales-by-day report ran live,
+   with no HTTP, Django, serialization or totals), timed the same way, and the ratio API/SQL:
+   the machine's speed varies 2-3x from run to run; the ratio much less.
 
 Target (issue 12): a month's sales report under 300 ms on PostgreSQL. Needs PostgreSQL and
 Redis on 127.0.0.1, as the other benchmarks.
@@ -43,6 +49,7 @@ import psycopg
 from bench import common
 from bench.common import PYTHON, ROOT, bench_env, gunicorn, prepare_database
 
+SALES_GROUPS = ("day", "ticket_type", "channel", "gateway")
 PARK = ZoneInfo("America/Costa_Rica")  # the park's TIME_ZONE (UTC-6, no summer time)
 
 TOKEN = """
@@ -176,6 +183,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--orders-per-day", type=int, default=3000)
     parser.add_argument("--requests", type=int, default=30, help="timed requests per report")
+    parser.add_argument(
+        "--live-requests", type=int, default=10, help="timed requests per live report (slow)"
+    )
     parser.add_argument("--keep", action="store_true", help="reuse a filled database")
     parser.add_argument("--database", default="parque_marino_bench_reports")
     parser.add_argument(
@@ -235,18 +245,42 @@ def main() -> None:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
+    sales = "/api/v1/payments/reports/sales/"
+    yesterday = park_today() - timedelta(days=1)
+    first_day = yesterday - timedelta(days=options.days - 1)
+    live: dict[str, list[float]] = {}
     results: dict[str, list[float]] = {}
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute("DELETE FROM finance_salesdaytotal")
+        connection.execute("DELETE FROM finance_salesday")
     with gunicorn(env):
-        by_day = get("/api/v1/payments/reports/sales/", group_by="day")
+        by_day = get(sales, group_by="day")
         print(
             f"month {month['from']}..{month['to']}: {by_day['totals']['orders']:,} orders, "
             f"{by_day['totals']['items']:,} items, gross {by_day['totals']['gross']} CRC"
         )
-        for group_by in ("day", "ticket_type", "channel", "gateway"):
-            results[f"sales by {group_by}"] = timed(
-                lambda g=group_by: get("/api/v1/payments/reports/sales/", group_by=g),
-                options.requests,
+        live_bodies = {group_by: get(sales, group_by=group_by) for group_by in SALES_GROUPS}
+        for group_by in SALES_GROUPS:
+            live[f"sales by {group_by}"] = timed(
+                lambda g=group_by: get(sales, group_by=g), options.live_requests
             )
+        seconds, days = summarize(env, first_day, yesterday - timedelta(days=1))
+        print(
+            f"summarized {days} closed days in {seconds:.1f} s: "
+            f"{seconds / days * 1000:.0f} ms a day (finance_summarize --rebuild)"
+        )
+        for group_by in SALES_GROUPS:  # the same answers, read from the daily totals
+            assert get(sales, group_by=group_by) == live_bodies[group_by], group_by
+        for group_by in SALES_GROUPS:
+            results[f"sales by {group_by}"] = timed(
+                lambda g=group_by: get(sales, group_by=g), options.requests
+            )
+        last_30 = {"from": (yesterday - timedelta(days=29)).isoformat(), "to": str(yesterday)}
+        for group_by in ("day", "ticket_type"):
+            results[f"30 days, yesterday live, by {group_by}"] = timed(
+                lambda g=group_by: get(sales, group_by=g, **last_30), options.requests
+            )
+        summarize(env, yesterday, yesterday)
         for group_by in ("day", "gateway"):
             results[f"refunds by {group_by}"] = timed(
                 lambda g=group_by: get("/api/v1/payments/reports/refunds/", group_by=g),
@@ -265,14 +299,35 @@ def main() -> None:
     assert len(api_days) == len(sql_days), (len(api_days), len(sql_days))
     assert sum(row[1] for row in sql_days) == by_day["totals"]["orders"]
 
-    print(f"\n{'report (one month, through gunicorn)':40} {'':4}")
+    print(f"\n{'report (one month, through gunicorn)':44} {'live (before)':36} summarized (after)")
     for name, times in results.items():
-        print(f"  {name:38} {summary(times)}")
-    print(f"  {'raw SQL of sales by day (psycopg)':38} {summary(baseline)}")
-    ratio = statistics.median(results["sales by day"]) / statistics.median(baseline)
-    print(f"  ratio sales by day / raw SQL:          {ratio:5.2f}")
+        before = summary(live[name]) if name in live else ""
+        print(f"  {name:42} {before:36} {summary(times)}")
+    print(f"  {'raw SQL of sales by day, live (psycopg)':42} {summary(baseline)}")
+    ratio = statistics.median(live["sales by day"]) / statistics.median(baseline)
+    print(f"  ratio live sales by day / raw SQL:         {ratio:5.2f}")
     worst = max(statistics.median(times) for name, times in results.items() if "sales" in name)
     print(f"  target: a month's sales report under 300 ms: {'met' if worst < 300 else 'NOT met'}")
+
+
+def summarize(env: dict[str, str], first: date, last: date) -> tuple[float, int]:
+    """``finance_summarize --rebuild`` of ``first`` to ``last``: seconds, days."""
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            PYTHON,
+            "manage.py",
+            "finance_summarize",
+            "--rebuild",
+            *("--from", str(first)),
+            *("--to", str(last)),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started, (last - first).days + 1
 
 
 if __name__ == "__main__":

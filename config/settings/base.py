@@ -623,6 +623,20 @@ CELERY_BEAT_SCHEDULE["education-check-minimums"] = {
 # The domain in the ids of calendar events sent with reminders (stable per park).
 EDUCATION_CALENDAR_DOMAIN = env.str("EDUCATION_CALENDAR_DOMAIN", default="parquemarino.example")
 
+# --- Finance reports --------------------------------------------------------------------
+
+# A local day's sales are summarized (daily totals, read by the sales report instead of its
+# order lines) once it has been over this many minutes (docs/adr/0030).
+FINANCE_SUMMARY_LAG_MINUTES = env.int("FINANCE_SUMMARY_LAG_MINUTES", default=60)
+if FINANCE_SUMMARY_LAG_MINUTES < 0:
+    raise ImproperlyConfigured("FINANCE_SUMMARY_LAG_MINUTES must be 0 or more.")
+# Celery beat: summarize the closed days of the last week not summarized yet (yesterday as soon
+# as it has been over FINANCE_SUMMARY_LAG_MINUTES); a day already summarized costs one lookup.
+CELERY_BEAT_SCHEDULE["finance-summarize-sales-days"] = {
+    "task": "finance.summarize_sales_days",
+    "schedule": crontab(minute=20),
+}
+
 # --- Donations --------------------------------------------------------------------------
 
 # The smallest and the largest gift one donation line may carry, in PAYMENTS_CURRENCY

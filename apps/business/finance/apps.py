@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class FinanceConfig(AppConfig):
-    """Finance reports: read-only SQL aggregates over payments' orders, payments and refunds
-    (and the names of what tickets sells). No tables of its own (docs/adr/0030)."""
+    """Finance reports: SQL aggregates over payments' orders, payments and refunds (and the
+    names of what tickets sells), and the daily sales totals of closed days (docs/adr/0030)."""
 
     name = "apps.business.finance"
     label = "finance"

@@ -11,15 +11,21 @@ amounts: what buyers paid, before refunds (net of the period = sales gross - ref
 Both count only what is in the park's currency (``PAYMENTS_CURRENCY``: every order is).
 """
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, timedelta
+from functools import reduce
+from operator import itemgetter
+from typing import Any, cast
 
 from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     F,
     FilteredRelation,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -30,6 +36,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
+from apps.business.finance.models import TOTAL_FIELDS, SalesDay
 from apps.business.payments.models import (
     Channel,
     OrderLine,
@@ -42,6 +49,7 @@ from apps.support.common.reports import (
     ZERO,
     Period,
     Report,
+    local_day,
     park_currency,
     rows_per_day,
     rows_per_key,
@@ -108,30 +116,40 @@ def _ticket_type_of_line() -> Case:
     )
 
 
-def sales_report(*, period: Period, group_by: str) -> Report:
-    """Paid orders' lines of ``period`` per ``group_by`` (``SALES_GROUPS``): ``orders``
-    (distinct), ``items`` (sum of quantities) and ``gross`` (sum of line totals)."""
-    lines = _sold_lines(period)
+def _sales_report(
+    lines: QuerySet[OrderLine],
+    *,
+    period: Period,
+    group_by: str,
+    stored: Sequence[Mapping[str, Any]] = (),
+) -> Report:
+    """``lines`` (of the orders paid in some days of ``period``) per ``group_by``
+    (``SALES_GROUPS``): ``orders`` (distinct), ``items`` (sum of quantities) and ``gross`` (sum
+    of line totals); plus the ``stored`` totals of the other days (``sales_days_stored``)."""
     measures = _sales_measures()
     if group_by == "day":
         rows = rows_per_day(
             lines, moment="order__paid_at", measures=measures, period=period, zero=NO_SALES
         )
+        rows = _plus_stored(rows, stored, key=lambda total: total["day"].isoformat())
     elif group_by == "channel":
         rows = rows_per_key(
             lines, key=F("order__channel"), measures=measures, label=_label(Channel)
         )
+        rows = _plus_stored(rows, stored, key=itemgetter("channel"), label=_label(Channel))
     elif group_by == "gateway":
         rows = rows_per_key(
             _paying_method(lines), key=F("method"), measures=measures, label=_label(PaymentMethod)
         )
+        label = _label(PaymentMethod)
+        rows = _plus_stored(rows, stored, key=itemgetter("method"), label=label)
     elif group_by == "ticket_type":
         per_type = lines.values("kind", ticket_type=_ticket_type_of_line()).annotate(**measures)
-        rows = _ticket_type_rows(list(per_type))
+        rows = _ticket_type_rows(_per_type_plus_stored(list(per_type), stored))
     else:
         raise ValueError(f"unknown group_by: {group_by}")
     if group_by == "ticket_type":  # an order of two types is in two rows, once in the totals
-        totals = lines.aggregate(**measures)
+        totals = _summed([lines.aggregate(**measures), *stored], key=_whole, once=True)[""]
     else:  # each order is in one row: its day, its channel, the payment that paid it
         totals = {name: sum((row[name] for row in rows), NO_SALES[name]) for name in NO_SALES}
     return Report(period=period, group_by=group_by, rows=rows, totals=totals)
@@ -162,6 +180,146 @@ def _ticket_type_rows(per_type: Sequence[Mapping[str, Any]]) -> list[dict[str, A
 
 def _is_id(value: str) -> bool:
     return value.isascii() and value.isdigit() and len(value) < 19
+
+
+def sales_report(*, period: Period, group_by: str) -> Report:
+    """Paid orders' lines of ``period`` per ``group_by`` (``SALES_GROUPS``): ``orders``
+    (distinct), ``items`` (sum of quantities) and ``gross`` (sum of line totals).
+
+    Days summarized (``SalesDay``: closed days, by ``services.sales_days_summarize``) are read
+    from their stored totals, the others (today, a day not summarized yet) computed live from
+    the records; the sum is what ``sales_report_live`` answers (tested)."""
+    summarized, stored = sales_days_stored(period)
+    live = _lines_of_days([day for day in period.days() if day not in summarized])
+    return _sales_report(live, period=period, group_by=group_by, stored=stored)
+
+
+def sales_report_live(*, period: Period, group_by: str) -> Report:
+    """``sales_report`` computed from the records alone, whatever was summarized."""
+    return _sales_report(_sold_lines(period), period=period, group_by=group_by)
+
+
+def sales_days_stored(period: Period) -> tuple[set[date], list[dict[str, Any]]]:
+    """The days of ``period`` summarized in the park's currency, and their stored totals (a
+    day without sales has none): one query."""
+    found = SalesDay.objects.filter(
+        day__gte=period.date_from, day__lte=period.date_to, currency=park_currency()
+    ).values("day", **{name: F(f"totals__{name}") for name in TOTAL_FIELDS})
+    days, stored = set(), []
+    for row in cast(Iterable[dict[str, Any]], found):
+        days.add(row["day"])
+        if row["kind"] is not None:
+            stored.append(row)
+    return days, stored
+
+
+def sales_day_totals(days: Iterable[date]) -> list[dict[str, Any]]:
+    """What ``SalesDayTotal`` holds for ``days``, from the records, with one aggregate query:
+    the lines of the orders paid each local day per kind, ticket type, channel and gateway
+    (the definitions of ``sales_report``), ``orders_once`` counting each order in the row of
+    its first line only."""
+    first_line = ~Exists(OrderLine.objects.filter(order=OuterRef("order"), pk__lt=OuterRef("pk")))
+    per_group = (
+        _paying_method(_lines_of_days(days))
+        .values(  # type: ignore[misc]  # method: an annotation
+            "kind",
+            "method",
+            day=local_day("order__paid_at"),
+            ticket_type=_ticket_type_of_line(),
+            channel=F("order__channel"),
+        )
+        .annotate(**_sales_measures(), orders_once=Count("pk", filter=first_line))
+    )
+    # Text on PostgreSQL (->>), SQLite's json_extract gives the number itself; a ticket line
+    # without a ticket type is "" (as a line of another kind): one row per key, summed.
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for group in per_group:
+        type_id = str(group["ticket_type"] or "")
+        key = (group["day"], group["kind"], type_id, group["channel"], group["method"])
+        row = rows.setdefault(
+            key, {**dict(zip(STORED_KEYS, key, strict=True)), **NO_SALES, "orders_once": 0}
+        )
+        for measure in (*SALES_MEASURES, "orders_once"):
+            row[measure] += group[measure]
+    return list(rows.values())
+
+
+def sales_days_missing(first: date, last: date) -> list[date]:
+    """The days from ``first`` to ``last`` not summarized in the park's currency."""
+    summarized = set(
+        SalesDay.objects.filter(
+            day__gte=first, day__lte=last, currency=park_currency()
+        ).values_list("day", flat=True)
+    )
+    return [day for day in Period(first, last).days() if day not in summarized]
+
+
+STORED_KEYS = ("day", "kind", "ticket_type", "channel", "method")
+
+
+def _lines_of_days(days: Iterable[date]) -> QuerySet[OrderLine]:
+    """``_sold_lines`` of the local ``days``: one range of moments per run of days in a row
+    (the index on ``paid_at`` serves each)."""
+    runs: list[Period] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1].date_to + timedelta(days=1) == day:
+            runs[-1] = Period(runs[-1].date_from, day)
+        else:
+            runs.append(Period(day, day))
+    if not runs:
+        return OrderLine.objects.none()
+    return reduce(operator.or_, (_sold_lines(run) for run in runs))
+
+
+def _whole(row: Mapping[str, Any]) -> str:
+    return ""
+
+
+def _summed(
+    rows: Iterable[Mapping[str, Any]], *, key: Callable[[Mapping[str, Any]], Any], once: bool
+) -> dict[Any, dict[str, Any]]:
+    """The measures of ``rows`` summed per ``key(row)``. A stored total counts
+    ``orders_once`` where each order must count once (per day, channel or gateway, and in the
+    totals), ``orders`` per ticket type (its rows of other days, channels, gateways are other
+    orders)."""
+    summed: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        measures = summed.setdefault(key(row), dict(NO_SALES))
+        measures["orders"] += row["orders_once"] if once and "orders_once" in row else row["orders"]
+        measures["items"] += row["items"]
+        measures["gross"] += row["gross"]
+    return summed
+
+
+def _plus_stored(
+    rows: list[dict[str, Any]],
+    stored: Sequence[Mapping[str, Any]],
+    *,
+    key: Callable[[Mapping[str, Any]], str],
+    label: Callable[[str], str] = str,
+) -> list[dict[str, Any]]:
+    """``rows`` (computed live) plus the ``stored`` totals per ``key``, in the order of the
+    keys; a key only stored is named by ``label``."""
+    if not stored:
+        return rows
+    merged = {row["key"]: dict(row) for row in rows}
+    for name, measures in _summed(stored, key=key, once=True).items():
+        row = merged.setdefault(name, {"key": name, "label": label(name), **NO_SALES})
+        for measure in SALES_MEASURES:
+            row[measure] += measures[measure]
+    return [merged[name] for name in sorted(merged)]
+
+
+def _per_type_plus_stored(
+    per_type: Sequence[Mapping[str, Any]], stored: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Per (kind, ticket type): the live ``per_type`` plus the ``stored`` totals."""
+    summed = _summed(
+        [*per_type, *stored],
+        key=lambda row: (row["kind"], str(row["ticket_type"] or "")),
+        once=False,
+    )
+    return [{"kind": kind, "ticket_type": type_id, **m} for (kind, type_id), m in summed.items()]
 
 
 def refunds_report(*, period: Period, group_by: str) -> Report:
