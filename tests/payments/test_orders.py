@@ -106,7 +106,7 @@ def test_an_order_holds_its_seats_for_fifteen_minutes(user, slot, adult, monkeyp
             "lines.0.quantity",
         ),
         ([{"slot": "SLOT", "ticket_type": "ADULT", "quantity": 11}], 409, "sold_out", None),
-        ([{"kind": "donation", "quantity": 1}], 400, "invalid_choice", "lines.0.kind"),
+        ([{"kind": "gift_card", "quantity": 1}], 400, "invalid_choice", "lines.0.kind"),
     ],
 )
 def test_bad_lines_are_refused_and_nothing_is_written(
@@ -132,7 +132,7 @@ def test_every_kind_of_item_sold_has_its_order_line_input():
     from api.v1.payments.lines import line_input_kinds
     from apps.business.payments.handlers import item_kinds
 
-    assert line_input_kinds() == item_kinds() == ["enrollment", "ticket"]
+    assert line_input_kinds() == item_kinds() == ["donation", "enrollment", "ticket"]
 
 
 def test_closed_and_past_slots_cannot_be_bought(user, adult):

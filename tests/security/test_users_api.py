@@ -171,6 +171,10 @@ def test_roles_list_their_permissions(admin_client):
             "description": "Reads the audit trail; changes nothing.",
             "permissions": [
                 "audit.view_auditevent",
+                "donations.view_campaign",
+                "donations.view_donation",
+                "finance.view_salesday",
+                "finance.view_salesdaytotal",
                 "invoicing.view_invoice",
                 "invoicing.view_invoicecounter",
             ],
