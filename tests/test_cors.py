@@ -14,3 +14,17 @@ def test_other_origin_gets_no_cors_header(client, settings):
     settings.CORS_ALLOWED_ORIGINS = ["https://www.parque.example.org"]
     response = client.get("/api/v1/", HTTP_ORIGIN="https://evil.example.com")
     assert "Access-Control-Allow-Origin" not in response
+
+
+def test_a_front_end_may_send_the_headers_of_orders(client, settings):
+    """A browser asks first (preflight) whether it may send Idempotency-Key and a guest's
+    X-Order-Token from the park's site to the API."""
+    settings.CORS_ALLOWED_ORIGINS = ["https://www.parque.example.org"]
+    response = client.options(
+        "/api/v1/payments/orders/1/pay/",
+        HTTP_ORIGIN="https://www.parque.example.org",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="idempotency-key, x-order-token, content-type",
+    )
+    allowed = {h.strip() for h in response["Access-Control-Allow-Headers"].split(",")}
+    assert {"idempotency-key", "x-order-token", "content-type"} <= allowed

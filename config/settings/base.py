@@ -407,6 +407,7 @@ CORS_ALLOW_HEADERS = (
     "content-type",
     "accept-language",
     "idempotency-key",
+    "x-order-token",  # a guest's order (donations without an account)
     "x-request-id",
 )
 
