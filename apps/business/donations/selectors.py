@@ -20,11 +20,6 @@ def campaign_list(*, staff: bool) -> QuerySet[Campaign]:
     return Campaign.objects.filter(is_public=True, starts_at__lte=timezone.now())
 
 
-def campaign_open_filter(now: object = None) -> Q:
-    now = now or timezone.now()
-    return Q(is_public=True, starts_at__lte=now) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-
-
 def donor_wall(campaign: Campaign) -> QuerySet[Donation]:
     """The campaign's paid gifts, newest first, for its public wall (the serializer shows a
     name only when the donor allowed it, and never an email)."""
