@@ -408,3 +408,8 @@ def _same_length(low: str, high: str) -> list[str]:
     if high[1:] != "9" * width:
         alternatives += [high[0] + rest for rest in _same_length("0" * width, high[1:])]
     return alternatives
+
+
+def only_api_paths(endpoints: list[tuple[str, str, str, Any]]) -> list[tuple[str, str, str, Any]]:
+    """The API's operations only: the editors' screen (/cms/) has REST views of its own."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/")]

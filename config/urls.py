@@ -2,11 +2,14 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path, re_path
+from wagtail.admin import urls as wagtailadmin_urls
 
 from api import operations, views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The content editors' screen (Wagtail): exhibitions, their revisions, images, previews.
+    path("cms/", include(wagtailadmin_urls)),
     path("api/v1/", include(("api.v1.urls", "v1"), namespace="v1")),
     # Anything else under /api/ is a JSON 404, never an HTML page, even with DEBUG on.
     re_path(r"^api/", views.api_not_found),

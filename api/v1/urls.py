@@ -21,6 +21,7 @@ urlpatterns = [
     path("wildlife/", include("api.v1.wildlife.urls")),
     path("tickets/", include("api.v1.tickets.urls")),
     path("education/", include("api.v1.education.urls")),
+    path("exhibitions/", include("api.v1.exhibitions.urls")),
     path("payments/", include("api.v1.invoicing.urls")),  # invoices: /payments/invoices/
     path("payments/", include("api.v1.donations.urls")),  # /payments/campaigns/, donations/
     path("payments/", include("api.v1.finance.urls")),  # reports: /payments/reports/

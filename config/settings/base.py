@@ -47,6 +47,15 @@ THIRD_PARTY_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
+    # Editorial content (exhibitions): revisions, drafts, scheduling, previews, image
+    # renditions and the editors' screen at /cms/ (docs/adr/0032).
+    "wagtail.snippets",
+    "wagtail.images",
+    "wagtail.users",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
 ]
 LOCAL_APPS = [
     "apps.support.common",
@@ -254,6 +263,8 @@ CELERY_BEAT_SCHEDULE = {
     "prune-idempotency-keys": {"task": "payments.prune_idempotency_keys", "schedule": 3600.0},
     "retry-webhook-events": {"task": "payments.retry_webhook_events", "schedule": 60.0},
     "resend-pending-refunds": {"task": "payments.resend_pending_refunds", "schedule": 300.0},
+    # Exhibitions' scheduled (un)publications: the API is exact without it; this tidies rows.
+    "publish-scheduled-exhibitions": {"task": "exhibitions.publish_scheduled", "schedule": 60.0},
     # Yesterday's and today's statements of every gateway, at 04:30 (after PayPal's lag).
     "fetch-gateway-statements": {
         "task": "payments.fetch_statements",
@@ -389,7 +400,9 @@ SPECTACULAR_SETTINGS = {
         "TicketStatusEnum": "apps.business.tickets.models.TicketStatus",
         "EnrollmentStatusEnum": "apps.business.education.models.EnrollmentStatus",
         "SessionStatusEnum": "apps.business.education.models.SessionStatus",
+        "ExhibitionKindEnum": "apps.business.exhibitions.models.ExhibitionKind",
     },
+    "PREPROCESSING_HOOKS": ["api.schema.only_api_paths"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.postprocess_schema",
@@ -431,6 +444,36 @@ API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=64)
 
 # Largest species picture accepted (bytes).
 SPECIES_IMAGE_MAX_BYTES = env.int("SPECIES_IMAGE_MAX_BYTES", default=5 * 1024 * 1024)
+
+# --- Exhibitions (Wagtail: the editors' screen at /cms/, revisions, images) -------------
+
+# Largest exhibition picture accepted (bytes), by the API and by the editors' screen.
+EXHIBITION_IMAGE_MAX_BYTES = env.int("EXHIBITION_IMAGE_MAX_BYTES", default=8 * 1024 * 1024)
+# The picture sizes front ends may ask for (?renditions=card,hero), as Wagtail filter specs.
+# Each is made once, on first use, and kept in the storage backend beside the original.
+EXHIBITION_RENDITIONS: dict[str, str] = {
+    "thumbnail": "fill-320x180|format-webp",
+    "card": "fill-640x360|format-webp",
+    "hero": "fill-1600x900|format-webp",
+    "gallery": "max-1200x1200|format-webp",
+    "original": "original",
+}
+# How long a headless preview link lives unless its creator says otherwise (hours).
+EXHIBITION_PREVIEW_LINK_HOURS = env.int("EXHIBITION_PREVIEW_LINK_HOURS", default=24)
+WAGTAIL_SITE_NAME = "Parque Marino"
+WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
+WAGTAILIMAGES_IMAGE_MODEL = "exhibitions.ExhibitionImage"
+WAGTAILIMAGES_MAX_UPLOAD_SIZE = EXHIBITION_IMAGE_MAX_BYTES
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 60_000_000
+WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILADMIN_PERMITTED_LANGUAGES = [("es", "Español"), ("en", "English")]
+# Nothing leaves the machine: no release check, no avatars from Gravatar.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+WAGTAIL_WORKFLOW_ENABLED = False
+WAGTAILADMIN_COMMENTS_ENABLED = False
 
 # --- Tickets and payments ---------------------------------------------------------------
 

@@ -6,3 +6,6 @@ class ExhibitionsConfig(AppConfig):
     name = "apps.business.exhibitions"
     label = "exhibitions"
     verbose_name = _("Exhibitions")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (audit of the editors' screen)

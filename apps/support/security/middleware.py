@@ -23,6 +23,8 @@ PAGE_POLICY = "; ".join(
         "frame-ancestors 'none'",
     )
 )
+# The editors' screen (/cms/) shows its live preview of a draft in a frame of its own pages.
+CMS_PAGE_POLICY = PAGE_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
 # Everything else (JSON, files): nothing may run or be framed.
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
@@ -35,7 +37,12 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
             is_page = response.get("Content-Type", "").startswith("text/html")
-            response["Content-Security-Policy"] = PAGE_POLICY if is_page else DATA_POLICY
+            if not is_page:
+                response["Content-Security-Policy"] = DATA_POLICY
+            elif request.path.startswith("/cms/"):
+                response["Content-Security-Policy"] = CMS_PAGE_POLICY
+            else:
+                response["Content-Security-Policy"] = PAGE_POLICY
         return response
 
 

@@ -41,6 +41,8 @@ ENROLLMENT_STAFF = (Role.EDUCATOR, Role.FINANCE)
 # Write fundraising campaigns (totals excepted: those come from paid gifts).
 CAMPAIGN_EDITORS = (Role.FINANCE, Role.CONTENT_EDITOR)
 DONATION_STAFF = (Role.FINANCE, Role.AUDITOR)  # every donation, donors' names and emails
+# Write, publish and preview exhibitions (the editors' screen at /cms/ included).
+EXHIBITION_EDITORS = (Role.CONTENT_EDITOR, Role.CURATOR)
 
 ROLE_DESCRIPTIONS: dict[str, str] = {
     Role.ADMINISTRATOR: "Manages users, their roles and every module.",

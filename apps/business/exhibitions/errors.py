@@ -1,0 +1,13 @@
+"""Error codes of the exhibitions module."""
+
+BODY_INVALID = "body_invalid"
+NOT_PUBLISHED = "not_published"
+SCHEDULE_IN_PAST = "schedule_in_past"
+SCHEDULE_ORDER = "schedule_order"
+REVISION_NOT_FOUND = "revision_not_found"
+PREVIEW_LINK_INVALID = "preview_link_invalid"
+PREVIEW_LINK_HOURS = "preview_link_hours"
+EXHIBITION_LOCKED = "exhibition_locked"
+SLUG_TAKEN = "slug_taken"
+LANGUAGE_UNKNOWN = "language_unknown"
+RENDITION_UNKNOWN = "rendition_unknown"
