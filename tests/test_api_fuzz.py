@@ -42,6 +42,7 @@ from werkzeug.test import Client
 
 from apps.business.donations.models import Campaign
 from apps.business.education import services as education
+from apps.business.exhibitions import services as exhibitions
 from apps.business.education.models import Instructor
 from apps.business.infrastructure import services as infrastructure
 from apps.business.invoicing import services as invoicing
@@ -94,6 +95,8 @@ REFERENCES = {
     "enrollment": "/api/v1/education/enrollments/",
     "instructor": "/api/v1/education/instructors/",
     "campaign": "/api/v1/payments/campaigns/",
+    "hero_image": "/api/v1/exhibitions/images/",
+    "image": "/api/v1/exhibitions/images/",
     # Lists of ids.
     "instructors": "/api/v1/education/instructors/",
     "sections": "/api/v1/infrastructure/sections/",
@@ -161,6 +164,17 @@ BUSINESS_RULES = {
     "currency; suggested amounts within the park's donation limits",
     "payments_campaigns_image_update": "the file must be a JPEG, PNG or WebP image",
     "education_enrollments_cancel": "the participants named must still be enrolled in it",
+    "exhibitions_list": "picture sizes must be among the park's renditions",
+    "exhibitions_retrieve": "picture sizes must be among the park's renditions",
+    "exhibitions_preview_retrieve": "picture sizes must be among the park's renditions",
+    "exhibitions_create": "slugs are unique and not reserved; closes on or after it opens; a "
+    "habitat in the section given; each body block of its type's shape",
+    "exhibitions_partial_update": "slugs are unique and not reserved; closes on or after it "
+    "opens; a habitat in the section given; each body block of its type's shape",
+    "exhibitions_publish": "a time not past, before a scheduled unpublication",
+    "exhibitions_unpublish": "a time not past, after a scheduled publication",
+    "exhibitions_revisions_compare": "a and b must be revisions of that exhibition",
+    "exhibitions_images_create": "the file must be a JPEG, PNG or WebP image",
     "education_enrollments_create": "the session must exist and be of a public program; "
     "an age or birth date the program admits for each participant but teachers and "
     "guardians; at most EDUCATION_MAX_PARTICIPANTS",
@@ -350,6 +364,30 @@ def _fill_the_park(administrator: Any, visitor: Any) -> None:
         ],
     )
     payments.order_pay(order=gift, actor=visitor, method="sandbox")
+    picture = exhibitions.image_create(actor=administrator, file=_png(), alt_text_es="Agua")
+    reef = exhibitions.exhibition_create(
+        actor=administrator,
+        data={
+            "slug": "arrecife",
+            "title_es": "Arrecife",
+            "opens_on": date(2026, 1, 1),
+            "hero_image": picture,
+            "species": [species],
+            "section": section,
+            "habitat": tank,
+            "body_es": [
+                {"type": "rich_text", "value": "<p>Peces</p>"},
+                {"type": "species_card", "value": {"species": species.pk, "note": ""}},
+                {"type": "image", "value": {"image": picture.pk, "alt_text": "Agua"}},
+            ],
+        },
+    )
+    exhibitions.exhibition_publish(actor=administrator, exhibition=reef)
+    exhibitions.exhibition_update(actor=administrator, exhibition=reef, data={"title_es": "Nuevo"})
+    exhibitions.exhibition_create(
+        actor=administrator,
+        data={"slug": "borrador", "title_es": "B", "opens_on": date(2027, 1, 1)},
+    )
 
 
 def _known_values(caller: str, users: dict[str, Any]) -> dict[str, list[Any]]:

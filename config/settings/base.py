@@ -51,6 +51,9 @@ THIRD_PARTY_APPS = [
     # renditions and the editors' screen at /cms/ (docs/adr/0032).
     "wagtail.snippets",
     "wagtail.images",
+    # The editors' screen needs Wagtail's documents app; the park's documents are its own
+    # module (nobody is granted Wagtail's document permissions).
+    "wagtail.documents",
     "wagtail.users",
     "wagtail.admin",
     "wagtail",

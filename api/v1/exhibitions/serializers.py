@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from wagtail.rich_text import expand_db_html
 
+from api.serializers import InputSerializer
 from apps.business.exhibitions.models import (
     Exhibition,
     ExhibitionImage,
@@ -61,13 +62,13 @@ class BodyField(serializers.JSONField):
     pass
 
 
-class GalleryItemInput(serializers.Serializer):
+class GalleryItemInput(InputSerializer):
     image = serializers.PrimaryKeyRelatedField(queryset=ExhibitionImage.objects.all())
     caption_es = serializers.CharField(max_length=255, required=False, allow_blank=True)
     caption_en = serializers.CharField(max_length=255, required=False, allow_blank=True)
 
 
-class ExhibitionInput(serializers.Serializer):
+class ExhibitionInput(InputSerializer):
     """A new exhibition (a draft), or, partially, a new revision of its draft."""
 
     slug = serializers.SlugField(max_length=80)
@@ -97,7 +98,7 @@ class ExhibitionInput(serializers.Serializer):
     gallery = GalleryItemInput(many=True, required=False, max_length=40)  # type: ignore[call-arg]
 
 
-class PublishInput(serializers.Serializer):
+class PublishInput(InputSerializer):
     at = serializers.DateTimeField(
         required=False,
         allow_null=True,
@@ -105,7 +106,7 @@ class PublishInput(serializers.Serializer):
     )
 
 
-class UnpublishInput(serializers.Serializer):
+class UnpublishInput(InputSerializer):
     at = serializers.DateTimeField(
         required=False,
         allow_null=True,
@@ -116,7 +117,7 @@ class UnpublishInput(serializers.Serializer):
     )
 
 
-class PreviewLinkInput(serializers.Serializer):
+class PreviewLinkInput(InputSerializer):
     expires_in_hours = serializers.IntegerField(
         required=False, min_value=1, max_value=720, help_text=_("Default 24.")
     )
@@ -125,7 +126,7 @@ class PreviewLinkInput(serializers.Serializer):
     )
 
 
-class ImageInput(serializers.Serializer):
+class ImageInput(InputSerializer):
     file = serializers.FileField(help_text=_("A JPEG, PNG or WebP picture."))
     alt_text_es = serializers.CharField(max_length=255)
     alt_text_en = serializers.CharField(max_length=255, required=False, allow_blank=True)

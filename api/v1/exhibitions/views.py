@@ -50,6 +50,7 @@ from .serializers import (
 )
 
 EDITORS = role_permission(public_read=True, write=EXHIBITION_EDITORS)
+EDITORS_ONLY = role_permission(read=EXHIBITION_EDITORS, write=EXHIBITION_EDITORS)
 LIST_RENDITIONS = ("card",)
 ITEM_RENDITIONS = ("card", "hero", "gallery")
 MAX_RENDITIONS = 5
@@ -252,7 +253,11 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
         )
         return Response(_editor_representation(row))
 
-    @extend_schema(request=PublishInput, responses=EditorExhibitionSerializer)
+    @extend_schema(
+        operation_id="exhibitions_publish",
+        request=PublishInput,
+        responses=EditorExhibitionSerializer,
+    )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, slug: str | None = None) -> Response:
         """Publish the latest draft now, or at ``at`` (what is live stays until then)."""
@@ -264,7 +269,11 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
         )
         return Response(_editor_representation(row))
 
-    @extend_schema(request=UnpublishInput, responses=EditorExhibitionSerializer)
+    @extend_schema(
+        operation_id="exhibitions_unpublish",
+        request=UnpublishInput,
+        responses=EditorExhibitionSerializer,
+    )
     @action(detail=True, methods=["post"])
     def unpublish(self, request: Request, slug: str | None = None) -> Response:
         """Take it off the public site now, or at ``at``; ``cancel`` drops a scheduled one."""
@@ -279,15 +288,10 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
         )
         return Response(_editor_representation(row))
 
-    def _editor_only(self, request: Request) -> None:
-        if not has_any_role(request.user, EXHIBITION_EDITORS):
-            self.permission_denied(request)
-
     @extend_schema(responses=RevisionSerializer(many=True), filters=False)
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], permission_classes=[EDITORS_ONLY])
     def revisions(self, request: Request, slug: str | None = None) -> Response:
         """Every revision, newest first: who saved it, when, and which is live or scheduled."""
-        self._editor_only(request)
         row = self.get_object()
         page = self.paginate_queryset(selectors.revisions(row))
         return self.get_paginated_response(
@@ -299,12 +303,16 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
         responses=RevisionDetailSerializer,
         filters=False,
     )
-    @action(detail=True, methods=["get"], url_path=r"revisions/(?P<revision_id>\d+)")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"revisions/(?P<revision_id>\d+)",
+        permission_classes=[EDITORS_ONLY],
+    )
     def revision(
         self, request: Request, slug: str | None = None, revision_id: str = ""
     ) -> Response:
         """One revision with its content, in the shape a PATCH takes."""
-        self._editor_only(request)
         row = self.get_object()
         revision = get_object_or_404(selectors.revisions(row), pk=_revision_id(revision_id))
         return Response(_revision_representation(row, revision, content=True))
@@ -315,10 +323,14 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
         responses=CompareSerializer,
         filters=False,
     )
-    @action(detail=True, methods=["get"], url_path="revisions/compare")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="revisions/compare",
+        permission_classes=[EDITORS_ONLY],
+    )
     def compare(self, request: Request, slug: str | None = None) -> Response:
         """What changed between revisions ``a`` and ``b``, field by field."""
-        self._editor_only(request)
         row = self.get_object()
         query = CompareQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -366,11 +378,15 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
         request=PreviewLinkInput,
         responses={201: PreviewLinkCreatedSerializer},
     )
-    @action(detail=True, methods=["get", "post"], url_path="preview-links")
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="preview-links",
+        permission_classes=[EDITORS_ONLY],
+    )
     def preview_links(self, request: Request, slug: str | None = None) -> Response:
         """Signed links that show one draft revision to anyone holding them, until they
         expire (24 hours unless said) or are revoked; for a front end to render a draft."""
-        self._editor_only(request)
         row = self.get_object()
         if request.method == "GET":
             page = self.paginate_queryset(selectors.preview_links(row))
@@ -398,7 +414,6 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
         self, request: Request, slug: str | None = None, link_id: str = ""
     ) -> Response:
         """The link stops working at once."""
-        self._editor_only(request)
         row = self.get_object()
         link = get_object_or_404(selectors.preview_links(row), pk=_revision_id(link_id))
         link = services.preview_link_revoke(actor=signed_in_user(request), link=link)

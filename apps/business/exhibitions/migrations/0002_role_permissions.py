@@ -19,19 +19,14 @@ def grant(apps, schema_editor):
     GroupCollectionPermission = apps.get_model("wagtailcore", "GroupCollectionPermission")
 
     exhibition_type = ContentType.objects.get_for_model(apps.get_model("exhibitions", "Exhibition"))
-    image_type = ContentType.objects.get_for_model(apps.get_model("exhibitions", "ExhibitionImage"))
+    # Wagtail checks picture permissions on its own image model, per collection.
+    image_type = ContentType.objects.get_for_model(apps.get_model("wagtailimages", "Image"))
     # Wagtail creates its extra verbs after migrating; a fresh database needs them now.
     for verb in ("publish", "lock", "unlock"):
         Permission.objects.get_or_create(
             content_type=exhibition_type,
             codename=f"{verb}_exhibition",
             defaults={"name": f"Can {verb} exhibition"},
-        )
-    for verb in IMAGE:
-        Permission.objects.get_or_create(
-            content_type=image_type,
-            codename=f"{verb}_exhibitionimage",
-            defaults={"name": f"Can {verb} exhibition image"},
         )
     # Wagtail's first migrations make groups of its own; the park's roles are the only groups.
     Group.objects.filter(name__in=("Moderators", "Editors")).delete()
@@ -49,7 +44,7 @@ def grant(apps, schema_editor):
                     group=group,
                     collection=root,
                     permission=Permission.objects.get(
-                        content_type=image_type, codename=f"{verb}_exhibitionimage"
+                        content_type=image_type, codename=f"{verb}_image"
                     ),
                 )
 
@@ -61,6 +56,7 @@ class Migration(migrations.Migration):
         ("wagtailadmin", "0005_editingsession_is_editing"),
         ("wagtailcore", "0096_referenceindex_referenceindex_source_object_and_more"),
         ("wagtailimages", "0027_image_description"),
+        ("wagtaildocs", "0014_alter_document_file_size"),
     ]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]

@@ -14,5 +14,8 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        changed = services.publish_scheduled()
-        self.stdout.write(f"{changed} exhibition(s) caught up with their schedule.")
+        run = services.publish_scheduled()
+        self.stdout.write(
+            f"{run.published} published, {run.unpublished} unpublished, "
+            f"{run.skipped} skipped (in use, taken next run)."
+        )

@@ -1,0 +1,101 @@
+"""The editors' screen (Wagtail at /cms/): who may open it, the exhibition forms, the species
+chooser, and the audit entries of what is done there."""
+
+import pytest
+from django.test import Client
+
+from apps.business.exhibitions.models import Exhibition
+from apps.support.audit.models import AuditEvent
+from apps.support.security.roles import Role
+from tests.factories import UserFactory
+from tests.helpers import staff_member
+
+from .conftest import make
+
+pytestmark = pytest.mark.django_db
+LISTING = "/cms/snippets/exhibitions/exhibition/"
+
+
+def signed_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("role", [Role.CONTENT_EDITOR, Role.CURATOR, Role.ADMINISTRATOR])
+def test_editors_open_the_screens_of_their_work(role, editor, species):
+    exhibition = make(editor, publish=True)
+    client = signed_in(staff_member(role))
+
+    for url in (
+        "/cms/",
+        LISTING,
+        f"{LISTING}add/",
+        f"{LISTING}edit/{exhibition.pk}/",
+        f"{LISTING}history/{exhibition.pk}/",
+        "/cms/species_chooser/",
+        "/cms/images/",
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, url
+    policy = client.get("/cms/")["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert species.common_name_es in client.get("/cms/species_chooser/").content.decode()
+
+
+@pytest.mark.parametrize("who", ["visitor", Role.TICKET_OFFICE, Role.FINANCE])
+def test_others_are_kept_out(who):
+    user = UserFactory() if who == "visitor" else staff_member(who)
+    page = signed_in(user).get(LISTING)
+    assert page.status_code in (302, 403)
+    assert signed_in(user).get("/cms/").status_code in (302, 403)
+
+
+def _form(**fields):
+    data = {
+        "slug": "medusas",
+        "kind": "temporary",
+        "title_es": "Sala de medusas",
+        "title_en": "Jellyfish hall",
+        "summary_es": "",
+        "summary_en": "",
+        "opens_on": "2026-12-01",
+        "closes_on": "",
+        "section": "",
+        "habitat": "",
+        "hero_image": "",
+        "go_live_at": "",
+        "expire_at": "",
+        "body_es-count": "0",
+        "body_en-count": "0",
+        "gallery-TOTAL_FORMS": "0",
+        "gallery-INITIAL_FORMS": "0",
+        "gallery-MIN_NUM_FORMS": "0",
+        "gallery-MAX_NUM_FORMS": "1000",
+    }
+    return data | fields
+
+
+def test_what_editors_do_there_is_in_the_audit_trail(editor):
+    client = signed_in(editor)
+
+    created = client.post(f"{LISTING}add/", _form())
+    assert created.status_code == 302, created.content.decode()[:2000]
+    exhibition = Exhibition.objects.get(slug="medusas")
+    published = client.post(
+        f"{LISTING}edit/{exhibition.pk}/", _form(title_es="Medusas") | {"action-publish": "1"}
+    )
+    assert published.status_code == 302
+
+    assert Exhibition.objects.get().live is True
+    events = list(
+        AuditEvent.objects.filter(action__startswith="exhibitions.exhibition")
+        .order_by("sequence")
+        .values_list("action", "actor_label", "metadata__via")
+    )
+    assert events == [
+        ("exhibitions.exhibition.created", "editor@example.org", "cms"),
+        ("exhibitions.exhibition.updated", "editor@example.org", "cms"),
+        ("exhibitions.exhibition.published", "editor@example.org", "cms"),
+    ]
