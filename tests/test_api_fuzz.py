@@ -42,8 +42,8 @@ from werkzeug.test import Client
 
 from apps.business.donations.models import Campaign
 from apps.business.education import services as education
-from apps.business.exhibitions import services as exhibitions
 from apps.business.education.models import Instructor
+from apps.business.exhibitions import services as exhibitions
 from apps.business.infrastructure import services as infrastructure
 from apps.business.invoicing import services as invoicing
 from apps.business.payments import services as payments

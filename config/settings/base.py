@@ -54,7 +54,9 @@ THIRD_PARTY_APPS = [
     # The editors' screen needs Wagtail's documents app; the park's documents are its own
     # module (nobody is granted Wagtail's document permissions).
     "wagtail.documents",
-    "wagtail.users",
+    # Wagtail's users app with its account and group screens closed (accounts and roles are
+    # managed in /admin/ and the API only).
+    "apps.support.security.wagtail_apps.WagtailUsersConfig",
     "wagtail.admin",
     "wagtail",
     "modelcluster",
@@ -477,6 +479,11 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAIL_WORKFLOW_ENABLED = False
 WAGTAILADMIN_COMMENTS_ENABLED = False
+# Passwords and email addresses change through the park's account services (tokens revoked,
+# audited), not in the editors' screen.
+WAGTAIL_EMAIL_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
 
 # --- Tickets and payments ---------------------------------------------------------------
 

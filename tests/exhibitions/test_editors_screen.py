@@ -2,6 +2,7 @@
 chooser, and the audit entries of what is done there."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 
 from apps.business.exhibitions.models import Exhibition
@@ -99,3 +100,43 @@ def test_what_editors_do_there_is_in_the_audit_trail(editor):
         ("exhibitions.exhibition.updated", "editor@example.org", "cms"),
         ("exhibitions.exhibition.published", "editor@example.org", "cms"),
     ]
+
+
+def test_accounts_and_roles_are_not_managed_in_the_editors_screen(superuser_client_factory):
+    """Wagtail's user and group screens would go around the security services' rules (no
+    changing one's own roles, every grant audited): closed to everybody, superusers too."""
+    client, _user = superuser_client_factory()
+    visitor = UserFactory()
+    content_editor = Group.objects.get(name=Role.CONTENT_EDITOR)
+
+    for url in (
+        "/cms/users/",
+        f"/cms/users/edit/{visitor.pk}/",
+        "/cms/users/add/",
+        "/cms/groups/",
+        f"/cms/groups/edit/{content_editor.pk}/",
+        "/cms/account/change_password/",
+    ):
+        assert client.get(url).status_code in (302, 403, 404), url
+    edited = client.post(
+        f"/cms/users/edit/{visitor.pk}/",
+        {"email": visitor.email, "groups": [content_editor.pk], "is_active": "on"},
+    )
+    bulk = client.post(
+        f"/cms/bulk/security/user/assign_role/?id={visitor.pk}",
+        {"role": content_editor.pk},
+    )
+
+    assert edited.status_code in (302, 403, 404)
+    assert bulk.status_code in (403, 404)
+    assert list(visitor.groups.all()) == []
+    assert b"/cms/users/" not in client.get("/cms/").content
+
+
+@pytest.fixture
+def superuser_client_factory(db):
+    def make():
+        user = UserFactory(is_staff=True, is_superuser=True)
+        return signed_in(user), user
+
+    return make

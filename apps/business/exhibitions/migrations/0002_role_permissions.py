@@ -33,7 +33,11 @@ def grant(apps, schema_editor):
     root = Collection.objects.filter(depth=1).first()
     for role in EDITORS:
         permissions = [f"exhibitions.{verb}_exhibition" for verb in EXHIBITION]
-        permissions.append("wagtailadmin.access_admin")
+        permissions += [
+            "exhibitions.view_exhibitionimage",
+            "exhibitions.view_previewlink",
+            "wagtailadmin.access_admin",
+        ]
         if role == "administrator":
             permissions.append("exhibitions.delete_exhibition")
         grant_role_permissions(apps, role, permissions)
