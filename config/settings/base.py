@@ -57,6 +57,7 @@ THIRD_PARTY_APPS = [
     # Wagtail's users app with its account and group screens closed (accounts and roles are
     # managed in /admin/ and the API only).
     "apps.support.security.wagtail_apps.WagtailUsersConfig",
+    "wagtail.search",
     "wagtail.admin",
     "wagtail",
     "modelcluster",

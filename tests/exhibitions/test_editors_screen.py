@@ -140,3 +140,20 @@ def superuser_client_factory(db):
         return signed_in(user), user
 
     return make
+
+
+def test_editors_find_exhibitions_and_pictures_by_words(
+    editor, picture, django_capture_on_commit_callbacks
+):
+    # Wagtail indexes what is saved once the transaction commits.
+    with django_capture_on_commit_callbacks(execute=True):
+        make(editor, publish=True)
+        make(editor, slug="medusas", title_es="Sala de medusas")
+    client = signed_in(editor)
+
+    found = client.get(f"{LISTING}?q=medusas")
+    assert found.status_code == 200
+    assert b"Sala de medusas" in found.content
+    assert b"Arrecife del Pac" not in found.content
+    assert client.get("/cms/images/?q=Agua").status_code == 200
+    assert client.get("/cms/species_chooser/?q=tortuga").status_code == 200

@@ -119,7 +119,10 @@ class Exhibition(
         index.SearchField("title_en"),
         index.AutocompleteField("title_es"),
         index.SearchField("summary_es"),
+        index.SearchField("summary_en"),
+        index.SearchField("slug"),
         index.FilterField("kind"),
+        index.FilterField("live"),
     ]
 
     class Meta:

@@ -35,7 +35,6 @@ class ExhibitionViewSet(SnippetViewSet):
     add_to_admin_menu = True
     list_display = ["title_es", "slug", "kind", "opens_on", "closes_on"]
     list_filter = ["kind", "live"]
-    search_fields = ["title_es", "title_en", "slug"]
     ordering = ["opens_on", "slug"]
     edit_handler = TabbedInterface(
         [
