@@ -2,6 +2,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from apps.support.security.models import User
 
@@ -305,3 +306,30 @@ def test_seed_demo_raises_money_for_two_campaigns_and_stays_the_same_when_run_ag
         "refunded",
     ]
     assert all(campaign.is_open() for campaign in Campaign.objects.all())
+
+
+def test_seed_demo_publishes_two_exhibitions_and_schedules_the_jellyfish_hall(
+    api_client, settings, tmp_path
+):
+    from apps.business.exhibitions.models import Exhibition, ExhibitionImage
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    seed()
+    seed()
+
+    listed = api_client.get("/api/v1/exhibitions/").json()["results"]
+    assert [item["slug"] for item in listed] == [
+        "arrecife-del-pacifico",
+        "tortugas-rescate-y-liberacion",
+    ]
+    assert all(item["hero_image"]["renditions"]["card"]["width"] == 640 for item in listed)
+    assert api_client.get("/api/v1/exhibitions/sala-de-medusas/").status_code == 404
+    jellyfish = Exhibition.objects.get(slug="sala-de-medusas")
+    scheduled = jellyfish.revisions.get(approved_go_live_at__isnull=False)
+    # Scheduled for 09:00 on the first of next month, with a draft saved after it.
+    opening = scheduled.approved_go_live_at.astimezone(timezone.get_current_timezone())
+    assert (opening.day, opening.hour, opening.minute) == (1, 9, 0)
+    assert opening.date() > timezone.localdate()
+    assert jellyfish.latest_revision_id > scheduled.pk
+    assert jellyfish.live is False
+    assert (Exhibition.objects.count(), ExhibitionImage.objects.count()) == (3, 3)
