@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: run test bench bench-tickets bench-campaigns bench-reports bootstrap install install-dev messages lint format typecheck migrations-check pytest worker serve clean
+.PHONY: run test bench bench-tickets bench-campaigns bench-reports bench-exhibitions bootstrap install install-dev messages lint format typecheck migrations-check pytest worker serve clean
 
 ## run: install, migrate, load demo data and serve on http://127.0.0.1:8000
 run: install messages
@@ -55,6 +55,7 @@ bench: install-dev
 	$(PY) bench/tickets.py $(BENCH_TICKETS_ARGS)
 	$(PY) bench/campaigns.py
 	$(PY) bench/reports.py $(BENCH_REPORTS_ARGS)
+	$(PY) bench/exhibitions.py
 
 ## bench-tickets: purchases on a hot slot, check-ins, availability against a raw-SQL baseline
 bench-tickets: install-dev
@@ -67,6 +68,10 @@ bench-campaigns: install-dev
 ## bench-reports: the finance reports on a year of 3,000 orders a day, beside raw SQL
 bench-reports: install-dev
 	$(PY) bench/reports.py $(BENCH_REPORTS_ARGS)
+
+## bench-exhibitions: the public exhibitions list and item against a raw-SQL baseline
+bench-exhibitions: install-dev
+	$(PY) bench/exhibitions.py
 
 ## worker: a Celery worker (needs CELERY_BROKER_URL)
 worker: install

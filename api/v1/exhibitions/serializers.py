@@ -12,12 +12,14 @@ pictures costs a handful of queries, whatever the body holds).
 """
 
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from wagtail.images.models import Filter
 from wagtail.rich_text import expand_db_html
 
 from api.serializers import InputSerializer
@@ -144,13 +146,22 @@ class CompareQuery(serializers.Serializer):
 Url = Callable[[str], str]
 
 
+@cache
+def _filter(spec: str) -> Filter:
+    """One Wagtail filter per size, kept: a new one parses its spec (and inspects each
+    operation's signature) on every picture."""
+    return Filter(spec=spec)
+
+
 def image_representation(
     image: ExhibitionImage | None, language: str, renditions: Iterable[str], url: Url
 ) -> dict[str, Any] | None:
     if image is None:
         return None
     specs = settings.EXHIBITION_RENDITIONS
-    made = image.get_renditions(*(specs[name] for name in renditions)) if renditions else {}
+    made = (
+        image.get_renditions(*(_filter(specs[name]) for name in renditions)) if renditions else {}
+    )
     return {
         "id": image.pk,
         "width": image.width,

@@ -20,7 +20,15 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q, QuerySet
 from wagtail.models import Revision
 
-from .models import Exhibition, ExhibitionImage, PreviewLink
+from apps.business.wildlife.models import Species
+
+from .models import (
+    Exhibition,
+    ExhibitionGalleryImage,
+    ExhibitionImage,
+    ExhibitionRendition,
+    PreviewLink,
+)
 
 
 @dataclass(frozen=True)
@@ -88,15 +96,79 @@ def _unexpired(exhibition: Exhibition, now: datetime) -> bool:
     return exhibition.expire_at is None or exhibition.expire_at > now
 
 
+# What the public shape reads of an exhibition (and of its section and habitat), of a picture
+# (with what Wagtail reads to find, or make, its renditions) and of a species card (with
+# whether it may be shown). The rest of the rows is neither loaded nor decoded.
+EXHIBITION_FIELDS = (
+    "slug",
+    "kind",
+    "title_es",
+    "title_en",
+    "summary_es",
+    "summary_en",
+    "opens_on",
+    "closes_on",
+    "section__name_es",
+    "section__name_en",
+    "habitat__name",
+)
+PICTURE_FIELDS = (
+    "file",
+    "file_hash",
+    "width",
+    "height",
+    "focal_point_x",
+    "focal_point_y",
+    "focal_point_width",
+    "focal_point_height",
+    "alt_text_es",
+    "alt_text_en",
+    "credit",
+)
+SPECIES_CARD_FIELDS = ("id", "common_name_es", "common_name_en", "scientific_name", "is_public")
+
+
+def _picture_fields(path: str) -> list[str]:
+    return [f"{path}__{name}" for name in PICTURE_FIELDS]
+
+
+def _renditions(pictures: str, renditions: Iterable[str]) -> Prefetch:
+    """The renditions of the pictures at ``pictures`` (a lookup), where Wagtail looks for them
+    first (``prefetched_renditions``, as ``prefetch_renditions`` puts them); all of them when
+    no filter spec is given."""
+    specs = list(renditions)
+    queryset = ExhibitionRendition.objects.all()
+    if specs:
+        queryset = queryset.filter(filter_spec__in=specs)
+    return Prefetch(f"{pictures}__renditions", queryset=queryset, to_attr="prefetched_renditions")
+
+
 def with_related(
     queryset: QuerySet[Exhibition], renditions: Iterable[str] = (), *, detail: bool = True
 ) -> QuerySet[Exhibition]:
-    """The exhibitions with what the public shape shows, pictures with their renditions."""
-    images = ExhibitionImage.objects.prefetch_renditions(*renditions)
-    related: list[Any] = [Prefetch("hero_image", queryset=images), "species"]
+    """The exhibitions with what the public shape shows (and only that: for a list,
+    ``detail=False``, not even their bodies), pictures with their renditions. Pictures come
+    with the rows that show them, their renditions in one query per kind of row."""
+    renditions = list(renditions)
+    related: list[Any] = [
+        _renditions("hero_image", renditions),
+        Prefetch("species", queryset=Species.objects.only(*SPECIES_CARD_FIELDS)),
+    ]
+    fields = [*EXHIBITION_FIELDS, *_picture_fields("hero_image")]
     if detail:
-        related.append(Prefetch("gallery__image", queryset=images))
-    return queryset.select_related("section", "habitat").prefetch_related(*related)
+        fields += ["body_es", "body_en"]
+        gallery = ExhibitionGalleryImage.objects.select_related("image").only(
+            "exhibition", "sort_order", "caption_es", "caption_en", *_picture_fields("image")
+        )
+        related += [
+            Prefetch("gallery", queryset=gallery),
+            _renditions("gallery__image", renditions),
+        ]
+    return (
+        queryset.select_related("section", "habitat", "hero_image")
+        .only(*fields)
+        .prefetch_related(*related)
+    )
 
 
 def live_exhibitions(
@@ -113,9 +185,12 @@ def live_exhibitions(
         .filter(Q(expire_at__isnull=True) | Q(expire_at__gt=now))
         .filter(exhibition_filter.q())
         .exclude(pk__in=due_ids)
-        .distinct()
         .order_by("opens_on", "slug")
     )
+    if exhibition_filter.species is not None:
+        # The one filter across a many-to-many join (a row per species matched). Elsewhere
+        # DISTINCT only made the count and the page compare whole rows, bodies included.
+        rows = rows.distinct()
     rebuilt = []
     for revision in due:
         exhibition = revision.as_object()
