@@ -49,6 +49,7 @@ THIRD_PARTY_APPS = [
     "django_prometheus",
     # Editorial content (exhibitions): revisions, drafts, scheduling, previews, image
     # renditions and the editors' screen at /cms/ (docs/adr/0032).
+    "wagtail.sites",
     "wagtail.snippets",
     "wagtail.images",
     # The editors' screen needs Wagtail's documents app; the park's documents are its own
@@ -470,7 +471,7 @@ WAGTAIL_SITE_NAME = "Parque Marino"
 WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILIMAGES_IMAGE_MODEL = "exhibitions.ExhibitionImage"
 WAGTAILIMAGES_MAX_UPLOAD_SIZE = EXHIBITION_IMAGE_MAX_BYTES
-WAGTAILIMAGES_MAX_IMAGE_PIXELS = 60_000_000
+WAGTAILIMAGES_MAX_IMAGE_PIXELS = 40_000_000  # as the API (apps.support.common.images)
 WAGTAILIMAGES_EXTENSIONS = ["jpg", "jpeg", "png", "webp"]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILADMIN_PERMITTED_LANGUAGES = [("es", "Español"), ("en", "English")]

@@ -332,5 +332,12 @@ def test_pictures_in_the_sizes_asked_for(editor, picture):
     english = client.get(f"{EXHIBITIONS}arrecife/?lang=en").json()["hero_image"]
     assert english["alt_text"] == "Water"
     assert sorted(english["renditions"]) == ["card", "gallery", "hero"]
-    refused = client.get(f"{EXHIBITIONS}?renditions=huge")
-    assert (refused.status_code, refused.json()["code"]) == (400, "rendition_unknown")
+    for asked in ("huge", "card,", "card,card,card,card,card,card", "Card"):
+        refused = client.get(f"{EXHIBITIONS}?renditions={asked}")
+        assert refused.status_code == 400, asked
+        assert (refused.json()["errors"][0]["field"], refused.json()["errors"][0]["code"]) == (
+            "renditions",
+            "rendition_unknown",
+        )
+    twice = client.get(f"{EXHIBITIONS}arrecife/?renditions=card,card").json()["hero_image"]
+    assert list(twice["renditions"]) == ["card"]

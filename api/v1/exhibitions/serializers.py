@@ -12,17 +12,16 @@ pictures costs a handful of queries, whatever the body holds).
 """
 
 from collections.abc import Callable, Iterable
-from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from wagtail.images.models import Filter
 from wagtail.rich_text import expand_db_html
 
 from api.serializers import InputSerializer
+from apps.business.exhibitions import selectors
 from apps.business.exhibitions.models import (
     Exhibition,
     ExhibitionImage,
@@ -146,39 +145,6 @@ class CompareQuery(serializers.Serializer):
 Url = Callable[[str], str]
 
 
-@cache
-def _filter(spec: str) -> Filter:
-    """One Wagtail filter per size, kept: a new one parses its spec (and inspects each
-    operation's signature) on every picture."""
-    return Filter(spec=spec)
-
-
-def image_representation(
-    image: ExhibitionImage | None, language: str, renditions: Iterable[str], url: Url
-) -> dict[str, Any] | None:
-    if image is None:
-        return None
-    specs = settings.EXHIBITION_RENDITIONS
-    made = (
-        image.get_renditions(*(_filter(specs[name]) for name in renditions)) if renditions else {}
-    )
-    return {
-        "id": image.pk,
-        "width": image.width,
-        "height": image.height,
-        "alt_text": image.alt_text(language),
-        "credit": image.credit,
-        "renditions": {
-            name: {
-                "url": url(made[specs[name]].file.name),
-                "width": made[specs[name]].width,
-                "height": made[specs[name]].height,
-            }
-            for name in renditions
-        },
-    }
-
-
 class RenditionSerializer(serializers.Serializer):
     url = serializers.URLField()
     width = serializers.IntegerField()
@@ -213,95 +179,160 @@ class EditorImageSerializer(serializers.ModelSerializer):
 # --- Output: the public shape ------------------------------------------------------------
 
 
-def _named(obj: Any, language: str) -> dict[str, Any] | None:
-    if obj is None:
-        return None
-    if isinstance(obj, Section):
-        return {"id": obj.pk, "name": (obj.name_en if language == "en" else "") or obj.name_es}
-    return {"id": obj.pk, "name": obj.name}
+def _in(language: str, spanish: Any, english: Any) -> Any:
+    """The English text when asked for and written, else the Spanish one."""
+    return (english if language == "en" else "") or spanish
 
 
-def _species_card(species: Species | None, language: str) -> dict[str, Any] | None:
-    if species is None or not species.is_public:
-        return None
-    return {
-        "id": species.pk,
-        "common_name": (species.common_name_en if language == "en" else "")
-        or species.common_name_es,
-        "scientific_name": species.scientific_name,
-    }
+class PublicShape:
+    """Builds the public shape of a page of exhibitions from plain rows
+    (``selectors.public_rows`` or ``selectors.row_of``): one query per kind of related thing
+    (species, gallery, pictures, renditions) for the whole page, no model instances."""
 
+    def __init__(
+        self,
+        rows: list[dict[str, Any]],
+        *,
+        language: str,
+        renditions: Iterable[str],
+        url: Url,
+        detail: bool,
+    ) -> None:
+        self.rows, self.language, self.url, self.detail = rows, language, url, detail
+        self.sizes = [(name, settings.EXHIBITION_RENDITIONS[name]) for name in renditions]
+        from_rows = [row["id"] for row in rows if "species_ids" not in row]
+        linked = selectors.species_of(from_rows) if from_rows else {}
+        for row in rows:
+            if "species_ids" not in row:
+                row["species_ids"] = linked.get(row["id"], [])
+            if detail and "gallery" not in row:
+                row["gallery"] = None
+        if detail:
+            missing = [row["id"] for row in rows if row["gallery"] is None]
+            found = selectors.galleries(missing) if missing else {}
+            for row in rows:
+                if row["gallery"] is None:
+                    row["gallery"] = found.get(row["id"], [])
+        species_ids = {species for row in rows for species in row["species_ids"]}
+        image_ids = {row["hero_image_id"] for row in rows if row["hero_image_id"]}
+        if detail:
+            for row in rows:
+                image_ids.update(item[0] for item in row["gallery"])
+                for block in self._body(row):
+                    value = block.get("value") or {}
+                    if block.get("type") == "image" and value.get("image"):
+                        image_ids.add(value["image"])
+                    elif block.get("type") == "species_card" and value.get("species"):
+                        species_ids.add(value["species"])
+        self.cards = selectors.species_cards(species_ids) if species_ids else {}
+        self.pictures = selectors.pictures(image_ids) if image_ids else {}
+        self.files = selectors.rendition_files(self.pictures, [spec for _name, spec in self.sizes])
 
-def body_representation(
-    exhibition: Exhibition, language: str, renditions: Iterable[str], url: Url
-) -> list[dict[str, Any]]:
-    body = exhibition.body_en if language == "en" and exhibition.body_en else exhibition.body_es
-    blocks = []
-    for child in body:
-        kind, value = child.block_type, child.value
+    def _body(self, row: dict[str, Any]) -> Any:
+        english = row["body_en"]
+        body = english if self.language == "en" and english.raw_data else row["body_es"]
+        return body.raw_data
+
+    def picture(self, image_id: int | None) -> dict[str, Any] | None:
+        picture = self.pictures.get(image_id) if image_id else None
+        if picture is None:
+            return None
+        renditions = {}
+        for name, spec in self.sizes:
+            file_name, width, height = self.files[(picture["id"], spec)]
+            renditions[name] = {"url": self.url(file_name), "width": width, "height": height}
+        return {
+            "id": picture["id"],
+            "width": picture["width"],
+            "height": picture["height"],
+            "alt_text": _in(self.language, picture["alt_text_es"], picture["alt_text_en"]),
+            "credit": picture["credit"],
+            "renditions": renditions,
+        }
+
+    def card(self, species_id: int) -> dict[str, Any] | None:
+        names = self.cards.get(species_id)
+        if names is None:
+            return None  # hidden from the public, or gone
+        return {
+            "id": species_id,
+            "common_name": _in(self.language, names[0], names[1]),
+            "scientific_name": names[2],
+        }
+
+    def block(self, block: dict[str, Any]) -> dict[str, Any] | None:
+        kind, value = block["type"], block["value"]
+        shown: Any
         if kind == "rich_text":
-            shown: Any = {"html": expand_db_html(value.source)}
+            shown = {"html": expand_db_html(value)}
         elif kind == "fact_box":
+            facts = [fact.get("value", fact) if "type" in fact else fact for fact in value["facts"]]
             shown = {
                 "title": value["title"],
-                "facts": [
-                    {"label": fact["label"], "value": fact["value"]} for fact in value["facts"]
-                ],
+                "facts": [{"label": fact["label"], "value": fact["value"]} for fact in facts],
             }
         elif kind == "image":
-            picture = image_representation(value["image"], language, renditions, url)
+            picture = self.picture(value.get("image"))
             if picture is None:
-                continue  # the picture was deleted since
+                return None  # the picture was deleted since
             picture["alt_text"] = value["alt_text"]
-            picture["credit"] = value["credit"] or picture["credit"]
-            shown = {"image": picture, "caption": value["caption"]}
+            picture["credit"] = value.get("credit") or picture["credit"]
+            shown = {"image": picture, "caption": value.get("caption") or ""}
         elif kind == "species_card":
-            card = _species_card(value["species"], language)
+            card = self.card(value.get("species"))
             if card is None:
-                continue  # hidden from the public, or gone
-            shown = {"species": card, "note": value["note"]}
+                return None
+            shown = {"species": card, "note": value.get("note") or ""}
         else:
             shown = {"label": value["label"], "url": value["url"]}
-        blocks.append({"type": kind, "id": child.id, "value": shown})
-    return blocks
+        return {"type": kind, "id": block.get("id"), "value": shown}
 
-
-def public_representation(
-    exhibition: Exhibition,
-    *,
-    language: str,
-    renditions: Iterable[str],
-    url: Url,
-    detail: bool,
-) -> dict[str, Any]:
-    summary = (exhibition.summary_en if language == "en" else "") or exhibition.summary_es
-    data: dict[str, Any] = {
-        "slug": exhibition.slug,
-        "kind": exhibition.kind,
-        "title": exhibition.title(language),
-        "summary": summary,
-        "opens_on": exhibition.opens_on.isoformat() if exhibition.opens_on else None,
-        "closes_on": exhibition.closes_on.isoformat() if exhibition.closes_on else None,
-        "section": _named(exhibition.section, language),
-        "habitat": _named(exhibition.habitat, language),
-        "hero_image": image_representation(exhibition.hero_image, language, renditions, url),
-        "species": [
-            card
-            for card in (_species_card(species, language) for species in exhibition.species.all())
-            if card is not None
-        ],
-        "language": language,
-    }
-    if detail:
-        data["body"] = body_representation(exhibition, language, renditions, url)
-        data["gallery"] = [
+    def one(self, row: dict[str, Any]) -> dict[str, Any]:
+        language = self.language
+        section = (
             {
-                "image": image_representation(item.image, language, renditions, url),
-                "caption": (item.caption_en if language == "en" else "") or item.caption_es,
+                "id": row["section_id"],
+                "name": _in(language, row["section__name_es"], row["section__name_en"]),
             }
-            for item in exhibition.gallery.all()
-        ]
-    return data
+            if row["section_id"]
+            else None
+        )
+        habitat = (
+            {"id": row["habitat_id"], "name": row["habitat__name"]} if row["habitat_id"] else None
+        )
+        data: dict[str, Any] = {
+            "slug": row["slug"],
+            "kind": row["kind"],
+            "title": _in(language, row["title_es"], row["title_en"]),
+            "summary": _in(language, row["summary_es"], row["summary_en"]),
+            "opens_on": row["opens_on"].isoformat() if row["opens_on"] else None,
+            "closes_on": row["closes_on"].isoformat() if row["closes_on"] else None,
+            "section": section,
+            "habitat": habitat,
+            "hero_image": self.picture(row["hero_image_id"]),
+            "species": [
+                card
+                for card in (self.card(species) for species in row["species_ids"])
+                if card is not None
+            ],
+            "language": language,
+        }
+        if self.detail:
+            data["body"] = [
+                shown for shown in (self.block(block) for block in self._body(row)) if shown
+            ]
+            data["gallery"] = [
+                {"image": picture, "caption": _in(language, caption_es, caption_en)}
+                for picture, caption_es, caption_en in (
+                    (self.picture(image_id), caption_es, caption_en)
+                    for image_id, caption_es, caption_en in row["gallery"]
+                )
+                if picture is not None
+            ]
+        return data
+
+    def all(self) -> list[dict[str, Any]]:
+        return [self.one(row) for row in self.rows]
 
 
 class NamedSerializer(serializers.Serializer):

@@ -5,11 +5,11 @@ content editors and curators (docs/api/exhibitions.md)."""
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.shortcuts import get_object_or_404
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
@@ -40,12 +40,12 @@ from .serializers import (
     PreviewLinkCreatedSerializer,
     PreviewLinkInput,
     PreviewLinkSerializer,
+    PublicShape,
     PublishInput,
     RevisionDetailSerializer,
     RevisionSerializer,
     UnpublishInput,
     content_representation,
-    public_representation,
     status_representation,
 )
 
@@ -56,7 +56,12 @@ ITEM_RENDITIONS = ("card", "hero", "gallery")
 MAX_RENDITIONS = 5
 
 
-class ReadQuery(serializers.Serializer):
+def _renditions_pattern() -> str:
+    names = "|".join(settings.EXHIBITION_RENDITIONS)
+    return rf"^({names})(,({names})){{0,{MAX_RENDITIONS - 1}}}$"
+
+
+class PreviewQuery(serializers.Serializer):
     lang = serializers.ChoiceField(
         choices=["es", "en"],
         required=False,
@@ -64,8 +69,19 @@ class ReadQuery(serializers.Serializer):
     )
     renditions = serializers.CharField(
         required=False,
+        validators=[
+            RegexValidator(
+                _renditions_pattern(),
+                message=_("Picture sizes are up to five of: %(names)s.")
+                % {"names": ", ".join(settings.EXHIBITION_RENDITIONS)},
+                code=errors.RENDITION_UNKNOWN,
+            )
+        ],
         help_text=_("Picture sizes, comma-separated: thumbnail, card, hero, gallery, original."),
     )
+
+
+class ReadQuery(PreviewQuery):
     preview = serializers.BooleanField(
         required=False,
         default=False,
@@ -75,18 +91,27 @@ class ReadQuery(serializers.Serializer):
 
 class ListQuery(ReadQuery):
     open_on = serializers.DateField(required=False, help_text=_("Open on this day."))
-    species = serializers.IntegerField(required=False, min_value=1, max_value=2**62)
-    section = serializers.IntegerField(required=False, min_value=1, max_value=2**62)
-    habitat = serializers.IntegerField(required=False, min_value=1, max_value=2**62)
+    species = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**62, help_text=_("Showing this species.")
+    )
+    section = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**62,
+        help_text=_("In this section (or a habitat of it)."),
+    )
+    habitat = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**62, help_text=_("In this habitat.")
+    )
     kind = serializers.ChoiceField(choices=ExhibitionKind.choices, required=False)
 
 
 def _read_options(
-    request: Request, query_class: type[ReadQuery], default_renditions: tuple[str, ...]
+    request: Request, query_class: type[PreviewQuery], default_renditions: tuple[str, ...]
 ) -> tuple[dict[str, Any], str, tuple[str, ...]]:
     query = query_class(data=request.query_params)
     query.is_valid(raise_exception=True)
-    options = dict(query.validated_data)
+    options = {"preview": False, **query.validated_data}
     if options["preview"] and not has_any_role(request.user, EXHIBITION_EDITORS):
         if not request.user or not request.user.is_authenticated:
             raise NotAuthenticated
@@ -94,17 +119,8 @@ def _read_options(
     language = options.get("lang") or translation.get_language() or settings.LANGUAGE_CODE
     language = language if language in ("es", "en") else settings.LANGUAGE_CODE
     renditions = default_renditions
-    if "renditions" in options:
-        asked = tuple(dict.fromkeys(name.strip() for name in options["renditions"].split(",")))
-        unknown = [name for name in asked if name not in settings.EXHIBITION_RENDITIONS]
-        if unknown or not asked or len(asked) > MAX_RENDITIONS:
-            raise ServiceError(
-                _("Picture sizes are some of: %(names)s.")
-                % {"names": ", ".join(settings.EXHIBITION_RENDITIONS)},
-                code=errors.RENDITION_UNKNOWN,
-                field="renditions",
-            )
-        renditions = asked
+    if "renditions" in options:  # names checked by the query's pattern; each once
+        renditions = tuple(dict.fromkeys(options["renditions"].split(",")))
     return options, language, renditions
 
 
@@ -134,21 +150,6 @@ def _revision_representation(
     return dict(RevisionSerializer(data).data)
 
 
-READ_PARAMETERS = [
-    OpenApiParameter("lang", str, enum=["es", "en"], description=_("Language of the texts.")),
-    OpenApiParameter("renditions", str, description=_("Picture sizes, comma-separated.")),
-    OpenApiParameter("preview", bool, description=_("Editors: the latest drafts.")),
-]
-LIST_PARAMETERS = [
-    *READ_PARAMETERS,
-    OpenApiParameter("open_on", OpenApiTypes.DATE, description=_("Open on this day.")),
-    OpenApiParameter("species", int, description=_("Showing this species.")),
-    OpenApiParameter("section", int, description=_("In this section (or a habitat of it).")),
-    OpenApiParameter("habitat", int, description=_("In this habitat.")),
-    OpenApiParameter("kind", str, enum=list(ExhibitionKind.values)),
-]
-
-
 class ExhibitionViewSet(ETagMixin, BaseViewSet):
     """Exhibitions. Everyone reads what is published at the moment of the request (scheduled
     publications and unpublications take effect on the minute, whether or not the scheduling
@@ -169,24 +170,25 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
         if self.action in ("list", "retrieve") and response.status_code in (200, 304):
-            private = request.query_params.get("preview", "").lower() in ("1", "true", "yes", "on")
+            private = getattr(self, "previewing", True)  # unknown (a refusal): never shared
             response["Cache-Control"] = "private, no-store" if private else "no-cache"
         return response
 
-    def _represent(
-        self, exhibition: Exhibition, language: str, renditions: tuple[str, ...], detail: bool
-    ) -> dict[str, Any]:
-        return public_representation(
-            exhibition,
+    def _shape(
+        self, rows: list[dict[str, Any]], language: str, renditions: tuple[str, ...], detail: bool
+    ) -> list[dict[str, Any]]:
+        return PublicShape(
+            rows,
             language=language,
             renditions=renditions,
             url=media_url_builder(self.request),
             detail=detail,
-        )
+        ).all()
 
-    @extend_schema(parameters=LIST_PARAMETERS, responses=ExhibitionSerializer(many=True))
+    @extend_schema(parameters=[ListQuery], responses=ExhibitionSerializer(many=True))
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         options, language, renditions = _read_options(request, ListQuery, LIST_RENDITIONS)
+        self.previewing = options["preview"]
         wanted = selectors.ExhibitionFilter(
             open_on=options.get("open_on"),
             species=options.get("species"),
@@ -194,40 +196,54 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
             habitat=options.get("habitat"),
             kind=options.get("kind"),
         )
-        specs = [settings.EXHIBITION_RENDITIONS[name] for name in renditions]
-        items: Any
         if options["preview"]:
-            items = selectors.drafts(wanted)
+            drafts = selectors.drafts(wanted)
+            draft_page = self.paginate_queryset(drafts)
+            pairs = draft_page if draft_page is not None else drafts
+            results = self._shape(
+                [selectors.row_of(draft, detail=False) for _row, draft in pairs],
+                language,
+                renditions,
+                detail=False,
+            )
+            for data, (row, _draft) in zip(results, pairs, strict=True):
+                data["status"] = status_representation(row)
         else:
-            rows, rebuilt = selectors.live_exhibitions(timezone.now(), wanted)
-            items = selectors.with_related(rows, specs, detail=False)
+            found, rebuilt = selectors.live_exhibitions(timezone.now(), wanted)
+            rows: Any = selectors.public_rows(found, detail=False)
             if rebuilt:
-                items = sorted([*items, *rebuilt], key=lambda item: (item.opens_on, item.slug))
-        page = self.paginate_queryset(items)
-        results = []
-        for exhibition in page if page is not None else items:
-            data = self._represent(exhibition, language, renditions, detail=False)
-            if options["preview"]:
-                data["status"] = status_representation(exhibition)
-            results.append(data)
+                rows = sorted(
+                    [*rows, *(selectors.row_of(item, detail=False) for item in rebuilt)],
+                    key=lambda row: (row["opens_on"], row["slug"]),
+                )
+            page = self.paginate_queryset(rows)
+            results = self._shape(
+                list(page if page is not None else rows), language, renditions, detail=False
+            )
         response = self.get_paginated_response(results)
         response["Content-Language"] = language
         return response
 
-    @extend_schema(parameters=READ_PARAMETERS, responses=ExhibitionSerializer)
+    @extend_schema(parameters=[ReadQuery], responses=ExhibitionSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         options, language, renditions = _read_options(request, ReadQuery, ITEM_RENDITIONS)
+        self.previewing = options["preview"]
         slug = kwargs["slug"]
         if options["preview"]:
             row = get_object_or_404(selectors.exhibition_rows(), slug=slug)
-            data = self._represent(row.get_latest_revision_as_object(), language, renditions, True)
+            draft = row.get_latest_revision_as_object()
+            [data] = self._shape([selectors.row_of(draft, detail=True)], language, renditions, True)
             data["status"] = status_representation(row)
         else:
-            specs = [settings.EXHIBITION_RENDITIONS[name] for name in renditions]
-            exhibition = selectors.live_exhibition(slug, timezone.now(), specs)
-            if exhibition is None:
+            found, rebuilt = selectors.live_exhibition(slug, timezone.now())
+            rows = (
+                [selectors.row_of(rebuilt, detail=True)]
+                if rebuilt is not None
+                else list(selectors.public_rows(found, detail=True))
+            )
+            if not rows:
                 raise NotFoundError(_("No exhibition is published under this name."))
-            data = self._represent(exhibition, language, renditions, detail=True)
+            [data] = self._shape(rows, language, renditions, detail=True)
         response = Response(data)
         response["Content-Language"] = language
         return response
@@ -435,19 +451,19 @@ class PreviewView(APIView):
 
     @extend_schema(
         operation_id="exhibitions_preview_retrieve",
-        parameters=READ_PARAMETERS[:2],
+        parameters=[PreviewQuery],
         responses=ExhibitionSerializer,
     )
     def get(self, request: Request, token: str) -> Response:
-        _options, language, renditions = _read_options(request, ReadQuery, ITEM_RENDITIONS)
+        _options, language, renditions = _read_options(request, PreviewQuery, ITEM_RENDITIONS)
         link, exhibition = services.preview_link_open(token)
-        data = public_representation(
-            exhibition,
+        [data] = PublicShape(
+            [selectors.row_of(exhibition, detail=True)],
             language=language,
             renditions=renditions,
             url=media_url_builder(request),
             detail=True,
-        )
+        ).all()
         data["revision"] = link.revision_id
         data["expires_at"] = link.expires_at
         response = Response(data)

@@ -28,8 +28,18 @@ SpeciesChooserBlock = species_chooser_viewset.get_block_class(
 )
 
 
+def _safe_href(tag: str, attribute: str, value: str) -> str | None:
+    """Links to ``http(s)://`` and ``mailto:`` addresses, or paths of the site: a relative
+    link that a browser would read as another host (``//host``, ``\\host``) is dropped."""
+    if attribute != "href":
+        return value
+    if value.lower().startswith(("http://", "https://", "mailto:")):
+        return value
+    return value if is_site_path(value) else None
+
+
 def safe_html(html: str) -> str:
-    """``html`` reduced to the tags, attributes and link schemes the front ends render."""
+    """``html`` reduced to the tags, attributes and links the front ends render."""
     return nh3.clean(
         html,
         tags=SAFE_TAGS,
@@ -37,6 +47,7 @@ def safe_html(html: str) -> str:
         url_schemes=SAFE_URL_SCHEMES,
         link_rel=None,
         strip_comments=True,
+        attribute_filter=_safe_href,
     )
 
 
@@ -46,10 +57,23 @@ class SafeRichTextBlock(blocks.RichTextBlock):
         return RichText(safe_html(value.source))
 
 
+def is_site_path(value: str) -> bool:
+    """A path of the park's own site: one leading slash, no backslash (browsers read ``/\\``
+    as ``//``, another host), no spaces or control characters."""
+    return (
+        value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and not any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value)
+    )
+
+
 def check_link(value: str) -> None:
-    if value.startswith("/") and not value.startswith("//"):
-        if any(char.isspace() or ord(char) < 32 for char in value):
-            raise ValidationError(_("A path has no spaces or control characters."))
+    if value.startswith("/"):
+        if not is_site_path(value):
+            raise ValidationError(
+                _("A path has one leading slash and no backslash, space or control character.")
+            )
         return
     URLValidator(schemes=["https", "http"])(value)
 

@@ -14,10 +14,13 @@ The job (``tasks.publish_scheduled``) only catches the rows up with that answer.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
+from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
+from wagtail.images.models import Filter
 from wagtail.models import Revision
 
 from apps.business.wildlife.models import Species
@@ -96,10 +99,10 @@ def _unexpired(exhibition: Exhibition, now: datetime) -> bool:
     return exhibition.expire_at is None or exhibition.expire_at > now
 
 
-# What the public shape reads of an exhibition (and of its section and habitat), of a picture
-# (with what Wagtail reads to find, or make, its renditions) and of a species card (with
-# whether it may be shown). The rest of the rows is neither loaded nor decoded.
-EXHIBITION_FIELDS = (
+# The public read path: plain rows, one query per kind of related thing for a whole page, no
+# model instances (as the species list's, ADR 12). What an exhibition row gives:
+ROW_FIELDS = (
+    "id",
     "slug",
     "kind",
     "title_es",
@@ -110,11 +113,16 @@ EXHIBITION_FIELDS = (
     "closes_on",
     "section__name_es",
     "section__name_en",
+    "section_id",
     "habitat__name",
+    "habitat_id",
+    "hero_image_id",
 )
+BODY_FIELDS = ("body_es", "body_en")
+# What a picture gives (with what Wagtail reads to find, or make, its renditions).
 PICTURE_FIELDS = (
+    "id",
     "file",
-    "file_hash",
     "width",
     "height",
     "focal_point_x",
@@ -125,50 +133,119 @@ PICTURE_FIELDS = (
     "alt_text_en",
     "credit",
 )
-SPECIES_CARD_FIELDS = ("id", "common_name_es", "common_name_en", "scientific_name", "is_public")
 
 
-def _picture_fields(path: str) -> list[str]:
-    return [f"{path}__{name}" for name in PICTURE_FIELDS]
+def public_rows(queryset: QuerySet[Exhibition], *, detail: bool) -> QuerySet[Any]:
+    """``queryset`` as plain rows of what the public shape shows (bodies for an item only)."""
+    return queryset.values(*ROW_FIELDS, *(BODY_FIELDS if detail else ()))
 
 
-def _renditions(pictures: str, renditions: Iterable[str]) -> Prefetch:
-    """The renditions of the pictures at ``pictures`` (a lookup), where Wagtail looks for them
-    first (``prefetched_renditions``, as ``prefetch_renditions`` puts them); all of them when
-    no filter spec is given."""
-    specs = list(renditions)
-    queryset = ExhibitionRendition.objects.all()
-    if specs:
-        queryset = queryset.filter(filter_spec__in=specs)
-    return Prefetch(f"{pictures}__renditions", queryset=queryset, to_attr="prefetched_renditions")
-
-
-def with_related(
-    queryset: QuerySet[Exhibition], renditions: Iterable[str] = (), *, detail: bool = True
-) -> QuerySet[Exhibition]:
-    """The exhibitions with what the public shape shows (and only that: for a list,
-    ``detail=False``, not even their bodies), pictures with their renditions. Pictures come
-    with the rows that show them, their renditions in one query per kind of row."""
-    renditions = list(renditions)
-    related: list[Any] = [
-        _renditions("hero_image", renditions),
-        Prefetch("species", queryset=Species.objects.only(*SPECIES_CARD_FIELDS)),
-    ]
-    fields = [*EXHIBITION_FIELDS, *_picture_fields("hero_image")]
+def row_of(exhibition: Exhibition, *, detail: bool) -> dict[str, Any]:
+    """The same row for an exhibition rebuilt from a revision (or any instance), with its
+    species and gallery, which a revision carries itself."""
+    section, habitat = exhibition.section, exhibition.habitat
+    row: dict[str, Any] = {
+        "id": exhibition.pk,
+        "slug": exhibition.slug,
+        "kind": exhibition.kind,
+        "title_es": exhibition.title_es,
+        "title_en": exhibition.title_en,
+        "summary_es": exhibition.summary_es,
+        "summary_en": exhibition.summary_en,
+        "opens_on": exhibition.opens_on,
+        "closes_on": exhibition.closes_on,
+        "section__name_es": section.name_es if section else None,
+        "section__name_en": section.name_en if section else None,
+        "section_id": exhibition.section_id,
+        "habitat__name": habitat.name if habitat else None,
+        "habitat_id": exhibition.habitat_id,
+        "hero_image_id": exhibition.hero_image_id,
+        "species_ids": [species.pk for species in exhibition.species.all()],
+    }
     if detail:
-        fields += ["body_es", "body_en"]
-        gallery = ExhibitionGalleryImage.objects.select_related("image").only(
-            "exhibition", "sort_order", "caption_es", "caption_en", *_picture_fields("image")
-        )
-        related += [
-            Prefetch("gallery", queryset=gallery),
-            _renditions("gallery__image", renditions),
+        row["body_es"], row["body_en"] = exhibition.body_es, exhibition.body_en
+        row["gallery"] = [
+            (item.image_id, item.caption_es, item.caption_en) for item in exhibition.gallery.all()
         ]
-    return (
-        queryset.select_related("section", "habitat", "hero_image")
-        .only(*fields)
-        .prefetch_related(*related)
+    return row
+
+
+def species_of(exhibition_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The public species of each exhibition row, in the catalogue's order."""
+    found: dict[int, list[int]] = {}
+    links = (
+        Exhibition.species.through.objects.filter(
+            exhibition_id__in=list(exhibition_ids), species__is_public=True
+        )
+        .order_by("species__common_name_es", "species_id")
+        .values_list("exhibition_id", "species_id")
     )
+    for exhibition_id, species_id in links:
+        found.setdefault(exhibition_id, []).append(species_id)
+    return found
+
+
+def species_cards(species_ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
+    """Names of the public species among ``species_ids``: (Spanish, English, scientific)."""
+    return {
+        row[0]: row[1:]
+        for row in Species.objects.filter(pk__in=set(species_ids), is_public=True).values_list(
+            "id", "common_name_es", "common_name_en", "scientific_name"
+        )
+    }
+
+
+def galleries(exhibition_ids: Iterable[int]) -> dict[int, list[tuple[int, str, str]]]:
+    found: dict[int, list[tuple[int, str, str]]] = {}
+    items = (
+        ExhibitionGalleryImage.objects.filter(exhibition_id__in=list(exhibition_ids))
+        .order_by("sort_order", "pk")
+        .values_list("exhibition_id", "image_id", "caption_es", "caption_en")
+    )
+    for exhibition_id, *item in items:
+        found.setdefault(exhibition_id, []).append(tuple(item))
+    return found
+
+
+def pictures(image_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    return {
+        row["id"]: row
+        for row in ExhibitionImage.objects.filter(pk__in=set(image_ids)).values(*PICTURE_FIELDS)
+    }
+
+
+@cache
+def _filter(spec: str) -> Filter:
+    """One Wagtail filter per size, kept (a new one parses its spec every time)."""
+    return Filter(spec=spec)
+
+
+def rendition_files(
+    found: dict[int, dict[str, Any]], specs: Iterable[str]
+) -> dict[tuple[int, str], tuple[str, int, int]]:
+    """(file name, width, height) of each picture of ``found`` in each size of ``specs``.
+
+    Looked up as Wagtail does (filter spec and focal point key); a size not made yet is made
+    now, by Wagtail, and kept in the storage backend (a read, outside any transaction)."""
+    specs = list(specs)
+    if not found or not specs:
+        return {}
+    stored = {
+        (image_id, spec, key): (name, width, height)
+        for image_id, spec, key, name, width, height in ExhibitionRendition.objects.filter(
+            image_id__in=list(found), filter_spec__in=specs
+        ).values_list("image_id", "filter_spec", "focal_point_key", "file", "width", "height")
+    }
+    files: dict[tuple[int, str], tuple[str, int, int]] = {}
+    for image_id, picture in found.items():
+        for spec in specs:
+            key = _filter(spec).get_cache_key(SimpleNamespace(**picture))
+            made = stored.get((image_id, spec, key))
+            if made is None:
+                rendition = ExhibitionImage.objects.get(pk=image_id).get_rendition(_filter(spec))
+                made = (rendition.file.name, rendition.width, rendition.height)
+            files[(image_id, spec)] = made
+    return files
 
 
 def live_exhibitions(
@@ -199,20 +276,19 @@ def live_exhibitions(
     return rows, rebuilt
 
 
-def live_exhibition(slug: str, now: datetime, renditions: Iterable[str] = ()) -> Exhibition | None:
-    """The exhibition published at ``now`` under ``slug``, if any."""
+def live_exhibition(slug: str, now: datetime) -> tuple[QuerySet[Exhibition], Exhibition | None]:
+    """The exhibition published at ``now`` under ``slug``: a revision come due since the job
+    last ran (the second item), else the live row (the queryset, empty when there is none)."""
+    rows = Exhibition.objects.filter(slug=slug, live=True).filter(
+        Q(expire_at__isnull=True) | Q(expire_at__gt=now)
+    )
     for revision in due_revisions(now):
         exhibition = revision.as_object()
         if exhibition.slug == slug:
-            return exhibition if _unexpired(exhibition, now) else None
-        if Exhibition.objects.filter(pk=exhibition.pk, slug=slug).exists():
-            return None  # its slug changes at this publication
-    return with_related(
-        Exhibition.objects.filter(slug=slug, live=True).filter(
-            Q(expire_at__isnull=True) | Q(expire_at__gt=now)
-        ),
-        renditions,
-    ).first()
+            return rows.none(), exhibition if _unexpired(exhibition, now) else None
+        if rows.filter(pk=exhibition.pk).exists():
+            return rows.none(), None  # its slug changes at this publication
+    return rows, None
 
 
 def exhibition_rows() -> QuerySet[Exhibition]:
@@ -220,15 +296,18 @@ def exhibition_rows() -> QuerySet[Exhibition]:
     return Exhibition.objects.select_related("latest_revision", "live_revision")
 
 
-def drafts(exhibition_filter: ExhibitionFilter | None = None) -> list[Exhibition]:
-    """Every exhibition as its latest revision (what editors are working on)."""
+def drafts(
+    exhibition_filter: ExhibitionFilter | None = None,
+) -> list[tuple[Exhibition, Exhibition]]:
+    """Every exhibition's row with its latest revision (what editors are working on), in the
+    drafts' order."""
     exhibition_filter = exhibition_filter or ExhibitionFilter()
     found = []
     for row in exhibition_rows().order_by("opens_on", "slug"):
         draft = row.get_latest_revision_as_object()
         if exhibition_filter.matches(draft):
-            found.append(draft)
-    found.sort(key=lambda exhibition: (exhibition.opens_on, exhibition.slug))
+            found.append((row, draft))
+    found.sort(key=lambda pair: (pair[1].opens_on, pair[1].slug))
     return found
 
 

@@ -13,6 +13,7 @@ draft keeps a scheduled unpublication; ``unpublish`` with ``cancel`` drops it.
 
 import functools
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,8 +24,8 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.actions.unpublish import UnpublishAction
@@ -42,6 +43,7 @@ from .models import Exhibition, ExhibitionGalleryImage, ExhibitionImage, Preview
 from .receivers import services_recording
 
 F_ = TypeVar("F_", bound=Callable[..., Any])
+logger = logging.getLogger(__name__)
 
 
 def _recording(function: F_) -> F_:
@@ -98,6 +100,44 @@ def _block_errors(error: Any, path: str) -> dict[str, list[str]]:
     return found
 
 
+# The JSON form of each block's value: its fields and their types (``int`` an id). Wagtail would
+# turn a number into text or ``true`` into picture 1 without a word: refused here instead.
+BLOCK_FIELDS: dict[str, dict[str, type]] = {
+    "fact_box": {"title": str, "facts": list},
+    "image": {"image": int, "alt_text": str, "credit": str, "caption": str},
+    "species_card": {"species": int, "note": str},
+    "call_to_action": {"label": str, "url": str},
+}
+FACT_FIELDS: dict[str, type] = {"label": str, "value": str}
+MAX_ID = 2**62
+
+
+def _fits(value: Any, fields: dict[str, type]) -> bool:
+    if not isinstance(value, dict) or set(value) - set(fields):
+        return False
+    for name, kind in fields.items():
+        item = value.get(name)
+        if item is None:
+            continue  # missing: the block's own check says it is required
+        if kind is int:
+            if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= MAX_ID:
+                return False
+        elif not isinstance(item, kind):
+            return False
+    return True
+
+
+def _fact_fits(fact: Any) -> bool:
+    """A fact as ``{label, value}``, or as Wagtail stores list items: ``{type, value, id}``."""
+    if isinstance(fact, dict) and fact.get("type") == "item":
+        return (
+            not set(fact) - {"type", "value", "id"}
+            and isinstance(fact.get("id", ""), str)
+            and _fits(fact.get("value"), FACT_FIELDS)
+        )
+    return _fits(fact, FACT_FIELDS)
+
+
 def _raw_body_problem(raw: Any) -> str | None:
     """What makes ``raw`` not a list of blocks in Wagtail's JSON form, or None."""
     if not isinstance(raw, list):
@@ -106,20 +146,31 @@ def _raw_body_problem(raw: Any) -> str | None:
         return _("At most %(count)d blocks.") % {"count": MAX_BLOCKS}
     names = set(ExhibitionBody.base_blocks)
     for index, item in enumerate(raw):
-        if not isinstance(item, dict) or set(item) - {"type", "value", "id"} or "value" not in item:
-            return _('Block %(index)d is not {"type", "value"}.') % {"index": index}
+        if (
+            not isinstance(item, dict)
+            or set(item) - {"type", "value", "id"}
+            or "value" not in item
+            or not isinstance(item.get("id", ""), str)
+        ):
+            return _('Block %(index)d is not {"type", "value"} (and a text "id").') % {
+                "index": index
+            }
         if not isinstance(item.get("type"), str) or item["type"] not in names:
             return _("Block %(index)d: the type is one of %(types)s.") % {
                 "index": index,
                 "types": ", ".join(sorted(names)),
             }
-        expected = str if item["type"] == "rich_text" else dict
-        if not isinstance(item["value"], expected):
-            return (
-                _("Block %(index)d: the value is a string of HTML.")
-                if expected is str
-                else _("Block %(index)d: the value is an object.")
-            ) % {"index": index}
+        kind, value = item["type"], item["value"]
+        if kind == "rich_text":
+            if not isinstance(value, str):
+                return _("Block %(index)d: the value is a string of HTML.") % {"index": index}
+        elif not _fits(value, BLOCK_FIELDS[kind]) or (
+            kind == "fact_box" and not all(_fact_fits(fact) for fact in value.get("facts") or [])
+        ):
+            return _(
+                "Block %(index)d: the value has the fields of a %(type)s, of their types "
+                "(text, or an id from 1)."
+            ) % {"index": index, "type": kind}
     return None
 
 
@@ -135,7 +186,7 @@ def checked_body(raw: Any, *, field: str) -> StreamValue:
         cleaned = block.clean(value)
     except ValidationError as error:
         raise ValidationError(_block_errors(error, field)) from error
-    except (TypeError, ValueError, AttributeError, KeyError) as error:
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError) as error:
         raise ServiceError(
             _("A block's value does not have the fields of its type."),
             code=errors.BODY_INVALID,
@@ -157,6 +208,30 @@ def _locked_row(exhibition: Exhibition, actor: Any) -> Exhibition:
             code=errors.EXHIBITION_LOCKED,
         )
     return row
+
+
+def _scheduled_as_row(draft: Exhibition, row: Exhibition) -> Exhibition:
+    """``draft`` with the schedule the row holds (a revision's own copy may be older: the
+    schedule is set by actions, not by editing)."""
+    draft.go_live_at, draft.expire_at = row.go_live_at, row.expire_at
+    return draft
+
+
+def _check_slug(exhibition: Exhibition) -> None:
+    """A slug no other exhibition has, nor will have when its draft or scheduled revision is
+    published (two exhibitions must never answer to one address)."""
+    others = Exhibition.objects.exclude(pk=exhibition.pk)
+    pending = Revision.objects.filter(
+        content_type=ContentType.objects.get_for_model(Exhibition), content__slug=exhibition.slug
+    ).filter(Q(approved_go_live_at__isnull=False) | Q(pk__in=others.values("latest_revision_id")))
+    if exhibition.pk is not None:
+        pending = pending.exclude(object_id=str(exhibition.pk))
+    if others.filter(slug=exhibition.slug).exists() or pending.exists():
+        raise ServiceError(
+            _("Another exhibition has this slug, or will have it once published."),
+            code=errors.SLUG_TAKEN,
+            field="slug",
+        )
 
 
 def _apply(exhibition: Exhibition, data: Mapping[str, Any]) -> list[str]:
@@ -188,6 +263,7 @@ def exhibition_create(*, actor: Any, data: Mapping[str, Any]) -> Exhibition:
     """A new exhibition, as a draft nobody but staff sees; its first revision."""
     exhibition = Exhibition(live=False, has_unpublished_changes=True)
     changed = _apply(exhibition, data)
+    _check_slug(exhibition)
     exhibition.full_clean()
     with transaction.atomic():
         exhibition.save()
@@ -207,9 +283,10 @@ def exhibition_update(*, actor: Any, exhibition: Exhibition, data: Mapping[str, 
     the draft is published; while nothing is live the row follows the draft."""
     with transaction.atomic():
         row = _locked_row(exhibition, actor)
-        draft = row.get_latest_revision_as_object()
+        draft = _scheduled_as_row(row.get_latest_revision_as_object(), row)
         changed = _apply(draft, data)
         draft.full_clean()
+        _check_slug(draft)
         if not row.live:
             draft.save()
         revision = draft.save_revision(user=actor, log_action=True, clean=False)
@@ -241,10 +318,9 @@ def exhibition_restore(*, actor: Any, exhibition: Exhibition, revision_id: int) 
     with transaction.atomic():
         row = _locked_row(exhibition, actor)
         old = _revision_of(row, revision_id)
-        restored = old.as_object()
-        latest = row.get_latest_revision_as_object()
-        restored.go_live_at, restored.expire_at = latest.go_live_at, latest.expire_at
+        restored = _scheduled_as_row(old.as_object(), row)
         restored.full_clean()
+        _check_slug(restored)
         if not row.live:
             restored.save()
         revision = restored.save_revision(
@@ -321,6 +397,7 @@ def exhibition_publish(
         draft.go_live_at = at
         draft.expire_at = row.expire_at if row.expire_at and row.expire_at > now else None
         draft.full_clean()
+        _check_slug(draft)
         revision = draft.save_revision(user=actor, clean=False)
         revision.publish(user=actor, skip_permission_checks=True)
         audit.record(
@@ -400,6 +477,7 @@ class ScheduleRun:
     published: int = 0
     unpublished: int = 0
     skipped: int = 0  # in use by an editor's transaction right now: taken next run
+    failed: int = 0  # refused by the database (logged): tried again next run
 
 
 @_recording
@@ -432,23 +510,36 @@ def publish_scheduled() -> ScheduleRun:
         content_type=ContentType.objects.get_for_model(Exhibition), approved_go_live_at__lte=now
     ).values_list("pk", "object_id")
     for revision_id, object_id in list(due):
-        with transaction.atomic():
-            if lock_row_if_free(Exhibition.objects.filter(pk=int(object_id))) is None:
-                run.skipped += 1
-                continue
-            revision = Revision.objects.filter(pk=revision_id, approved_go_live_at__lte=now).first()
-            if revision is None:
-                continue  # published or cancelled meanwhile
-            revision.publish(log_action="wagtail.publish.scheduled", skip_permission_checks=True)
-            audit.record(
-                action="exhibitions.exhibition.published",
-                actor=audit.SYSTEM,
-                target_type="exhibitions.exhibition",
-                target_id=object_id,
-                metadata={"revision": revision_id, "scheduled": True},
+        try:
+            run.published += _publish_due(revision_id, object_id, now, run)
+        except IntegrityError:
+            # E.g. a slug taken meanwhile by another exhibition (the editors' screen checks
+            # rows only): the others still go out; this one is logged on every run until an
+            # editor resolves it.
+            logger.exception(
+                "Scheduled revision %s of exhibition %s failed", revision_id, object_id
             )
-            run.published += 1
+            run.failed += 1
     return run
+
+
+def _publish_due(revision_id: int, object_id: str, now: datetime, run: ScheduleRun) -> int:
+    with transaction.atomic():
+        if lock_row_if_free(Exhibition.objects.filter(pk=int(object_id))) is None:
+            run.skipped += 1
+            return 0
+        revision = Revision.objects.filter(pk=revision_id, approved_go_live_at__lte=now).first()
+        if revision is None:
+            return 0  # published or cancelled meanwhile
+        revision.publish(log_action="wagtail.publish.scheduled", skip_permission_checks=True)
+        audit.record(
+            action="exhibitions.exhibition.published",
+            actor=audit.SYSTEM,
+            target_type="exhibitions.exhibition",
+            target_id=object_id,
+            metadata={"revision": revision_id, "scheduled": True},
+        )
+        return 1
 
 
 # --- Preview links -----------------------------------------------------------------------
@@ -546,7 +637,12 @@ def image_create(
 ) -> ExhibitionImage:
     """A picture checked by its content and size, stored first (outside any transaction),
     then recorded; the stored file is removed again if recording fails."""
-    file = checked_image(file, max_bytes=settings.EXHIBITION_IMAGE_MAX_BYTES, field="file")
+    file = checked_image(
+        file,
+        max_bytes=settings.EXHIBITION_IMAGE_MAX_BYTES,
+        max_pixels=settings.WAGTAILIMAGES_MAX_IMAGE_PIXELS,
+        field="file",
+    )
     image = ExhibitionImage(
         title=(title or alt_text_es)[:255],
         alt_text_es=alt_text_es,

@@ -17,5 +17,7 @@ class Command(BaseCommand):
         run = services.publish_scheduled()
         self.stdout.write(
             f"{run.published} published, {run.unpublished} unpublished, "
-            f"{run.skipped} skipped (in use, taken next run)."
+            f"{run.skipped} skipped (in use, taken next run), {run.failed} failed (logged)."
         )
+        if run.failed:
+            raise SystemExit(1)
