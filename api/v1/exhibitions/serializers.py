@@ -201,7 +201,7 @@ class PublicShape:
         self.rows, self.language, self.url, self.detail = rows, language, url, detail
         self.sizes = [(name, settings.EXHIBITION_RENDITIONS[name]) for name in renditions]
         from_rows = [row["id"] for row in rows if "species_ids" not in row]
-        linked = selectors.species_of(from_rows) if from_rows else {}
+        linked, self.cards = selectors.species_of(from_rows) if from_rows else ({}, {})
         for row in rows:
             if "species_ids" not in row:
                 row["species_ids"] = linked.get(row["id"], [])
@@ -214,7 +214,19 @@ class PublicShape:
                 if row["gallery"] is None:
                     row["gallery"] = found.get(row["id"], [])
         species_ids = {species for row in rows for species in row["species_ids"]}
-        image_ids = {row["hero_image_id"] for row in rows if row["hero_image_id"]}
+        # Hero pictures come joined to rows read from the database (``hero_image__…``).
+        self.pictures = {
+            row["hero_image_id"]: {
+                name: row[f"hero_image__{name}"] for name in selectors.PICTURE_FIELDS
+            }
+            for row in rows
+            if row["hero_image_id"] and "hero_image__id" in row
+        }
+        image_ids = {
+            row["hero_image_id"]
+            for row in rows
+            if row["hero_image_id"] and row["hero_image_id"] not in self.pictures
+        }
         if detail:
             for row in rows:
                 image_ids.update(item[0] for item in row["gallery"])
@@ -224,8 +236,12 @@ class PublicShape:
                         image_ids.add(value["image"])
                     elif block.get("type") == "species_card" and value.get("species"):
                         species_ids.add(value["species"])
-        self.cards = selectors.species_cards(species_ids) if species_ids else {}
-        self.pictures = selectors.pictures(image_ids) if image_ids else {}
+        species_ids -= set(self.cards)
+        if species_ids:  # of revisions, or of species cards in bodies
+            self.cards.update(selectors.species_cards(species_ids))
+        image_ids -= set(self.pictures)
+        if image_ids:
+            self.pictures.update(selectors.pictures(image_ids))
         self.files = selectors.rendition_files(self.pictures, [spec for _name, spec in self.sizes])
 
     def _body(self, row: dict[str, Any]) -> Any:

@@ -135,9 +135,13 @@ PICTURE_FIELDS = (
 )
 
 
+HERO_FIELDS = tuple(f"hero_image__{name}" for name in PICTURE_FIELDS)
+
+
 def public_rows(queryset: QuerySet[Exhibition], *, detail: bool) -> QuerySet[Any]:
-    """``queryset`` as plain rows of what the public shape shows (bodies for an item only)."""
-    return queryset.values(*ROW_FIELDS, *(BODY_FIELDS if detail else ()))
+    """``queryset`` as plain rows of what the public shape shows, the hero picture joined in
+    (``hero_image__…``); bodies for an item only."""
+    return queryset.values(*ROW_FIELDS, *HERO_FIELDS, *(BODY_FIELDS if detail else ()))
 
 
 def row_of(exhibition: Exhibition, *, detail: bool) -> dict[str, Any]:
@@ -170,19 +174,30 @@ def row_of(exhibition: Exhibition, *, detail: bool) -> dict[str, Any]:
     return row
 
 
-def species_of(exhibition_ids: Iterable[int]) -> dict[int, list[int]]:
-    """The public species of each exhibition row, in the catalogue's order."""
+def species_of(
+    exhibition_ids: Iterable[int],
+) -> tuple[dict[int, list[int]], dict[int, tuple[str, str, str]]]:
+    """The public species of each exhibition row, in the catalogue's order, and their names
+    (Spanish, English, scientific), in one query."""
     found: dict[int, list[int]] = {}
+    names: dict[int, tuple[str, str, str]] = {}
     links = (
         Exhibition.species.through.objects.filter(
             exhibition_id__in=list(exhibition_ids), species__is_public=True
         )
         .order_by("species__common_name_es", "species_id")
-        .values_list("exhibition_id", "species_id")
+        .values_list(
+            "exhibition_id",
+            "species_id",
+            "species__common_name_es",
+            "species__common_name_en",
+            "species__scientific_name",
+        )
     )
-    for exhibition_id, species_id in links:
+    for exhibition_id, species_id, *species_names in links:
         found.setdefault(exhibition_id, []).append(species_id)
-    return found
+        names[species_id] = tuple(species_names)
+    return found, names
 
 
 def species_cards(species_ids: Iterable[int]) -> dict[int, tuple[str, str, str]]:
