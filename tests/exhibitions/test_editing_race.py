@@ -1,7 +1,8 @@
 """Editors saving the same exhibition at the same moment through the HTTP API (several OS
 processes, PostgreSQL): each save is a revision built on the one before, so no edit is lost.
 
-``exhibition_update`` reads the latest draft under the exhibition's row lock. The control run
+``exhibition_update`` reads the latest draft under the exhibition's row lock (and hands it to
+``_scheduled_as_row``, where the racers meet). The control run
 takes the lock away: then every racer builds its revision on the same draft and all but the
 last edit vanish from the draft, which the test must see, or it would prove nothing.
 ``meet_after`` makes that interleaving certain (a racer that has read the draft waits until a
@@ -74,11 +75,7 @@ def draft_values(exhibition):
 def test_every_edit_of_a_crowd_of_editors_is_in_the_draft(monkeypatch):
     exhibition = make(staff_member(Role.CONTENT_EDITOR), publish=True)
     meet_after(
-        monkeypatch,
-        Exhibition,
-        "get_latest_revision_as_object",
-        table="exhibitions_exhibition",
-        armed=True,
+        monkeypatch, services, "_scheduled_as_row", table="exhibitions_exhibition", armed=True
     )
 
     answers = edit_all_at_once()
@@ -94,11 +91,7 @@ def test_control_without_the_row_lock_edits_are_lost(monkeypatch):
         services, "_locked_row", lambda exhibition, actor: Exhibition.objects.get(pk=exhibition.pk)
     )
     meet_after(
-        monkeypatch,
-        Exhibition,
-        "get_latest_revision_as_object",
-        table="exhibitions_exhibition",
-        armed=True,
+        monkeypatch, services, "_scheduled_as_row", table="exhibitions_exhibition", armed=True
     )
 
     answers = edit_all_at_once()
