@@ -53,9 +53,6 @@ class ExhibitionImage(AbstractImage):
         verbose_name = _("exhibition image")
         verbose_name_plural = _("exhibition images")
 
-    def alt_text(self, language: str) -> str:
-        return (self.alt_text_en if language == "en" else "") or self.alt_text_es
-
 
 class ExhibitionRendition(AbstractRendition):
     """One size of an exhibition image, made on first use and kept in the storage backend."""
@@ -140,9 +137,6 @@ class Exhibition(
 
     def __str__(self) -> str:
         return self.title_es
-
-    def title(self, language: str) -> str:
-        return (self.title_en if language == "en" else "") or self.title_es
 
     def clean(self) -> None:
         super().clean()

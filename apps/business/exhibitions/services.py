@@ -12,9 +12,7 @@ draft keeps a scheduled unpublication; ``unpublish`` with ``cancel`` drops it.
 """
 
 import functools
-import hashlib
 import logging
-import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +34,7 @@ from apps.support.audit import services as audit
 from apps.support.common.errors import ConflictError, NotFoundError, ServiceError
 from apps.support.common.images import checked_image
 from apps.support.common.locking import lock_row_if_free, lock_rows
+from apps.support.common.tokens import new_token, token_digest
 
 from . import errors
 from .blocks import MAX_BLOCKS, ExhibitionBody
@@ -545,10 +544,6 @@ def _publish_due(revision_id: int, object_id: str, now: datetime, run: ScheduleR
 # --- Preview links -----------------------------------------------------------------------
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def preview_link_create(
     *,
     actor: Any,
@@ -566,17 +561,17 @@ def preview_link_create(
             code=errors.PREVIEW_LINK_HOURS,
             field="expires_in_hours",
         )
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     with transaction.atomic():
         row = lock_rows(Exhibition.objects.filter(pk=exhibition.pk))[0]
         if revision_id is not None:
             revision = _revision_of(row, revision_id)
         else:
-            revision = row.latest_revision or _revision_of(row, 0)
+            revision = row.latest_revision  # every exhibition has one from its creation
         link = PreviewLink.objects.create(
             exhibition=row,
             revision=revision,
-            token_hash=token_hash(token),
+            token_hash=token_digest(token),
             created_by=actor,
             expires_at=timezone.now() + timedelta(hours=hours),
         )
@@ -611,7 +606,7 @@ def preview_link_open(token: str) -> tuple[PreviewLink, Exhibition]:
     now = timezone.now()
     link = (
         PreviewLink.objects.select_related("revision")
-        .filter(token_hash=token_hash(token), revoked_at__isnull=True, expires_at__gt=now)
+        .filter(token_hash=token_digest(token), revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )
     if link is None:

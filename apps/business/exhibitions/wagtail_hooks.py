@@ -16,8 +16,6 @@ from wagtail.admin.panels import (
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from apps.support.security.wagtail_users import refuse_bulk_actions_on_accounts
-
 from .choosers import species_chooser_viewset
 from .models import Exhibition
 
@@ -69,5 +67,3 @@ class ExhibitionViewSet(SnippetViewSet):
 
 register_snippet(ExhibitionViewSet)
 
-
-hooks.register("before_bulk_action", refuse_bulk_actions_on_accounts)

@@ -1,8 +1,6 @@
 """Orders: create (holding capacity), cancel (refunding), expire."""
 
-import hashlib
 import logging
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +19,7 @@ from apps.support.common.errors import (
     UnauthenticatedError,
 )
 from apps.support.common.locking import BUSY, is_lock_failure, lock_row_if_free
+from apps.support.common.tokens import new_token, token_digest
 from apps.support.security.models import User
 from apps.support.security.roles import COUNTER_STAFF, has_any_role
 
@@ -126,8 +125,7 @@ def order_create(
     return order
 
 
-def guest_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+guest_token_hash = token_digest
 
 
 def _guest_checked(*, lines: Sequence[LineRequest], channel: str, email: str) -> str:
@@ -143,7 +141,7 @@ def _guest_checked(*, lines: Sequence[LineRequest], channel: str, email: str) ->
             code=errors.GUEST_EMAIL_REQUIRED,
             field="email",
         )
-    return secrets.token_urlsafe(32)
+    return new_token()
 
 
 def order_cancel(*, order: Order, actor: User, reason: str = "") -> Order:
