@@ -66,4 +66,3 @@ class ExhibitionViewSet(SnippetViewSet):
 
 
 register_snippet(ExhibitionViewSet)
-
