@@ -4,6 +4,9 @@ The database comes from ``DATABASE_URL`` when set (PostgreSQL in CI), else SQLit
 from ``REDIS_URL`` when set, else local memory. Celery runs eagerly and email stays in memory.
 """
 
+import os
+from urllib.parse import urlsplit, urlunsplit
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -15,7 +18,20 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
-MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default=str(BASE_DIR / ".test-media"))  # noqa: F405
+# pytest-xdist runs the suite in several processes ("gw0", "gw1", ...). pytest-django gives
+# each its own test database; each also gets its own media folder and its own Redis database
+# (every test empties the cache, which must not wipe another process's counters).
+XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+MEDIA_ROOT = os.path.join(
+    env.str("TEST_MEDIA_ROOT", default=str(BASE_DIR / ".test-media")),  # noqa: F405
+    str(XDIST_WORKER),
+)
+if REDIS_URL:  # noqa: F405
+    _redis = urlsplit(REDIS_URL)  # noqa: F405
+    _database = int(_redis.path.strip("/") or 0) + XDIST_WORKER
+    if _database > 13:  # 14 and 15 are the Celery round-trip test's broker and results
+        raise ValueError(f"REDIS_URL's database + {XDIST_WORKER} workers is over 13")
+    CACHES["default"]["LOCATION"] = urlunsplit(_redis._replace(path=f"/{_database}"))  # noqa: F405
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
