@@ -72,3 +72,15 @@ def test_every_list_is_paginated_but_the_documented_enumerations(api_client):
     conventions = (ROOT / "docs" / "api" / "README.md").read_text()
     for path in BARE_LISTS:
         assert f"`GET {path}`" in conventions
+
+
+def test_the_schema_describes_only_what_is_built(api_client):
+    """The documents module is installed but has no endpoint: the description must not offer
+    it; the modules that are built are named."""
+    schema = api_client.get("/api/v1/schema/", {"format": "json"}).json()
+    description = schema["info"]["description"].lower()
+    assert not any(path.startswith("/api/v1/documents") for path in schema["paths"])
+    assert "document" not in description
+    for built in ("education", "exhibitions", "donations", "invoices", "tickets", "animal"):
+        assert built in description
+    assert "accept-language: en" in description
