@@ -382,9 +382,17 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=3 * 3
 SPECTACULAR_SETTINGS = {
     "TITLE": "Parque Marino API",
     "DESCRIPTION": (
-        "Operations API of a marine park or aquarium: animal records, education programs, "
-        "exhibitions, the park's sections and habitats, timed-entry tickets, payments, "
-        "documents, security and audit. Every error has the `Error` shape."
+        "Operations API of a marine park or aquarium: the park's sections, habitats and water "
+        "quality; species and animal records; timed-entry tickets and check-in; orders, "
+        "payments and refunds; invoices and credit notes; donations and campaigns; finance "
+        "reports and reconciliation; education programs, sessions and enrollments; "
+        "exhibitions; accounts, roles and the audit trail.\n\n"
+        "Every error has the `Error` shape; its `code` is stable (every code is listed in the "
+        "repository's docs/api/errors.md). Every list is paginated "
+        "(`{count, next, previous, results}`) except two short enumerations answered whole: "
+        "conservation statuses and payment gateways.\n\n"
+        "Language: Spanish by default. Send `Accept-Language: en` for English messages and "
+        "texts (exhibitions also take `?lang=en`); the answer's `Content-Language` says which."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -72,7 +72,8 @@ def test_rescued_turtle_from_arrival_to_release(curator, vet):
             == 201
         )
     weights = curators.get(f"{ANIMALS}{animal_id}/weights/").json()
-    assert sorted(w["weight_kg"] for w in weights) == ["31.500", "33.250"]
+    assert weights["count"] == 2
+    assert sorted(w["weight_kg"] for w in weights["results"]) == ["31.500", "33.250"]
 
     treated = vets.post(
         "/api/v1/wildlife/medical-records/",
@@ -106,7 +107,7 @@ def test_rescued_turtle_from_arrival_to_release(curator, vet):
         None,
         "Playa Ostional, Guanacaste",
     )
-    history = curators.get(f"{ANIMALS}{animal_id}/locations/").json()
+    history = curators.get(f"{ANIMALS}{animal_id}/locations/").json()["results"]
     assert [(h["habitat"]["id"] if h["habitat"] else None) for h in history] == [
         None,
         rescue_unit.pk,
@@ -289,3 +290,44 @@ def test_animal_filters_and_constant_queries(curator, django_assert_num_queries)
         assert (body["count"], len(body["results"])) == (55, size)
     assert client.get(ANIMALS, {"origin": "rescued"}).json()["count"] == 1
     assert client.get(ANIMALS, {"section": tank.section_id}).json()["count"] == 55
+
+
+def test_weights_and_locations_are_paginated_newest_first(curator):
+    """Like every list: {count, next, previous, results}, `page` and `page_size`; weighings at
+    the same instant keep one order across pages (the newest id first)."""
+    animal = AnimalFactory()
+    same_instant = "2026-11-20T08:00:00-06:00"
+    client = client_for(curator)
+    created = [
+        client.post(
+            f"{ANIMALS}{animal.pk}/weights/",
+            {"weight_kg": f"{kilos}.000", "weighed_at": same_instant},
+            format="json",
+        ).json()["id"]
+        for kilos in range(1, 6)
+    ]
+    client.post(
+        f"{ANIMALS}{animal.pk}/weights/",
+        {"weight_kg": "9.000", "weighed_at": "2026-11-21T08:00:00-06:00"},
+        format="json",
+    )
+    first = client.get(f"{ANIMALS}{animal.pk}/weights/", {"page_size": 4}).json()
+    assert set(first) == {"count", "next", "previous", "results"}
+    assert (first["count"], first["previous"]) == (6, None)
+    assert "page=2" in first["next"]
+    second = client.get(f"{ANIMALS}{animal.pk}/weights/", {"page_size": 4, "page": 2}).json()
+    assert second["next"] is None
+    ids = [row["id"] for row in first["results"] + second["results"]]
+    assert ids[1:] == sorted(created, reverse=True)  # the later weighing first, then by id
+    assert first["results"][0]["weight_kg"] == "9.000"
+    assert client.get(f"{ANIMALS}{animal.pk}/weights/", {"page": 3}).status_code == 404
+
+    for habitat in HabitatFactory.create_batch(3):
+        moved = client.post(
+            f"{ANIMALS}{animal.pk}/move/", {"habitat": habitat.pk, "reason": "Rotation"}
+        )
+        assert moved.status_code == 200, moved.json()
+    locations = client.get(f"{ANIMALS}{animal.pk}/locations/", {"page_size": 2}).json()
+    assert (locations["count"], len(locations["results"])) == (3, 2)
+    assert locations["results"][0]["habitat"]["id"] == habitat.pk
+    assert client.get(f"{ANIMALS}{animal.pk}/locations/", {"page_size": "0"}).status_code == 400

@@ -236,20 +236,22 @@ class AnimalViewSet(CatalogViewSet):
         return self._workflow(StatusInput, services.animal_status_set)
 
     @extend_schema(
-        operation_id="wildlife_animals_locations", responses={200: LocationSerializer(many=True)}
+        operation_id="wildlife_animals_locations",
+        responses={200: LocationSerializer(many=True)},
+        filters=False,
     )
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def locations(self, request: Request, pk: str | None = None) -> Response:
-        """Where the animal has been, newest first."""
+        """Where the animal has been, newest first (paginated like every list)."""
         animal = self.get_object()
-        return Response(
-            LocationSerializer(selectors.animal_locations(animal=animal), many=True).data
-        )
+        page = self.paginate_queryset(selectors.animal_locations(animal=animal))
+        return self.get_paginated_response(LocationSerializer(page, many=True).data)
 
     @extend_schema(
         methods=["GET"],
         operation_id="wildlife_animals_weights_list",
         responses={200: WeightSerializer(many=True)},
+        filters=False,
     )
     @extend_schema(
         methods=["POST"],
@@ -257,14 +259,14 @@ class AnimalViewSet(CatalogViewSet):
         request=WeightInput,
         responses={201: WeightSerializer},
     )
-    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def weights(self, request: Request, pk: str | None = None) -> Response:
-        """Weight history, newest first; curators and veterinarians add weighings."""
+        """Weight history, newest first (paginated like every list); curators and
+        veterinarians add weighings."""
         animal = self.get_object()
         if request.method == "GET":
-            return Response(
-                WeightSerializer(selectors.animal_weights(animal=animal), many=True).data
-            )
+            page = self.paginate_queryset(selectors.animal_weights(animal=animal))
+            return self.get_paginated_response(WeightSerializer(page, many=True).data)
         data = WeightInput(data=request.data)
         data.is_valid(raise_exception=True)
         weight = services.weight_record(

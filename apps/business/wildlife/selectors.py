@@ -42,11 +42,13 @@ def animal_list(*, public_only: bool) -> QuerySet[Animal]:
 
 
 def animal_locations(*, animal: Animal) -> QuerySet[AnimalLocation]:
-    return animal.locations.select_related("habitat", "moved_by")
+    """Newest first; the id breaks ties, so that pages never repeat or skip a row."""
+    return animal.locations.select_related("habitat", "moved_by").order_by("-moved_at", "-id")
 
 
 def animal_weights(*, animal: Animal) -> QuerySet[Weight]:
-    return animal.weights.select_related("recorded_by")
+    """Newest first; the id breaks ties, so that pages never repeat or skip a row."""
+    return animal.weights.select_related("recorded_by").order_by("-weighed_at", "-id")
 
 
 def medical_record_list() -> QuerySet[MedicalRecord]:
