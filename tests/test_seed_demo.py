@@ -2,7 +2,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.support.security.models import User
 
@@ -133,9 +133,14 @@ def test_seed_demo_sells_tickets_at_the_park_prices_and_stays_the_same_when_run_
     assert set(TicketType.objects.values_list("currency", flat=True)) == {"CRC"}
     groups = TicketType.objects.filter(min_quantity__gt=1)
     assert dict(groups.values_list("code", "min_quantity")) == {"group-11": 11, "group-21": 21}
-    tuesday = next(day for day in TimeSlot.objects.dates("date", "day") if day.weekday() == 1)
+    # The regular hours; today the park opens all day long for the demo (see below).
+    today = timezone.localdate()
+    tuesday = next(
+        day for day in TimeSlot.objects.dates("date", "day") if day.weekday() == 1 and day != today
+    )
     assert TimeSlot.objects.filter(date=tuesday).aggregate(seats=Sum("capacity")) == {"seats": 1275}
-    assert not TimeSlot.objects.filter(date__week_day=2).exists()  # closed on Mondays
+    mondays = TimeSlot.objects.filter(date__week_day=2).exclude(date=today)
+    assert not mondays.exists()  # closed on Mondays
     # The ticket orders (the education demo sells enrollments too, donations gifts).
     orders = (
         Order.objects.filter(status="paid")
@@ -333,3 +338,154 @@ def test_seed_demo_publishes_two_exhibitions_and_schedules_the_jellyfish_hall(
     assert jellyfish.latest_revision_id > scheduled.pk
     assert jellyfish.live is False
     assert (Exhibition.objects.count(), ExhibitionImage.objects.count()) == (3, 3)
+
+
+# Whatever day and hour seed_demo runs, the story of a visitor and the gate can be walked:
+# a Monday (the park's regular closing day), another weekday, the night of a holiday.
+DEMO_MOMENTS = {
+    "monday-morning": (2026, 12, 14, 10, 10),
+    "wednesday-afternoon": (2026, 12, 16, 15, 40),
+    "christmas-night": (2026, 12, 25, 21, 50),
+}
+
+
+@pytest.mark.parametrize("moment", DEMO_MOMENTS.values(), ids=DEMO_MOMENTS.keys())
+def test_the_visitor_and_gate_story_can_be_walked_whatever_day_the_demo_runs(
+    moment, monkeypatch, settings, tmp_path
+):
+    import datetime
+
+    from apps.business.payments.models import Order
+    from apps.business.tickets.models import CheckIn, OpeningSchedule, TicketType, TimeSlot
+    from tests.helpers import client_for
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    now = datetime.datetime(*moment, tzinfo=timezone.get_current_timezone())
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    today = now.date()
+
+    with translation.override("en"):  # what seed_demo prints, whatever the .po files say
+        output = seed()
+        counts = (Order.objects.count(), CheckIn.objects.count(), TimeSlot.objects.count())
+        again = seed()  # the same day: nothing new
+    assert (Order.objects.count(), CheckIn.objects.count(), TimeSlot.objects.count()) == counts
+
+    # Today the park opens specially, all day; the regular hours stay Tuesday to Sunday.
+    assert list(
+        OpeningSchedule.objects.filter(valid_until=today).values_list(
+            "name", "valid_from", "opens_at", "closes_at"
+        )
+    ) == [
+        (
+            "Apertura especial de demostración",
+            today,
+            datetime.time(0, 0),
+            datetime.time(23, 30),
+        )
+    ]
+    assert TimeSlot.objects.filter(date=today).count() == 47
+
+    # The demo visitor's family (2 adults, 1 child) comes today at the next entry time; one
+    # parent is already through the gate.
+    visitor = client_for(User.objects.get(email="visitor@parquemarino.test"))
+    gate = client_for(User.objects.get(email="gate@parquemarino.test"))
+    family = visitor.get(f"/api/v1/tickets/tickets/?date={today}").json()["results"]
+    assert [ticket["ticket_type_name"] for ticket in family] == [
+        "Adulto nacional",
+        "Adulto nacional",
+        "Niño o niña (4 a 11 años)",
+    ]
+    starts_at = datetime.datetime.fromisoformat(family[0]["starts_at"])
+    assert now <= starts_at + datetime.timedelta(minutes=30)
+    assert starts_at <= now + datetime.timedelta(minutes=30)
+    order = Order.objects.get(pk=family[0]["order"])
+    assert (order.status, order.total) == ("paid", 7400)
+    assert [ticket["checked_in_at"] is not None for ticket in family] == [True, False, False]
+    note = (
+        f"Today's visit of visitor@parquemarino.test: order {order.pk} ({order.code}), "
+        f"entry at {timezone.localtime(starts_at):%H:%M}, tickets "
+        f"{', '.join(str(ticket['id']) for ticket in family)}; checked in: {family[0]['id']}."
+    )
+    assert note in output
+    assert note in again
+
+    # The gate admits the other parent, and refuses the one already in.
+    response = gate.post(
+        "/api/v1/tickets/check-ins/", {"code": family[1]["code"], "gate": "Norte"}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    response = gate.post(
+        "/api/v1/tickets/check-ins/", {"code": family[0]["code"], "gate": "Norte"}, format="json"
+    )
+    assert (response.status_code, response.json()["code"]) == (409, "already_checked_in")
+    assert response.json()["details"]["gate"] == "Entrada principal"
+
+    # A slot of today still on sale: buy, pay with the sandbox, get the QR, walk in.
+    slots = visitor.get(f"/api/v1/tickets/slots/?date={today}&page_size=100").json()["results"]
+    bookable = [slot for slot in slots if slot["bookable"]]
+    assert bookable
+    assert bookable[0]["remaining"] > 0
+    assert datetime.datetime.fromisoformat(bookable[0]["starts_at"]) <= now
+    adult = TicketType.objects.get(code="adult").pk
+    created = visitor.post(
+        "/api/v1/payments/orders/",
+        {"lines": [{"slot": bookable[0]["id"], "ticket_type": adult, "quantity": 2}]},
+        format="json",
+    )
+    assert (created.status_code, created.json()["total"]) == (201, "5800.00")
+    paid = visitor.post(
+        f"/api/v1/payments/orders/{created.json()['id']}/pay/",
+        {"gateway": "sandbox"},
+        format="json",
+    )
+    assert (paid.status_code, paid.json()["status"]) == (200, "paid")
+    tickets = visitor.get(f"/api/v1/tickets/tickets/?order={created.json()['id']}").json()
+    assert tickets["count"] == 2
+    qr = visitor.get(f"/api/v1/tickets/tickets/{tickets['results'][0]['id']}/qr/")
+    assert (qr.status_code, qr["Content-Type"]) == (200, "image/png")
+    response = gate.post(
+        "/api/v1/tickets/check-ins/",
+        {"code": tickets["results"][0]["code"], "gate": "Norte"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert CheckIn.objects.filter(ticket__slot__date=today).count() == 3
+
+
+def test_seed_demo_run_again_on_later_days_opens_each_of_them_too(monkeypatch, settings, tmp_path):
+    """Seeded the Monday before Christmas, run again the next day (when the group of the first
+    run comes) and on Christmas day: each day the family comes, one parent let in; the holiday
+    the demo closed gives way to the special opening."""
+    import datetime
+
+    from apps.business.tickets.models import Closure, OpeningSchedule, Ticket, TimeSlot
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    zone = timezone.get_current_timezone()
+    monday, tuesday, christmas = (datetime.date(2026, 12, day) for day in (21, 22, 25))
+    now = datetime.datetime(2026, 12, 21, 10, 10, tzinfo=zone)
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    seed()
+    assert Closure.objects.filter(date=christmas).exists()
+    assert not TimeSlot.objects.filter(date=christmas).exists()
+    visitor_tickets = Ticket.objects.filter(order__user__email="visitor@parquemarino.test")
+    assert visitor_tickets.filter(slot__date=tuesday).count() == 12  # the group
+
+    now = datetime.datetime(2026, 12, 22, 9, 20, tzinfo=zone)
+    seed()
+    now = datetime.datetime(2026, 12, 25, 11, 5, tzinfo=zone)
+    seed()
+    assert not Closure.objects.filter(date=christmas).exists()
+    assert TimeSlot.objects.filter(date=christmas, is_closed=False).count() == 47
+    demo_opening = OpeningSchedule.objects.get(name="Apertura especial de demostración")
+    assert (demo_opening.valid_from, demo_opening.valid_until) == (christmas, christmas)
+    # Slots of the earlier days stay: the Monday all day, the Tuesday's regular hours, filled in.
+    assert [TimeSlot.objects.filter(date=day).count() for day in (monday, tuesday)] == [47, 47]
+    families = visitor_tickets.exclude(ticket_type__code="group-11")
+    assert [
+        (
+            families.filter(slot__date=day).count(),
+            families.filter(slot__date=day, check_in__gate="Entrada principal").count(),
+        )
+        for day in (monday, tuesday, christmas)
+    ] == [(3, 1), (3, 1), (3, 1)]

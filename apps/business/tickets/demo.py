@@ -1,11 +1,18 @@
 """Demo data: the park's ticket prices in colones, its opening hours (Tuesday to Sunday,
 09:00-16:30, 1,275 visitors a day), four weeks of slots, and a few paid orders made through
-the real services (two online by the demo visitor, one at the ticket office counter)."""
+the real services (two online by the demo visitor, one at the ticket office counter).
 
-from datetime import date, time, timedelta
+Whatever day and hour it runs, the visitor-and-gate story can be walked: the park opens
+specially that whole day (``DEMO_OPENING_NAME``, 00:00-23:30, even on a Monday or a holiday),
+and the demo visitor's family comes today at the next entry time, one of them already through
+the gate."""
+
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.business.payments import services as payments
 from apps.business.payments.handlers import LineRequest
@@ -13,8 +20,9 @@ from apps.business.payments.models import Channel, Order, PaymentMethod
 from apps.support.common.demo import DemoContext, demo_step
 from apps.support.security.models import User
 
-from . import services
-from .models import Closure, OpeningSchedule, TicketType, TimeSlot
+from . import selectors, services
+from .models import CheckIn, Closure, OpeningSchedule, Ticket, TicketType, TimeSlot
+from .signing import ticket_code
 
 SLOT_DAYS = 28
 
@@ -77,8 +85,15 @@ TICKET_TYPES = [
 ]
 
 SCHEDULE_NAME = "Horario regular"
+SLOT_MINUTES = 30
+CAPACITY_PER_SLOT = 85  # 15 slots a day: 1,275 visitors
+# The day seed_demo runs, the park opens all day long (a schedule valid that day only, moved to
+# the new day by a later run): the story can be tried on a Monday, a holiday, or at night.
+DEMO_OPENING_NAME = "Apertura especial de demostración"
+DEMO_OPENING_HOURS = (time(0, 0), time(23, 30))
 # Holidays the park closes, as (month, day, reason).
 HOLIDAYS = [(12, 25, "Cierre por Navidad"), (1, 1, "Cierre por Año Nuevo")]
+GATE = "Entrada principal"
 
 
 @demo_step(order=40, name="tickets.ticket_types")
@@ -116,8 +131,8 @@ def create_schedule_and_slots(context: DemoContext) -> None:
         "weekdays": [1, 2, 3, 4, 5, 6],  # Tuesday to Sunday
         "opens_at": time(9, 0),
         "closes_at": time(16, 30),
-        "slot_minutes": 30,
-        "capacity_per_slot": 85,  # 15 slots a day: 1,275 visitors
+        "slot_minutes": SLOT_MINUTES,
+        "capacity_per_slot": CAPACITY_PER_SLOT,
     }
     OpeningSchedule.objects.update_or_create(
         name=SCHEDULE_NAME,
@@ -125,10 +140,27 @@ def create_schedule_and_slots(context: DemoContext) -> None:
         # Kept from the first run, so that running again another day changes nothing.
         create_defaults={**hours, "valid_from": today - timedelta(days=30)},
     )
+    opens_at, closes_at = DEMO_OPENING_HOURS
+    OpeningSchedule.objects.update_or_create(
+        name=DEMO_OPENING_NAME,
+        defaults={
+            "valid_from": today,
+            "valid_until": today,
+            "weekdays": [0, 1, 2, 3, 4, 5, 6],
+            "opens_at": opens_at,
+            "closes_at": closes_at,
+            "slot_minutes": SLOT_MINUTES,
+            "capacity_per_slot": CAPACITY_PER_SLOT,
+        },
+    )
+    # The special opening wins over a holiday the demo closed on an earlier run.
+    holiday_reasons = [reason for _month, _day, reason in HOLIDAYS]
+    for closure in Closure.objects.filter(date=today, reason__in=holiday_reasons):
+        services.closure_delete(actor=office, closure=closure)
     last_day = today + timedelta(days=SLOT_DAYS - 1)
     for month, day, reason in HOLIDAYS:
         holiday = _next(today, month, day)
-        if holiday <= last_day and not Closure.objects.filter(date=holiday).exists():
+        if today < holiday <= last_day and not Closure.objects.filter(date=holiday).exists():
             services.closure_create(actor=office, day=holiday, reason=reason)
     services.slots_generate(start=today, days=SLOT_DAYS)
 
@@ -161,19 +193,11 @@ def create_orders(context: DemoContext) -> None:
     days = _open_days()
     later_days = [slots for slots in days if slots[0].date > today]
 
-    if not Order.objects.filter(user=visitor).exists() and len(later_days) >= 2:
-        # A family on the next open day at 10:00, a group of 12 adults the day after at 09:00.
-        family_day, group_day = later_days[0], later_days[1]
-        family = payments.order_create(
-            actor=visitor,
-            lines=[
-                _line(family_day[min(2, len(family_day) - 1)], types["adult"], 2, 0),
-                _line(family_day[min(2, len(family_day) - 1)], types["child"], 1, 1),
-            ],
-        )
-        payments.order_pay(order=family, actor=visitor, method=PaymentMethod.SANDBOX)
+    if not Order.objects.filter(user=visitor).exists() and later_days:
+        # A group of 12 adults on the next open day at 09:00 (the visitor's family comes
+        # today: ``visit_today``).
         group = payments.order_create(
-            actor=visitor, lines=[_line(group_day[0], types["group-11"], 12, 0)]
+            actor=visitor, lines=[_line(later_days[0][0], types["group-11"], 12, 0)]
         )
         payments.order_pay(order=group, actor=visitor, method=PaymentMethod.SANDBOX)
 
@@ -189,3 +213,69 @@ def create_orders(context: DemoContext) -> None:
             ],
         )
         payments.order_pay(order=counter, actor=office, method=PaymentMethod.CASH)
+
+
+def _entry_slot(today: date, now: datetime, seats: int) -> TimeSlot | None:
+    """The latest slot of today the gate already admits (its start minus the check-in grace
+    has come) that is still on sale with ``seats`` free: the next entry time, else the current."""
+    grace = timedelta(minutes=settings.TICKETS_CHECK_IN_GRACE_MINUTES)
+    slots = list(
+        TimeSlot.objects.filter(
+            date=today, is_closed=False, ends_at__gt=now, starts_at__lte=now + grace
+        ).order_by("-starts_at")
+    )
+    held = selectors.held_seats(slot_ids=[slot.pk for slot in slots], now=now)
+    for slot in slots:
+        if slot.capacity - slot.sold - held.get(slot.pk, 0) >= seats:
+            return slot
+    return None
+
+
+@demo_step(order=42, name="tickets.visit_today")
+def visit_today(context: DemoContext) -> None:
+    """The demo visitor's family (two adults, one child) comes today: bought online, paid, and
+    one parent already scanned at the gate; the other two tickets wait for the reader to check
+    them in. Once a day: running again the same day leaves it as it is."""
+    visitor = User.objects.get(email="visitor@parquemarino.test")
+    today = timezone.localdate()
+    # Known by the parent let in at the demo's gate (the group of an earlier run may come today).
+    family = (
+        Order.objects.filter(user=visitor, tickets__slot__date=today, tickets__check_in__gate=GATE)
+        .order_by("pk")
+        .first()
+    )
+    if family is None:
+        slot = _entry_slot(today, timezone.now(), seats=3)
+        if slot is None:  # after the last entry time of the day
+            context.notes.append(_("No entry time is left today: run seed_demo again tomorrow."))
+            return
+        types = {ticket_type.code: ticket_type for ticket_type in TicketType.objects.all()}
+        family = payments.order_create(
+            actor=visitor,
+            lines=[_line(slot, types["adult"], 2, 0), _line(slot, types["child"], 1, 1)],
+        )
+        payments.order_pay(order=family, actor=visitor, method=PaymentMethod.SANDBOX)
+        first = Ticket.objects.filter(order=family).order_by("pk").first()
+        if first is not None:
+            services.ticket_check_in(
+                code=ticket_code(first.secret),
+                gate=GATE,
+                actor=User.objects.get(email="gate@parquemarino.test"),
+            )
+    tickets = list(Ticket.objects.filter(order=family).select_related("slot").order_by("pk"))
+    entered = set(CheckIn.objects.filter(ticket__in=tickets).values_list("ticket_id", flat=True))
+    context.notes.append(
+        _(
+            "Today's visit of visitor@parquemarino.test: order %(order)d (%(code)s), "
+            "entry at %(time)s, tickets %(tickets)s; checked in: %(entered)s."
+        )
+        % {
+            "order": family.pk,
+            "code": family.code,
+            "time": timezone.localtime(tickets[0].slot.starts_at).strftime("%H:%M")
+            if tickets
+            else "-",
+            "tickets": ", ".join(str(ticket.pk) for ticket in tickets),
+            "entered": ", ".join(str(pk) for pk in sorted(entered)) or "-",
+        }
+    )

@@ -18,9 +18,11 @@ class DemoAccount:
 
 @dataclass
 class DemoContext:
-    """What steps share: the accounts to print at the end and the objects others build on."""
+    """What steps share: the accounts and notes to print at the end (ids to try the API with)
+    and the objects others build on."""
 
     accounts: list[DemoAccount] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     objects: dict[str, object] = field(default_factory=dict)
 
 

@@ -52,3 +52,7 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"  {account.role:<16} {account.email:<{width}}  {account.password}"
                 )
+        if context.notes:
+            self.stdout.write("")
+            for note in context.notes:
+                self.stdout.write(note)
