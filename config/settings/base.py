@@ -237,10 +237,15 @@ STORAGES = {
 # --- Email ------------------------------------------------------------------------------
 
 EMAIL_URL = env.str("EMAIL_URL", default="")
+# Without EMAIL_URL, email goes to the console: one line per message (recipients, subject,
+# attachments with their sizes), or every message whole with EMAIL_CONSOLE_FULL=true.
+EMAIL_CONSOLE_FULL = env.bool("EMAIL_CONSOLE_FULL", default=False)
 if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
-else:
+elif EMAIL_CONSOLE_FULL:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "apps.support.common.mail.SummaryEmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Parque Marino <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
