@@ -255,8 +255,11 @@ EMAIL_TIMEOUT = 10
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 if not CELERY_BROKER_URL:
-    # Eager mode never talks to a broker; "memory://" makes sure nothing tries to.
-    CELERY_BROKER_URL = "memory://"
+    # Eager mode never talks to a broker; the in-memory transport makes sure nothing tries to.
+    # Celery still takes a producer on it for eager tasks (to serialize their arguments as a
+    # worker would receive them), so the URL names a host: without one kombu warns "No
+    # hostname was supplied" when it opens that connection.
+    CELERY_BROKER_URL = "memory://localhost//"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_SERIALIZER = "json"
