@@ -588,6 +588,7 @@ LOGGING: dict[str, Any] = {
     "disable_existing_loggers": False,
     "filters": {
         "request_context": {"()": "apps.support.common.logging.RequestContextFilter"},
+        "runserver_access": {"()": "apps.support.common.logging.DropRunserverAccessLines"},
     },
     "formatters": {
         "json": {
@@ -608,8 +609,17 @@ LOGGING: dict[str, Any] = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # Requests are logged once, with their outcome, by RequestLogMiddleware.
-        "django.server": {"level": "WARNING"},
+        # Django's own handlers give way to the root one: with DEBUG on they printed every
+        # django.* line a second time, unformatted (and ADMINS, which mail_admins writes to,
+        # is not set).
+        "django": {"handlers": [], "propagate": True},
+        # Requests are logged once, with their outcome, by RequestLogMiddleware: runserver's
+        # access lines are dropped; its other warnings (HTTPS to it, malformed requests) stay.
+        "django.server": {
+            "level": "WARNING",
+            "filters": ["runserver_access"],
+            "propagate": True,
+        },
         "django.request": {"level": "ERROR"},
         "django.db.backends": {"level": "WARNING"},
     },
