@@ -209,6 +209,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# Files served at the site's root by WhiteNoise: /favicon.ico, which browsers ask for on every
+# page (the back office, the API docs) whatever the page links to.
+WHITENOISE_ROOT = BASE_DIR / "api" / "root"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 
