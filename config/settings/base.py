@@ -209,6 +209,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# The home page's style sheet.
+STATICFILES_DIRS = [BASE_DIR / "api" / "static"]
 # Files served at the site's root by WhiteNoise: /favicon.ico, which browsers ask for on every
 # page (the back office, the API docs) whatever the page links to.
 WHITENOISE_ROOT = BASE_DIR / "api" / "root"
