@@ -1,8 +1,10 @@
-"""The API root, and Django's own error pages answered in the API's error shape."""
+"""The home page, the API root, and Django's own error pages answered in the API's error shape."""
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -16,6 +18,14 @@ from rest_framework.views import APIView
 
 from .errors import error_response
 from .middleware import API_PREFIX
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """``/`` (and the back office's "View site"): what this service is and where its parts are.
+
+    In the request's language; it reads nothing from the database.
+    """
+    return render(request, "home.html", {"debug_mode": settings.DEBUG})
 
 
 class ApiRootSerializer(serializers.Serializer):

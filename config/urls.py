@@ -7,6 +7,9 @@ from wagtail.admin import urls as wagtailadmin_urls
 from api import operations, views
 
 urlpatterns = [
+    # What this service is, with links to the API, its docs, the back office and health; also
+    # where the back office's "View site" leads (its site_url, "/").
+    path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     # The content editors' screen (Wagtail): exhibitions, their revisions, images, previews.
     path("cms/", include(wagtailadmin_urls)),

@@ -1,5 +1,7 @@
 """OpenAPI schema and its two documentation pages, usable with no internet."""
 
+import gzip
+import json
 import re
 from pathlib import Path
 
@@ -84,3 +86,63 @@ def test_the_schema_describes_only_what_is_built(api_client):
     for built in ("education", "exhibitions", "donations", "invoices", "tickets", "animal"):
         assert built in description
     assert "accept-language: en" in description
+
+
+# What makes a browser fetch an address: an element's src (in HTML or a script building one)
+# and a style sheet's url(...). Links (href of <a>) are only followed when clicked.
+FETCHED = re.compile(r"""(?:\bsrc\s*[:=]\s*|\burl\(\s*)["'`]?((?:https?:)?//[^"'`)\s]+)""")
+
+
+def outside(url: str) -> bool:
+    return url.startswith(("http:", "https:", "//")) and not url.startswith("http://testserver/")
+
+
+def served(api_client, url: str) -> str:
+    if url.startswith("/static/"):
+        return Path(finders.find(url.removeprefix("/static/").split("?")[0])).read_text()
+    response = api_client.get(url)
+    assert response.status_code == 200, url
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.get("Content-Encoding") == "gzip":
+        content = gzip.decompress(content)
+    return content.decode()
+
+
+@pytest.mark.parametrize("page", ["/api/v1/docs/", "/api/v1/redoc/"])
+def test_docs_pages_and_what_they_load_fetch_nothing_from_another_site(api_client, page):
+    html = served(api_client, page)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert [url for url in assets if outside(url)] == []
+    fetched = FETCHED.findall(html)
+    for url in assets:
+        if not url.split("?")[0].endswith((".png", ".ico")):  # pictures fetch nothing more
+            fetched += FETCHED.findall(served(api_client, url))
+    assert [url for url in fetched if outside(url)] == []
+
+
+def test_the_check_above_sees_what_redoc_fetches_by_itself():
+    """The sidecar's bundle as published fetches the Redocly logo: the one thing replaced."""
+    bundle = Path(finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"))
+    assert FETCHED.findall(bundle.read_text()) == ["https://cdn.redoc.ly/redoc/logo-mini.svg"]
+
+
+def test_swagger_ui_has_no_online_validator(api_client):
+    """Swagger UI would show a badge from validator.swagger.io, sending it the schema's address."""
+    script = served(api_client, "/api/v1/docs/?script=")
+    settings = re.search(r"const swaggerSettings = (\{.*?\});", script, re.DOTALL)
+    assert settings is not None
+    assert json.loads(settings.group(1)) == {"deepLinking": True, "validatorUrl": "none"}
+
+
+def test_redoc_bundle_is_cached_and_compressed(api_client):
+    response = api_client.get("/api/v1/redoc/redoc.standalone.js", HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response["Content-Encoding"] == "gzip"
+    assert response["Cache-Control"] == "public, max-age=86400"
+    again = api_client.get("/api/v1/redoc/redoc.standalone.js", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
+    bundle = gzip.decompress(response.content).decode()
+    source_map = "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js.map"
+    assert bundle.endswith(f"\n//# sourceMappingURL={source_map}")
+    assert finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js.map")

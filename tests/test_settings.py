@@ -166,8 +166,14 @@ def test_development_runs_on_embedded_defaults(tmp_path):
     assert result.stdout.strip() == (
         "True django.db.backends.sqlite3 django.core.cache.backends.locmem.LocMemCache "
         "django.core.files.storage.FileSystemStorage "
-        "django.core.mail.backends.console.EmailBackend True America/Costa_Rica ['es', 'en']"
+        "apps.support.common.mail.SummaryEmailBackend True America/Costa_Rica ['es', 'en']"
     )
+
+
+def test_development_prints_whole_emails_when_asked():
+    result = show("config.settings.development", {"EMAIL_CONSOLE_FULL": "true"}, "s.EMAIL_BACKEND")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django.core.mail.backends.console.EmailBackend"
 
 
 def test_env_example_lists_every_variable_the_settings_read():

@@ -4,12 +4,9 @@ Each module adds one line here: ``path("<module>/", include("api.v1.<module>.url
 """
 
 from django.urls import include, path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerSplitView,
-)
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from api.docs import RedocView, redoc_bundle_view
 from api.views import ApiRootView
 
 urlpatterns = [
@@ -28,9 +25,6 @@ urlpatterns = [
     path("payments/", include("api.v1.payments.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="v1:schema"), name="docs"),
-    path(
-        "redoc/",
-        SpectacularRedocView.as_view(url_name="v1:schema", template_name="api/redoc.html"),
-        name="redoc",
-    ),
+    path("redoc/", RedocView.as_view(url_name="v1:schema"), name="redoc"),
+    path("redoc/redoc.standalone.js", redoc_bundle_view, name="redoc-bundle"),
 ]

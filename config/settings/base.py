@@ -209,6 +209,11 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# The home page's style sheet.
+STATICFILES_DIRS = [BASE_DIR / "api" / "static"]
+# Files served at the site's root by WhiteNoise: /favicon.ico, which browsers ask for on every
+# page (the back office, the API docs) whatever the page links to.
+WHITENOISE_ROOT = BASE_DIR / "api" / "root"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 
@@ -237,10 +242,15 @@ STORAGES = {
 # --- Email ------------------------------------------------------------------------------
 
 EMAIL_URL = env.str("EMAIL_URL", default="")
+# Without EMAIL_URL, email goes to the console: one line per message (recipients, subject,
+# attachments with their sizes), or every message whole with EMAIL_CONSOLE_FULL=true.
+EMAIL_CONSOLE_FULL = env.bool("EMAIL_CONSOLE_FULL", default=False)
 if EMAIL_URL:
     vars().update(env.email_url("EMAIL_URL"))
-else:
+elif EMAIL_CONSOLE_FULL:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "apps.support.common.mail.SummaryEmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Parque Marino <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 10
@@ -250,8 +260,11 @@ EMAIL_TIMEOUT = 10
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 if not CELERY_BROKER_URL:
-    # Eager mode never talks to a broker; "memory://" makes sure nothing tries to.
-    CELERY_BROKER_URL = "memory://"
+    # Eager mode never talks to a broker; the in-memory transport makes sure nothing tries to.
+    # Celery still takes a producer on it for eager tasks (to serialize their arguments as a
+    # worker would receive them), so the URL names a host: without one kombu warns "No
+    # hostname was supplied" when it opens that connection.
+    CELERY_BROKER_URL = "memory://localhost//"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_SERIALIZER = "json"
@@ -399,6 +412,8 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No online validator badge: it would send the schema's address to validator.swagger.io.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": "none"},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
@@ -588,6 +603,7 @@ LOGGING: dict[str, Any] = {
     "disable_existing_loggers": False,
     "filters": {
         "request_context": {"()": "apps.support.common.logging.RequestContextFilter"},
+        "runserver_access": {"()": "apps.support.common.logging.DropRunserverAccessLines"},
     },
     "formatters": {
         "json": {
@@ -608,8 +624,17 @@ LOGGING: dict[str, Any] = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # Requests are logged once, with their outcome, by RequestLogMiddleware.
-        "django.server": {"level": "WARNING"},
+        # Django's own handlers give way to the root one: with DEBUG on they printed every
+        # django.* line a second time, unformatted (and ADMINS, which mail_admins writes to,
+        # is not set).
+        "django": {"handlers": [], "propagate": True},
+        # Requests are logged once, with their outcome, by RequestLogMiddleware: runserver's
+        # access lines are dropped; its other warnings (HTTPS to it, malformed requests) stay.
+        "django.server": {
+            "level": "WARNING",
+            "filters": ["runserver_access"],
+            "propagate": True,
+        },
         "django.request": {"level": "ERROR"},
         "django.db.backends": {"level": "WARNING"},
     },

@@ -18,6 +18,20 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+class DropRunserverAccessLines(logging.Filter):
+    """Drops the access line runserver writes for each request (``"GET / HTTP/1.1" 200 312``).
+
+    ``RequestLogMiddleware`` logs each request once, with its request id, user and duration;
+    runserver's other messages (a request in HTTPS, a broken pipe, a malformed request) pass.
+    """
+
+    # The format of http.server's BaseHTTPRequestHandler.log_request, which runserver keeps.
+    ACCESS_FORMAT = '"%s" %s %s'
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != self.ACCESS_FORMAT
+
+
 class JsonFormatter(_BaseJsonFormatter):
     """One JSON object per line: timestamp, level, logger, message, request and user ids.
 

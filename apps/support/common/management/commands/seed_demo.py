@@ -20,7 +20,11 @@ class Command(BaseCommand):
             action="store_true",
             help="Run even with DEBUG off (demo accounts have published passwords).",
         )
-        parser.add_argument("--no-progress", action="store_true", help="Hide the progress bar.")
+        parser.add_argument(
+            "--no-progress",
+            action="store_true",
+            help="Hide the progress (a bar on a terminal, else one line per step).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["allow_production"]:
@@ -30,15 +34,18 @@ class Command(BaseCommand):
             )
         context = DemoContext()
         steps = demo_steps()
+        # A bar redraws itself with carriage returns: only a terminal shows it as a bar.
+        # Anywhere else (a file, a pipe, CI) each step is one plain line.
+        bar = not options["no_progress"] and sys.stderr.isatty()
+        lines = not options["no_progress"] and not bar
         with tqdm(
-            steps,
-            desc="Demo data",
-            unit="step",
-            disable=options["no_progress"],
-            file=sys.stderr,
+            steps, desc="Demo data", unit="step", disable=not bar, file=sys.stderr
         ) as progress:
-            for step in progress:
-                progress.set_postfix_str(step.name)
+            for number, step in enumerate(progress, start=1):
+                if bar:
+                    progress.set_postfix_str(step.name)
+                elif lines:
+                    self.stdout.write(f"Demo data {number}/{len(steps)}: {step.name}")
                 if step.atomic:
                     with transaction.atomic():
                         step.run(context)
