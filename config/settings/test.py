@@ -17,8 +17,7 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
-<<<<<<< HEAD
-CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_URL = "memory://localhost//"
 # pytest-xdist runs the suite in several processes ("gw0", "gw1", ...). pytest-django gives
 # each its own test database; each also gets its own media folder and its own Redis database
 # (every test empties the cache, which must not wipe another process's counters).
@@ -33,10 +32,6 @@ if REDIS_URL:  # noqa: F405
     if _database > 13:  # 14 and 15 are the Celery round-trip test's broker and results
         raise ValueError(f"REDIS_URL's database + {XDIST_WORKER} workers is over 13")
     CACHES["default"]["LOCATION"] = urlunsplit(_redis._replace(path=f"/{_database}"))  # noqa: F405
-=======
-CELERY_BROKER_URL = "memory://localhost//"
-MEDIA_ROOT = env.path("TEST_MEDIA_ROOT", default=str(BASE_DIR / ".test-media"))  # noqa: F405
->>>>>>> issue18-console
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
