@@ -12,7 +12,8 @@ export UV_PYTHON := $(PYTHON)
 
 ## run: install, migrate, load demo data and serve on http://127.0.0.1:8000
 run: install messages
-	$(PY) manage.py migrate --noinput
+	@echo "Migrating the database..."
+	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
