@@ -12,11 +12,15 @@ not timed windows (``wait_for_rival``): a racer that has passed its check waits 
 has passed it too, or is seen waiting for the lock under test.
 """
 
+import contextlib
+import fcntl
 import multiprocessing
+import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from django.db import OperationalError, connection, connections
@@ -30,6 +34,23 @@ Action = Callable[[Client], tuple[str, int, str]]
 # How long a well-behaved client keeps retrying "busy": far beyond what any run needs on a
 # quiet machine, so that a loaded one (CI) only makes the race slower, never different.
 RETRY_FOR_SECONDS = 240
+
+# One race at a time on this machine, whatever runs it: a race opens up to about 85 database
+# connections at once, and two of them side by side (two pytest-xdist workers, or two test runs
+# on one PostgreSQL server) pass PostgreSQL's default max_connections (100): the buyers of both
+# get "503 service_unavailable" and the tests fail. The other worker's tests go on meanwhile.
+RACE_LOCK = Path(tempfile.gettempdir()) / "parque-marino-race.lock"
+
+
+@contextlib.contextmanager
+def one_race_at_a_time() -> Iterator[None]:
+    """Holds an exclusive lock on ``RACE_LOCK`` (``flock``: released if the process dies)."""
+    with RACE_LOCK.open("a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
 def _run_threads(actions: Sequence[Action], start: Any, queue: Any) -> None:
@@ -57,7 +78,13 @@ def _run_threads(actions: Sequence[Action], start: Any, queue: Any) -> None:
 
 
 def race(actions: Sequence[Action], *, processes: int = 2) -> list[tuple[str, int, str]]:
-    """Run ``actions`` at the same moment, split over ``processes`` processes."""
+    """Run ``actions`` at the same moment, split over ``processes`` processes (one race at a
+    time on this machine: ``one_race_at_a_time``)."""
+    with one_race_at_a_time():
+        return _race(actions, processes=processes)
+
+
+def _race(actions: Sequence[Action], *, processes: int) -> list[tuple[str, int, str]]:
     # Middleware registers its metrics on first use; do it once here, not in 80 threads at once.
     Client().get("/health/live/")
     connections.close_all()  # never share a connection with a forked child
