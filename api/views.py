@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -20,10 +21,12 @@ from .errors import error_response
 from .middleware import API_PREFIX
 
 
+@csrf_exempt  # read only: a write is 405 (require_safe), not a CSRF failure page
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """``/`` (and the back office's "View site"): what this service is and where its parts are.
 
-    In the request's language; it reads nothing from the database.
+    In the request's language; it reads nothing from the database. GET and HEAD only.
     """
     return render(request, "home.html", {"debug_mode": settings.DEBUG})
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
+from django.test import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +147,14 @@ def test_redoc_bundle_is_cached_and_compressed(api_client):
     source_map = "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js.map"
     assert bundle.endswith(f"\n//# sourceMappingURL={source_map}")
     assert finders.find("drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js.map")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options", "trace"])
+def test_redoc_bundle_answers_other_methods_405_not_a_csrf_failure(method):
+    """The bundle is read only: a write is 405 with ``Allow``, not 403 ``csrf_failed`` ("CSRF
+    cookie not set", which would send a client looking for a token it does not need)."""
+    client = Client(enforce_csrf_checks=True)
+    response = getattr(client, method)("/api/v1/redoc/redoc.standalone.js")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json()["code"] == "method_not_allowed"

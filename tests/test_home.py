@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.test import Client
 
 LINKS = [
     "/static/site/home.css",
@@ -87,3 +88,18 @@ def test_the_back_office_view_site_link_leads_home(back_office):
     assert response.status_code == 200
     html = response.content.decode()
     assert '<a href="/">View site</a>' in html
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options", "trace"])
+def test_home_page_is_read_only(method):
+    """Only GET and HEAD: a write is 405 with ``Allow`` (not a CSRF failure page), and OPTIONS
+    or TRACE do not answer the page."""
+    response = getattr(Client(enforce_csrf_checks=True), method)("/")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+
+
+def test_home_page_answers_head():
+    response = Client().head("/")
+    assert response.status_code == 200
+    assert response.content == b""
