@@ -47,10 +47,11 @@ typecheck:
 migrations-check:
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 
-## pytest: the test suite in PYTEST_WORKERS processes (pytest-xdist; "auto": one per core, 0: one process)
+## pytest: the test suite in PYTEST_WORKERS processes (pytest-xdist; "auto": one per core, at
+## most 8, since each takes a Redis database; 0: one process)
 PYTEST_WORKERS ?= auto
 pytest:
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --maxprocesses 8 $(PYTEST_ARGS)
 
 ## bench: every benchmark (needs PostgreSQL and Redis on 127.0.0.1; installs wrk if missing)
 bench: install-dev

@@ -25,7 +25,7 @@ raw SQL of the same aggregate in the same run.
    with no HTTP, Django, serialization or totals), timed the same way, and the ratio API/SQL:
    the machine's speed varies 2-3x from run to run; the ratio much less.
 
-Target (issue 12): a month's sales report under 300 ms on PostgreSQL. Needs PostgreSQL and
+Target: a month's sales report under 300 ms on PostgreSQL. Needs PostgreSQL and
 Redis on 127.0.0.1, as the other benchmarks.
 """
 

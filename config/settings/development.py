@@ -20,8 +20,8 @@ CORS_ALLOWED_ORIGINS = env.list(
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT  # noqa: F405
 # Quiet what a developer does not need line by line: each in-process (eager) task's
-# "succeeded" (a failing one raises in the request that ran it), and Wagtail's "Edited"/"Published" lines, which
-# the audit trail records anyway.
+# "succeeded" (a failing one raises in the request that ran it), and Wagtail's
+# "Edited"/"Published" lines, which the audit trail records anyway.
 if CELERY_TASK_ALWAYS_EAGER:  # noqa: F405
     LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}  # noqa: F405
 LOGGING["loggers"]["wagtail"] = {"level": "WARNING"}  # noqa: F405

@@ -1,4 +1,4 @@
-"""The whole story of issue 12: a family buys two tickets and rounds up for the turtles in one
+"""The whole story of a round-up: a family buys two tickets and rounds up for the turtles in one
 order, pays once, then finance gives the gift back (only the gift). Campaign totals, the
 donor's receipt and note, the invoice and its credit note, the reports, the reconciliation
 with the gateway and the audit trail all tell the same story."""
