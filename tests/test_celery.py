@@ -75,8 +75,9 @@ def test_task_round_trips_through_redis_and_a_worker(tmp_path):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    # A separate client app: the project's app stays eager for the rest of the suite.
-    client = Celery("test-client", broker=broker, backend=backend)
+    # A separate client app, not made the current one: shared tasks (send_email) stay bound to
+    # the project's eager app for the rest of this process's tests.
+    client = Celery("test-client", broker=broker, backend=backend, set_as_current=False)
     try:
         result = client.send_task(
             "common.send_email",
@@ -105,6 +106,8 @@ def test_task_round_trips_through_redis_and_a_worker(tmp_path):
     assert [(line["message"], line["request_id"]) for line in sent] == [
         ("Sent 1 email(s) 'Via Redis' to 1 recipient(s)", "trace-worker-1")
     ]
+    # The client app took nothing over: the project's tasks still run eagerly here.
+    assert send_email.app.conf.task_always_eager is True
 
 
 def test_request_id_is_attached_to_published_tasks():
