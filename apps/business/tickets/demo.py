@@ -219,16 +219,12 @@ def _entry_slot(today: date, now: datetime, seats: int) -> TimeSlot | None:
     """The latest slot of today the gate already admits (its start minus the check-in grace
     has come) that is still on sale with ``seats`` free: the next entry time, else the current."""
     grace = timedelta(minutes=settings.TICKETS_CHECK_IN_GRACE_MINUTES)
-    slots = list(
-        TimeSlot.objects.filter(
-            date=today, is_closed=False, ends_at__gt=now, starts_at__lte=now + grace
-        ).order_by("-starts_at")
+    return (
+        selectors.slot_availability(date_from=today, date_to=today)
+        .filter(is_closed=False, ends_at__gt=now, starts_at__lte=now + grace, remaining__gte=seats)
+        .order_by("-starts_at")
+        .first()
     )
-    held = selectors.held_seats(slot_ids=[slot.pk for slot in slots], now=now)
-    for slot in slots:
-        if slot.capacity - slot.sold - held.get(slot.pk, 0) >= seats:
-            return slot
-    return None
 
 
 @demo_step(order=42, name="tickets.visit_today")
@@ -255,13 +251,12 @@ def visit_today(context: DemoContext) -> None:
             lines=[_line(slot, types["adult"], 2, 0), _line(slot, types["child"], 1, 1)],
         )
         payments.order_pay(order=family, actor=visitor, method=PaymentMethod.SANDBOX)
-        first = Ticket.objects.filter(order=family).order_by("pk").first()
-        if first is not None:
-            services.ticket_check_in(
-                code=ticket_code(first.secret),
-                gate=GATE,
-                actor=User.objects.get(email="gate@parquemarino.test"),
-            )
+        first = Ticket.objects.filter(order=family).order_by("pk")[0]
+        services.ticket_check_in(
+            code=ticket_code(first.secret),
+            gate=GATE,
+            actor=User.objects.get(email="gate@parquemarino.test"),
+        )
     tickets = list(Ticket.objects.filter(order=family).select_related("slot").order_by("pk"))
     entered = set(CheckIn.objects.filter(ticket__in=tickets).values_list("ticket_id", flat=True))
     context.notes.append(
@@ -272,9 +267,7 @@ def visit_today(context: DemoContext) -> None:
         % {
             "order": family.pk,
             "code": family.code,
-            "time": timezone.localtime(tickets[0].slot.starts_at).strftime("%H:%M")
-            if tickets
-            else "-",
+            "time": timezone.localtime(tickets[0].slot.starts_at).strftime("%H:%M"),
             "tickets": ", ".join(str(ticket.pk) for ticket in tickets),
             "entered": ", ".join(str(pk) for pk in sorted(entered)) or "-",
         }

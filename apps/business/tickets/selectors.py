@@ -59,8 +59,9 @@ def held_seats(*, slot_ids: list[int], now: Any) -> dict[int, int]:
 
 def slot_availability(
     *, date_from: date | None = None, date_to: date | None = None
-) -> QuerySet[TimeSlot]:
-    """Slots (of these days) with ``held`` and ``remaining`` seats, in one query."""
+) -> QuerySet[Any]:
+    """Slots (of these days) with ``held`` and ``remaining`` seats and ``bookable``, in one
+    query (annotations, which callers may filter on: typed ``Any`` for that)."""
     now = timezone.now()
     held = (
         Reservation.objects.filter(
