@@ -54,3 +54,22 @@ class KnownCount:
 
     def __getitem__(self, key: Any) -> Any:
         return self.queryset[key]
+
+
+class ReadPage:
+    """A page of rows already read, from row ``start`` on, with the number of rows in all (a
+    window count read in the same query), for the paginator: it asks for the count, then for
+    the page's slice, which is the rows read. Only the page that was read can be asked for."""
+
+    ordered = True
+
+    def __init__(self, rows: list[Any], count: int, *, start: int) -> None:
+        self.rows, self._count, self.start = rows, count, start
+
+    def count(self) -> int:
+        return self._count
+
+    def __getitem__(self, key: slice) -> list[Any]:
+        if key.start != self.start:
+            raise IndexError(f"only rows from {self.start} were read, not from {key.start}")
+        return self.rows[: key.stop - key.start]

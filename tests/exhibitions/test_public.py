@@ -341,3 +341,69 @@ def test_pictures_in_the_sizes_asked_for(editor, picture):
         )
     twice = client.get(f"{EXHIBITIONS}arrecife/?renditions=card,card").json()["hero_image"]
     assert list(twice["renditions"]) == ["card"]
+
+
+def _pages(size):
+    """Every page of the public list at ``size`` a page: (count, slugs of each page)."""
+    pages, number = [], 1
+    while True:
+        response = APIClient().get(f"{EXHIBITIONS}?page={number}&page_size={size}")
+        assert response.status_code == 200, response.json()
+        body = response.json()
+        pages.append([item["slug"] for item in body["results"]])
+        if body["next"] is None:
+            return body["count"], pages
+        number += 1
+
+
+def test_pages_and_counts_with_and_without_a_revision_come_due(editor, django_assert_num_queries):
+    today = timezone.localdate()
+    for n, slug in enumerate(["a-coral", "b-pulpo", "c-raya", "d-morena", "e-tiburon"]):
+        make(editor, publish=True, slug=slug, opens_on=today - timedelta(days=50 - n))
+    # Due in an hour: its new opening date moves it from last to first once due.
+    moving = Exhibition.objects.get(slug="e-tiburon")
+    services.exhibition_update(
+        actor=editor, exhibition=moving, data={"opens_on": today - timedelta(days=90)}
+    )
+    services.exhibition_publish(
+        actor=editor, exhibition=moving, at=timezone.now() + timedelta(hours=1)
+    )
+    # A first publication come due adds one that no row shows live yet.
+    late = make(editor, slug="f-medusa", opens_on=today - timedelta(days=49))
+    services.exhibition_publish(
+        actor=editor, exhibition=late, at=timezone.now() + timedelta(hours=1)
+    )
+
+    # Nothing due: a page and its count in one query (the species and pictures: none here).
+    with django_assert_num_queries(2):  # the page with its count, the species of its rows
+        assert APIClient().get(f"{EXHIBITIONS}?page=2&page_size=2").json()["count"] == 5
+    assert _pages(2) == (5, [["a-coral", "b-pulpo"], ["c-raya", "d-morena"], ["e-tiburon"]])
+
+    time_passes(moving)
+    time_passes(late)
+
+    assert _pages(2) == (
+        6,
+        [["e-tiburon", "a-coral"], ["b-pulpo", "f-medusa"], ["c-raya", "d-morena"]],
+    )
+    assert _pages(4) == (
+        6,
+        [["e-tiburon", "a-coral", "b-pulpo", "f-medusa"], ["c-raya", "d-morena"]],
+    )
+    last = APIClient().get(f"{EXHIBITIONS}?page=last&page_size=4").json()
+    assert (last["count"], [item["slug"] for item in last["results"]]) == (
+        6,
+        ["c-raya", "d-morena"],
+    )
+    beyond = APIClient().get(f"{EXHIBITIONS}?page=3&page_size=4")
+    assert (beyond.status_code, beyond.json()["code"]) == (404, "not_found")
+
+    services.publish_scheduled()
+
+    assert _pages(2) == (
+        6,
+        [["e-tiburon", "a-coral"], ["b-pulpo", "f-medusa"], ["c-raya", "d-morena"]],
+    )
+    assert APIClient().get(f"{EXHIBITIONS}?page=4&page_size=2").status_code == 404
+    last = APIClient().get(f"{EXHIBITIONS}?page=last&page_size=4").json()
+    assert [item["slug"] for item in last["results"]] == ["c-raya", "d-morena"]

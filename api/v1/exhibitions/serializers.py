@@ -186,8 +186,9 @@ def _in(language: str, spanish: Any, english: Any) -> Any:
 
 class PublicShape:
     """Builds the public shape of a page of exhibitions from plain rows
-    (``selectors.public_rows`` or ``selectors.row_of``): one query per kind of related thing
-    (species, gallery, pictures, renditions) for the whole page, no model instances."""
+    (``selectors.live_rows``, ``selectors.live_row`` or ``selectors.row_of``): one query per
+    kind of related thing (species, gallery, pictures with their renditions) for the whole
+    page, no model instances."""
 
     def __init__(
         self,
@@ -200,35 +201,17 @@ class PublicShape:
     ) -> None:
         self.rows, self.language, self.url, self.detail = rows, language, url, detail
         self.sizes = [(name, settings.EXHIBITION_RENDITIONS[name]) for name in renditions]
-        from_rows = [row["id"] for row in rows if "species_ids" not in row]
-        linked, self.cards = selectors.species_of(from_rows) if from_rows else ({}, {})
-        for row in rows:
-            if "species_ids" not in row:
-                row["species_ids"] = linked.get(row["id"], [])
-            if detail and "gallery" not in row:
-                row["gallery"] = None
+        # Rows read from the database name neither their species nor their gallery; rows
+        # rebuilt from a revision carry both.
+        from_rows = [row for row in rows if "species_ids" not in row]
+        image_ids = {row["hero_image_id"] for row in rows if row["hero_image_id"]}
+        species_ids: set[int] = set()
         if detail:
-            missing = [row["id"] for row in rows if row["gallery"] is None]
+            missing = [row["id"] for row in rows if "gallery" not in row]
             found = selectors.galleries(missing) if missing else {}
             for row in rows:
-                if row["gallery"] is None:
+                if "gallery" not in row:
                     row["gallery"] = found.get(row["id"], [])
-        species_ids = {species for row in rows for species in row["species_ids"]}
-        # Hero pictures come joined to rows read from the database (``hero_image__…``).
-        self.pictures = {
-            row["hero_image_id"]: {
-                name: row[f"hero_image__{name}"] for name in selectors.PICTURE_FIELDS
-            }
-            for row in rows
-            if row["hero_image_id"] and "hero_image__id" in row
-        }
-        image_ids = {
-            row["hero_image_id"]
-            for row in rows
-            if row["hero_image_id"] and row["hero_image_id"] not in self.pictures
-        }
-        if detail:
-            for row in rows:
                 image_ids.update(item[0] for item in row["gallery"])
                 for block in self._body(row):
                     value = block.get("value") or {}
@@ -236,18 +219,33 @@ class PublicShape:
                         image_ids.add(value["image"])
                     elif block.get("type") == "species_card" and value.get("species"):
                         species_ids.add(value["species"])
-        species_ids -= set(self.cards)
+        self.cards: dict[int, tuple[str, str, str]] = {}
+        asked: set[int] = set()  # species looked up already (hidden ones are not in cards)
+        if detail and len(from_rows) == 1:  # an item: its species and its cards' together
+            [row] = from_rows
+            row["species_ids"], self.cards = selectors.item_species(row["id"], species_ids)
+            asked = set(species_ids)
+        elif from_rows:
+            linked, self.cards = selectors.species_of(row["id"] for row in from_rows)
+            for row in from_rows:
+                row["species_ids"] = linked.get(row["id"], [])
+        species_ids.update(species for row in rows for species in row["species_ids"])
+        species_ids -= set(self.cards) | asked
         if species_ids:  # of revisions, or of species cards in bodies
             self.cards.update(selectors.species_cards(species_ids))
-        image_ids -= set(self.pictures)
-        if image_ids:
-            self.pictures.update(selectors.pictures(image_ids))
-        self.files = selectors.rendition_files(self.pictures, [spec for _name, spec in self.sizes])
+        self.pictures, self.files = (
+            selectors.pictures(image_ids, [spec for _name, spec in self.sizes])
+            if image_ids
+            else ({}, {})
+        )
 
     def _body(self, row: dict[str, Any]) -> Any:
-        english = row["body_en"]
-        body = english if self.language == "en" and english.raw_data else row["body_es"]
-        return body.raw_data
+        """The body's blocks as stored (rows from the database hold them so; an exhibition
+        rebuilt from a revision, a stream)."""
+        spanish, english = (
+            getattr(body, "raw_data", body) for body in (row["body_es"], row["body_en"])
+        )
+        return english if self.language == "en" and english else spanish
 
     def picture(self, image_id: int | None) -> dict[str, Any] | None:
         picture = self.pictures.get(image_id) if image_id else None

@@ -2,7 +2,7 @@
 visitor app and the in-park screens; drafts, revisions, scheduling and preview links for
 content editors and curators (docs/api/exhibitions.md)."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.validators import RegexValidator
@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from api.conditional import ETagMixin
 from api.media import media_url_builder
+from api.pagination import ReadPage, StandardPagination
 from api.permissions import role_permission, signed_in_user
 from api.viewsets import BaseViewSet
 from apps.business.exhibitions import errors, selectors, services
@@ -209,17 +210,20 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
             for data, (row, _draft) in zip(results, pairs, strict=True):
                 data["status"] = status_representation(row)
         else:
-            found, rebuilt = selectors.live_exhibitions(timezone.now(), wanted)
-            rows: Any = selectors.public_rows(found, detail=False)
-            if rebuilt:
-                rows = sorted(
-                    [*rows, *(selectors.row_of(item, detail=False) for item in rebuilt)],
-                    key=lambda row: (row["opens_on"], row["slug"]),
+            paginator = cast(StandardPagination, self.paginator)
+            number = request.query_params.get(paginator.page_query_param) or "1"
+            rows: Any
+            if number.isdecimal() and int(number) >= 1:  # usually: one query, page and count
+                size = paginator.get_page_size(request)
+                start = (int(number) - 1) * size
+                rows = ReadPage(
+                    *selectors.live_rows(timezone.now(), wanted, start=start, size=size),
+                    start=start,
                 )
-            page = self.paginate_queryset(rows)
-            results = self._shape(
-                list(page if page is not None else rows), language, renditions, detail=False
-            )
+            else:  # "last", or a page the paginator refuses
+                rows, _count = selectors.live_rows(timezone.now(), wanted)
+            page: Any = self.paginate_queryset(rows)
+            results = self._shape(list(page), language, renditions, detail=False)
         response = self.get_paginated_response(results)
         response["Content-Language"] = language
         return response
@@ -235,15 +239,10 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
             [data] = self._shape([selectors.row_of(draft, detail=True)], language, renditions, True)
             data["status"] = status_representation(row)
         else:
-            found, rebuilt = selectors.live_exhibition(slug, timezone.now())
-            rows = (
-                [selectors.row_of(rebuilt, detail=True)]
-                if rebuilt is not None
-                else list(selectors.public_rows(found, detail=True))
-            )
-            if not rows:
+            found = selectors.live_row(slug, timezone.now())
+            if found is None:
                 raise NotFoundError(_("No exhibition is published under this name."))
-            [data] = self._shape(rows, language, renditions, detail=True)
+            [data] = self._shape([found], language, renditions, detail=True)
         response = Response(data)
         response["Content-Language"] = language
         return response

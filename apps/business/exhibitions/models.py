@@ -4,7 +4,7 @@ An exhibition is a Wagtail snippet with drafts, revisions, scheduled publishing,
 previews (docs/adr/0032). Its row holds what is live (before the first publication: the first
 draft); every save is a ``wagtailcore.Revision`` with its author and time; the latest
 revision is the draft editors work on. What the public sees at a given moment is decided by
-``selectors.live_exhibitions``, from the row and any revision whose scheduled time has come.
+``selectors.live_rows``, from the row and any revision whose scheduled time has come.
 """
 
 from typing import Any

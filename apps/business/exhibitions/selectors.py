@@ -11,6 +11,7 @@ revisions whether or not the scheduling job has run (docs/adr/0032):
 The job (``tasks.publish_scheduled``) only catches the rows up with that answer.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,10 +20,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 from wagtail.images.models import Filter
 from wagtail.models import Revision
 
+from apps.business.infrastructure.models import Habitat, Section
 from apps.business.wildlife.models import Species
 
 from .models import (
@@ -45,24 +48,35 @@ class ExhibitionFilter:
     habitat: int | None = None
     kind: str | None = None
 
-    def q(self) -> Q:
-        condition = Q()
+    def where(self) -> tuple[str, list[Any]]:
+        """The filter as SQL conditions on an exhibition ``e`` (its habitat joined as ``h``)
+        and their parameters; the same test as ``matches``."""
+        conditions: list[str] = []
+        params: list[Any] = []
         if self.open_on is not None:
-            condition &= Q(opens_on__lte=self.open_on) & (
-                Q(closes_on__isnull=True) | Q(closes_on__gte=self.open_on)
-            )
+            day = connection.ops.adapt_datefield_value(self.open_on)
+            conditions.append("e.opens_on <= %s AND (e.closes_on IS NULL OR e.closes_on >= %s)")
+            params += [day, day]
         if self.species is not None:
-            condition &= Q(species__id=self.species)
+            conditions.append(
+                f"EXISTS (SELECT 1 FROM {SPECIES_LINKS} x"
+                " WHERE x.exhibition_id = e.id AND x.species_id = %s)"
+            )
+            params.append(self.species)
         if self.section is not None:
-            condition &= Q(section_id=self.section) | Q(habitat__section_id=self.section)
+            conditions.append("(e.section_id = %s OR h.section_id = %s)")
+            params += [self.section, self.section]
         if self.habitat is not None:
-            condition &= Q(habitat_id=self.habitat)
+            conditions.append("e.habitat_id = %s")
+            params.append(self.habitat)
         if self.kind is not None:
-            condition &= Q(kind=self.kind)
-        return condition
+            conditions.append("e.kind = %s")
+            params.append(self.kind)
+        return "".join(f" AND {condition}" for condition in conditions), params
 
     def matches(self, exhibition: Exhibition) -> bool:
-        """The same test as ``q()``, for an exhibition rebuilt from a revision (not a row)."""
+        """The same test as ``where()``, for an exhibition rebuilt from a revision (not a
+        row)."""
         if self.open_on is not None and not (
             exhibition.opens_on <= self.open_on
             and (exhibition.closes_on is None or exhibition.closes_on >= self.open_on)
@@ -99,8 +113,17 @@ def _unexpired(exhibition: Exhibition, now: datetime) -> bool:
     return exhibition.expire_at is None or exhibition.expire_at > now
 
 
-# The public read path: plain rows, one query per kind of related thing for a whole page, no
-# model instances (as the species list's, ADR 12). What an exhibition row gives:
+# --- The public read path -----------------------------------------------------------------
+#
+# The most read pages of the website and the in-park screens: plain rows in SQL written by
+# hand, one query per kind of related thing for a whole page, no model instances and no query
+# built by the ORM at each request (docs/adr/0034). Plain SQL that SQLite, PostgreSQL and
+# MariaDB/MySQL all run: %s parameters adapted by the backend, booleans tested bare,
+# ``IN (...)`` lists written out, a window count. What the rows hold is what ``row_of``
+# gives for an exhibition rebuilt from a revision.
+EXHIBITIONS = Exhibition._meta.db_table
+SPECIES_LINKS = Exhibition.species.through._meta.db_table
+SPECIES = Species._meta.db_table
 ROW_FIELDS = (
     "id",
     "slug",
@@ -119,6 +142,128 @@ ROW_FIELDS = (
     "hero_image_id",
 )
 BODY_FIELDS = ("body_es", "body_en")
+ROW_COLUMNS = """e.id, e.slug, e.kind, e.title_es, e.title_en, e.summary_es, e.summary_en,
+e.opens_on, e.closes_on, s.name_es, s.name_en, e.section_id, h.name, e.habitat_id,
+e.hero_image_id"""
+# Whether any revision has come due (the answer must then be rebuilt from it), asked in the
+# same query as the rows.
+ANYTHING_DUE = f"""EXISTS (SELECT 1 FROM {Revision._meta.db_table} r
+    WHERE r.content_type_id = %s AND r.approved_go_live_at <= %s)"""
+LIVE_ROWS = f"""FROM {EXHIBITIONS} e
+LEFT JOIN {Section._meta.db_table} s ON s.id = e.section_id
+LEFT JOIN {Habitat._meta.db_table} h ON h.id = e.habitat_id
+WHERE e.live AND (e.expire_at IS NULL OR e.expire_at > %s)"""
+
+
+def _in(values: Iterable[Any]) -> tuple[str, list[Any]]:
+    """``IN (%s, …)`` for ``values`` (at least one) and its parameters."""
+    values = list(values)
+    return f"IN ({', '.join(['%s'] * len(values))})", values
+
+
+def _day(value: Any) -> date | None:
+    """A date column as a date (SQLite may hand over text)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _row(values: Iterable[Any], *, detail: bool) -> dict[str, Any]:
+    row = dict(zip(ROW_FIELDS + (BODY_FIELDS if detail else ()), values, strict=False))
+    row["opens_on"], row["closes_on"] = _day(row["opens_on"]), _day(row["closes_on"])
+    for field in BODY_FIELDS if detail else ():
+        if isinstance(row[field], (str, bytes)):  # JSON comes as text from every backend
+            row[field] = json.loads(row[field])
+    return row
+
+
+def _read_rows(
+    now: datetime,
+    exhibition_filter: ExhibitionFilter,
+    *,
+    start: int = 0,
+    size: int | None = None,
+    leave_out: Iterable[int] = (),
+) -> tuple[list[dict[str, Any]], int, bool]:
+    """Rows live at ``now`` as the rows say, from ``start`` (``size`` of them, or all), how
+    many there are in all and whether a revision has come due (when any row was read)."""
+    moment = connection.ops.adapt_datetimefield_value(now)
+    where, params = exhibition_filter.where()
+    leave_out = list(leave_out)
+    if leave_out:
+        excluded, ids = _in(leave_out)
+        where, params = f"{where} AND e.id NOT {excluded}", [*params, *ids]
+    page = "" if size is None else " LIMIT %s OFFSET %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {ROW_COLUMNS}, COUNT(*) OVER (), {ANYTHING_DUE} {LIVE_ROWS}{where}"
+            f" ORDER BY e.opens_on, e.slug{page}",
+            [
+                _content_type().pk,
+                moment,
+                moment,
+                *params,
+                *(() if size is None else (size, start)),
+            ],
+        )
+        found = cursor.fetchall()
+    if not found:
+        return [], 0, False
+    return [_row(values, detail=False) for values in found], found[0][-2], bool(found[0][-1])
+
+
+def live_rows(
+    now: datetime,
+    exhibition_filter: ExhibitionFilter | None = None,
+    *,
+    start: int = 0,
+    size: int | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """What is published at ``now``, in the list's order, as plain rows: ``size`` of them
+    from ``start`` (or all), and how many there are in all.
+
+    Usually one query: the page, its count (a window count) and whether a scheduled revision
+    has come due since the job last ran. When one has (or the page is empty, which leaves that
+    unknown), the revisions come due are read, rebuilt and put in their place."""
+    exhibition_filter = exhibition_filter or ExhibitionFilter()
+    rows, count, anything_due = _read_rows(now, exhibition_filter, start=start, size=size)
+    if rows and not anything_due:
+        return rows, count
+    due = due_revisions(now)
+    if not due and size is None:
+        return rows, count
+    rows, count, _anything_due = _read_rows(
+        now, exhibition_filter, leave_out={int(revision.object_id) for revision in due}
+    )
+    for revision in due:
+        exhibition = revision.as_object()
+        if _unexpired(exhibition, now) and exhibition_filter.matches(exhibition):
+            rows.append(row_of(exhibition, detail=False))
+    rows.sort(key=lambda row: (row["opens_on"], row["slug"]))
+    return rows[start : None if size is None else start + size], len(rows)
+
+
+def live_row(slug: str, now: datetime) -> dict[str, Any] | None:
+    """The exhibition published at ``now`` under ``slug``, as a plain row with its body, or
+    ``None``: usually one query; a revision come due since the job last ran is rebuilt."""
+    moment = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {ROW_COLUMNS}, e.body_es, e.body_en, {ANYTHING_DUE} {LIVE_ROWS}"
+            " AND e.slug = %s",
+            [_content_type().pk, moment, moment, slug],
+        )
+        found = cursor.fetchone()
+    row = None if found is None else _row(found[:-1], detail=True)
+    if found is not None and not found[-1]:
+        return row
+    for revision in due_revisions(now):
+        exhibition = revision.as_object()
+        if exhibition.slug == slug:
+            return row_of(exhibition, detail=True) if _unexpired(exhibition, now) else None
+        if row is not None and exhibition.pk == row["id"]:
+            return None  # its slug changes at this publication
+    return row
+
+
 # What a picture gives (with what Wagtail reads to find, or make, its renditions).
 PICTURE_FIELDS = (
     "id",
@@ -133,15 +278,6 @@ PICTURE_FIELDS = (
     "alt_text_en",
     "credit",
 )
-
-
-HERO_FIELDS = tuple(f"hero_image__{name}" for name in PICTURE_FIELDS)
-
-
-def public_rows(queryset: QuerySet[Exhibition], *, detail: bool) -> QuerySet[Any]:
-    """``queryset`` as plain rows of what the public shape shows, the hero picture joined in
-    (``hero_image__…``); bodies for an item only."""
-    return queryset.values(*ROW_FIELDS, *HERO_FIELDS, *(BODY_FIELDS if detail else ()))
 
 
 def row_of(exhibition: Exhibition, *, detail: bool) -> dict[str, Any]:
@@ -181,22 +317,17 @@ def species_of(
     (Spanish, English, scientific), in one query."""
     found: dict[int, list[int]] = {}
     names: dict[int, tuple[str, str, str]] = {}
-    links = (
-        Exhibition.species.through.objects.filter(
-            exhibition_id__in=list(exhibition_ids), species__is_public=True
+    among, params = _in(exhibition_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT x.exhibition_id, p.id, p.common_name_es, p.common_name_en, p.scientific_name"
+            f" FROM {SPECIES_LINKS} x JOIN {SPECIES} p ON p.id = x.species_id"
+            f" WHERE x.exhibition_id {among} AND p.is_public ORDER BY p.common_name_es, p.id",
+            params,
         )
-        .order_by("species__common_name_es", "species_id")
-        .values_list(
-            "exhibition_id",
-            "species_id",
-            "species__common_name_es",
-            "species__common_name_en",
-            "species__scientific_name",
-        )
-    )
-    for exhibition_id, species_id, *species_names in links:
-        found.setdefault(exhibition_id, []).append(species_id)
-        names[species_id] = tuple(species_names)
+        for exhibition_id, species_id, *species_names in cursor.fetchall():
+            found.setdefault(exhibition_id, []).append(species_id)
+            names[species_id] = tuple(species_names)
     return found, names
 
 
@@ -210,100 +341,96 @@ def species_cards(species_ids: Iterable[int]) -> dict[int, tuple[str, str, str]]
     }
 
 
+def item_species(
+    exhibition_id: int, also: Iterable[int]
+) -> tuple[list[int], dict[int, tuple[str, str, str]]]:
+    """One exhibition's public species, in the catalogue's order, and the names of those and
+    of the public species among ``also`` (its body's species cards), in one query."""
+    also = set(also)
+    cards, params = _in(also) if also else ("", [])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.id, p.common_name_es, p.common_name_en, p.scientific_name, EXISTS ("
+            f"SELECT 1 FROM {SPECIES_LINKS} x WHERE x.exhibition_id = %s AND x.species_id = p.id)"
+            f" FROM {SPECIES} p WHERE p.is_public AND ({f'p.id {cards} OR ' if also else ''}"
+            f"p.id IN (SELECT x.species_id FROM {SPECIES_LINKS} x WHERE x.exhibition_id = %s))"
+            " ORDER BY p.common_name_es, p.id",
+            [exhibition_id, *params, exhibition_id],
+        )
+        found = cursor.fetchall()
+    species, names = [], {}
+    for species_id, spanish, english, scientific, linked in found:
+        names[species_id] = (spanish, english, scientific)
+        if linked:
+            species.append(species_id)
+    return species, names
+
+
 def galleries(exhibition_ids: Iterable[int]) -> dict[int, list[tuple[int, str, str]]]:
+    """Each exhibition's gallery in its order: (picture, caption in Spanish, in English)."""
     found: dict[int, list[tuple[int, str, str]]] = {}
-    items = (
-        ExhibitionGalleryImage.objects.filter(exhibition_id__in=list(exhibition_ids))
-        .order_by("sort_order", "pk")
-        .values_list("exhibition_id", "image_id", "caption_es", "caption_en")
-    )
-    for exhibition_id, *item in items:
-        found.setdefault(exhibition_id, []).append(tuple(item))
+    among, params = _in(exhibition_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT exhibition_id, image_id, caption_es, caption_en"
+            f" FROM {ExhibitionGalleryImage._meta.db_table} WHERE exhibition_id {among}"
+            " ORDER BY sort_order, id",
+            params,
+        )
+        for exhibition_id, *item in cursor.fetchall():
+            found.setdefault(exhibition_id, []).append(tuple(item))
     return found
 
 
-def pictures(image_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    return {
-        row["id"]: row
-        for row in ExhibitionImage.objects.filter(pk__in=set(image_ids)).values(*PICTURE_FIELDS)
-    }
+RENDITION_FIELDS = ("filter_spec", "focal_point_key", "file", "width", "height")
+
+
+def pictures(
+    image_ids: Iterable[int], specs: Iterable[str]
+) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, str], tuple[str, int, int]]]:
+    """The pictures of ``image_ids`` (at least one) and (file name, width, height) of each in
+    each size of ``specs``, in one query (the renditions joined).
+
+    Renditions are looked up as Wagtail does (filter spec and focal point key); a size not
+    made yet is made now, by Wagtail, and kept in the storage backend (a read, outside any
+    transaction)."""
+    specs = list(specs)
+    among, params = _in(set(image_ids))
+    sizes, size_params = _in(specs) if specs else ("IS NULL", [])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(f'i.{name}' for name in PICTURE_FIELDS)},"
+            f" {', '.join(f'r.{name}' for name in RENDITION_FIELDS)}"
+            f" FROM {ExhibitionImage._meta.db_table} i"
+            f" LEFT JOIN {ExhibitionRendition._meta.db_table} r"
+            f" ON r.image_id = i.id AND r.filter_spec {sizes} WHERE i.id {among}",
+            [*size_params, *params],
+        )
+        rows = cursor.fetchall()
+    found: dict[int, dict[str, Any]] = {}
+    stored: dict[tuple[int, str, str], tuple[str, int, int]] = {}
+    width = len(PICTURE_FIELDS)
+    for row in rows:
+        picture = found.setdefault(row[0], dict(zip(PICTURE_FIELDS, row[:width], strict=True)))
+        spec, key, name, rendition_width, rendition_height = row[width:]
+        if spec is not None:
+            stored[(picture["id"], spec, key)] = (name, rendition_width, rendition_height)
+    files: dict[tuple[int, str], tuple[str, int, int]] = {}
+    for image_id, picture in found.items():
+        for spec in specs:
+            key = _filter(spec).get_cache_key(SimpleNamespace(**picture))
+            file = stored.get((image_id, spec, key))
+            if file is None:
+                rendition = ExhibitionImage.objects.get(pk=image_id).get_rendition(_filter(spec))
+                file = (rendition.file.name, rendition.width, rendition.height)
+            files[(image_id, spec)] = file
+    return found, files
 
 
 @cache
 def _filter(spec: str) -> Filter:
     """One Wagtail filter per size, kept (a new one parses its spec every time)."""
     return Filter(spec=spec)
-
-
-def rendition_files(
-    found: dict[int, dict[str, Any]], specs: Iterable[str]
-) -> dict[tuple[int, str], tuple[str, int, int]]:
-    """(file name, width, height) of each picture of ``found`` in each size of ``specs``.
-
-    Looked up as Wagtail does (filter spec and focal point key); a size not made yet is made
-    now, by Wagtail, and kept in the storage backend (a read, outside any transaction)."""
-    specs = list(specs)
-    if not found or not specs:
-        return {}
-    stored = {
-        (image_id, spec, key): (name, width, height)
-        for image_id, spec, key, name, width, height in ExhibitionRendition.objects.filter(
-            image_id__in=list(found), filter_spec__in=specs
-        ).values_list("image_id", "filter_spec", "focal_point_key", "file", "width", "height")
-    }
-    files: dict[tuple[int, str], tuple[str, int, int]] = {}
-    for image_id, picture in found.items():
-        for spec in specs:
-            key = _filter(spec).get_cache_key(SimpleNamespace(**picture))
-            made = stored.get((image_id, spec, key))
-            if made is None:
-                rendition = ExhibitionImage.objects.get(pk=image_id).get_rendition(_filter(spec))
-                made = (rendition.file.name, rendition.width, rendition.height)
-            files[(image_id, spec)] = made
-    return files
-
-
-def live_exhibitions(
-    now: datetime, exhibition_filter: ExhibitionFilter | None = None
-) -> tuple[QuerySet[Exhibition], list[Exhibition]]:
-    """What is published at ``now``: the live rows (a queryset, with nothing prefetched) and
-    the exhibitions rebuilt from revisions that have come due since the job last ran (usually
-    none)."""
-    exhibition_filter = exhibition_filter or ExhibitionFilter()
-    due = due_revisions(now)
-    due_ids = {int(revision.object_id) for revision in due}
-    rows = (
-        Exhibition.objects.filter(live=True)
-        .filter(Q(expire_at__isnull=True) | Q(expire_at__gt=now))
-        .filter(exhibition_filter.q())
-        .exclude(pk__in=due_ids)
-        .order_by("opens_on", "slug")
-    )
-    if exhibition_filter.species is not None:
-        # The one filter across a many-to-many join (a row per species matched). Elsewhere
-        # DISTINCT only made the count and the page compare whole rows, bodies included.
-        rows = rows.distinct()
-    rebuilt = []
-    for revision in due:
-        exhibition = revision.as_object()
-        if _unexpired(exhibition, now) and exhibition_filter.matches(exhibition):
-            rebuilt.append(exhibition)
-    return rows, rebuilt
-
-
-def live_exhibition(slug: str, now: datetime) -> tuple[QuerySet[Exhibition], Exhibition | None]:
-    """The exhibition published at ``now`` under ``slug``: a revision come due since the job
-    last ran (the second item), else the live row (the queryset, empty when there is none)."""
-    rows = Exhibition.objects.filter(slug=slug, live=True).filter(
-        Q(expire_at__isnull=True) | Q(expire_at__gt=now)
-    )
-    for revision in due_revisions(now):
-        exhibition = revision.as_object()
-        if exhibition.slug == slug:
-            return rows.none(), exhibition if _unexpired(exhibition, now) else None
-        if rows.filter(pk=exhibition.pk).exists():
-            return rows.none(), None  # its slug changes at this publication
-    return rows, None
 
 
 def exhibition_rows() -> QuerySet[Exhibition]:
