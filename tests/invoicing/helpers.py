@@ -86,7 +86,8 @@ def unannounced() -> Iterator[None]:
         )
 
 
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.DOTALL)
+# A stream is read by its /Length: its compressed bytes may end in "\r" (or hold "endstream").
+_STREAM = re.compile(rb"/Length (\d+)[^>]*>>\s*stream\r?\n")
 _SHOWN = re.compile(rb"\(((?:\\.|[^\\)])*)\) Tj")
 _ESCAPE = re.compile(rb"\\(.)")
 
@@ -94,7 +95,8 @@ _ESCAPE = re.compile(rb"\\(.)")
 def pdf_text(pdf: bytes) -> list[str]:
     """The strings a PDF made by fpdf2 with its core fonts shows, in order (Latin-1)."""
     shown = []
-    for stream in _STREAM.findall(pdf):
+    for found in _STREAM.finditer(pdf):
+        stream = pdf[found.end() : found.end() + int(found.group(1))]
         try:
             content = zlib.decompress(stream)
         except zlib.error:

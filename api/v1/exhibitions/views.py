@@ -213,7 +213,10 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
             paginator = cast(StandardPagination, self.paginator)
             number = request.query_params.get(paginator.page_query_param) or "1"
             rows: Any
-            if number.isdecimal() and int(number) >= 1:  # usually: one query, page and count
+            # Usually one query, page and count. Up to a billion pages: a larger number (one
+            # past any offset the database takes, or past what int() reads) is the
+            # paginator's to refuse.
+            if number.isdecimal() and len(number) <= 9 and int(number) >= 1:
                 size = paginator.get_page_size(request)
                 start = (int(number) - 1) * size
                 rows = ReadPage(
