@@ -10,7 +10,7 @@ FOLDERS = "/api/v1/documents/folders/"
 
 
 @pytest.fixture(autouse=True)
-def _private_storage(settings, tmp_path):
+def document_files(settings, tmp_path):
     """Each test stores documents in a folder of its own (local files)."""
     settings.STORAGES = {
         **settings.STORAGES,

@@ -119,7 +119,7 @@ def test_checked_upload_gives_type_checksum_and_size():
         ("informe\u202efdp.exe", "informefdp.exe"),  # no right-to-left override
         ("...", "document.pdf"),
         ("", "document.pdf"),
-        ("Análisis de agua – enero.pdf", "Análisis de agua – enero.pdf"),
+        ("Análisis de agua – enero.pdf", "Análisis de agua – enero.pdf"),  # noqa: RUF001
         ("a" * 300 + ".pdf", "a" * 196 + ".pdf"),
     ],
 )
