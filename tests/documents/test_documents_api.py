@@ -98,7 +98,7 @@ def test_a_failed_transaction_deletes_the_stored_file(
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(services.audit, "record", broken)
+    monkeypatch.setattr(services.documents.audit, "record", broken)
     with pytest.raises(RuntimeError):
         services.document_create(
             actor=curator, folder=folders["permits"], title="X", file=pdf(), data={}
