@@ -67,7 +67,7 @@ def test_upload_creates_the_document_and_its_first_version(
     assert len(stored_files(document_files)) == 1
     assert actions(body["id"]) == ["documents.document.created"]
     # The PDF's text was read (the task runs eagerly on commit) and is searchable.
-    assert "lepidochelys olivacea" in Document.objects.get().content
+    assert "lepidochelys olivacea" in DocumentVersion.objects.get().text
 
 
 def test_a_refused_file_is_a_clear_400_and_nothing_is_stored(curator, folders, document_files):

@@ -110,7 +110,7 @@ class DocumentAdmin(RecordAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("folder", "current_version")
     inlines = (VersionInline,)
-    exclude = ("search_text", "content")
+    exclude = ("search_text",)
     actions = ("trash", "restore")
 
     def has_trash_permission(self, request: HttpRequest) -> bool:

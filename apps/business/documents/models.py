@@ -134,11 +134,9 @@ class Document(TimeStampedModel):
         related_name="+",
         verbose_name=_("deleted by"),
     )
-    # Derived search keys (lower-case, no accents, docs/adr/0012): title, description, tags and
-    # file name; and the text of the current version's PDF, searched with PostgreSQL's full-text
-    # search where there is one (a GIN index, docs/adr/0036).
+    # A derived search key (lower-case, no accents, docs/adr/0012) of the title, description,
+    # tags and the current version's file name; the text inside PDFs is the version's ``text``.
     search_text = models.TextField(editable=False, default="")
-    content = models.TextField(_("text"), editable=False, default="", blank=True)
 
     class Meta:
         verbose_name = _("document")
@@ -195,7 +193,10 @@ class DocumentVersion(models.Model):
         related_name="+",
         verbose_name=_("restored from"),
     )
-    text = models.TextField(_("extracted text"), blank=True, editable=False)
+    # The text of a PDF, lower-case and without accents (docs/adr/0012), for search only: read
+    # by a task once the version is committed, searched with PostgreSQL's full-text search where
+    # there is one (a GIN index) and a substring match elsewhere (docs/adr/0036).
+    text = models.TextField(_("text for search"), blank=True, editable=False)
     text_extracted_at = models.DateTimeField(_("text extracted at"), null=True, blank=True)
 
     class Meta:

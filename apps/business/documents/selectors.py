@@ -67,12 +67,14 @@ def document_search(documents: QuerySet[Document], term: str) -> QuerySet[Docume
     for word in words:
         in_fields &= Q(search_text__contains=word)
     if connection.vendor == "postgresql":
-        documents = documents.alias(text_vector=SearchVector("content", config="simple"))
+        documents = documents.alias(
+            text_vector=SearchVector("current_version__text", config="simple")
+        )
         in_text = Q(text_vector=SearchQuery(key, config="simple", search_type="plain"))
     else:
         in_text = Q()
         for word in words:
-            in_text &= Q(content__contains=word)
+            in_text &= Q(current_version__text__contains=word)
     return documents.filter(in_fields | in_text)
 
 

@@ -31,7 +31,7 @@ def grant(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("documents", "0002_content_search_index"),
+        ("documents", "0002_text_search_index"),
         ("security", "0002_roles"),
     ]
 

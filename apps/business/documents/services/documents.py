@@ -96,13 +96,11 @@ def _add_version(
     )
     document.current_version = version
     document.version_count = number
-    document.content = search_key(version.text)
     document.search_text = _search_text(document, upload.filename)
     document.save(
         update_fields=[
             "current_version",
             "version_count",
-            "content",
             "search_text",
             "updated_at",
         ]

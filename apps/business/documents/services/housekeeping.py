@@ -43,14 +43,11 @@ def version_text_extract(*, version_id: int) -> bool:
     except FileNotFoundError:
         logger.warning("Document version %s has no file in storage", version_id)
         return False
-    with transaction.atomic():
-        written = DocumentVersion.objects.filter(
-            pk=version_id, text_extracted_at__isnull=True
-        ).update(text=text, text_extracted_at=timezone.now())
-        if written:
-            Document.objects.filter(pk=version.document_id, current_version_id=version_id).update(
-                content=search_key(text)
-            )
+    # Only the version's own row is written: the document's row (locked by uploads) is never
+    # waited for; search reads the text of the document's current version.
+    written = DocumentVersion.objects.filter(pk=version_id, text_extracted_at__isnull=True).update(
+        text=search_key(text), text_extracted_at=timezone.now()
+    )
     return bool(written)
 
 

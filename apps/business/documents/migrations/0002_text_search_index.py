@@ -1,13 +1,13 @@
-"""PostgreSQL only: a GIN index over the full-text vector of the documents' PDF text, the
+"""PostgreSQL only: a GIN index over the full-text vector of the versions' PDF text, the
 expression ``selectors.document_search`` filters on (docs/adr/0036). Other databases search
 the text with a substring match and get no index here."""
 
 from django.db import migrations
 
-INDEX = "document_content_fts"
+INDEX = "document_version_text_fts"
 CREATE = (
-    f"CREATE INDEX IF NOT EXISTS {INDEX} ON documents_document "
-    "USING GIN (to_tsvector('simple'::regconfig, COALESCE(content, '')))"
+    f"CREATE INDEX IF NOT EXISTS {INDEX} ON documents_documentversion "
+    "USING GIN (to_tsvector('simple'::regconfig, COALESCE(text, '')))"
 )
 DROP = f"DROP INDEX IF EXISTS {INDEX}"
 
