@@ -182,7 +182,12 @@ def test_an_old_version_downloads_and_restores_as_a_new_one(curator, folders):
     )
     old = client.get(f"{DOCUMENTS}{document['id']}/versions/1/download/")
     assert b"".join(old.streaming_content) == first
-    restored = client.post(f"{DOCUMENTS}{document['id']}/versions/1/restore/", {}, format="json")
+    restored = client.post(
+        f"{DOCUMENTS}{document['id']}/versions/1/restore/",
+        {},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
     assert restored.status_code == 201, restored.json()
     body = restored.json()
     assert (body["number"], body["restored_from"], body["filename"]) == (3, 1, "v1.pdf")
