@@ -42,11 +42,16 @@ class VisibleFolderField(serializers.PrimaryKeyRelatedField):
         return selectors.visible_folders(self.context["request"].user)
 
 
+@extend_schema_field(serializers.ChoiceField(choices=Role.choices))
+class RoleNameField(serializers.SlugRelatedField):
+    """A staff role, by name."""
+
+
 class FolderSerializer(ModelSerializer):
     parent: Any = VisibleFolderField(
         allow_null=True, required=False, help_text="The parent folder; null at the top."
     )
-    roles = serializers.SlugRelatedField(
+    roles = RoleNameField(
         slug_field="name",
         many=True,
         required=False,
@@ -163,8 +168,9 @@ class DocumentLinksMixin(serializers.Serializer):
     programs = _link_field(Program, "education programs")
 
 
-class DocumentCreateInput(DocumentLinksMixin, InputSerializer):
-    """multipart/form-data: a list field is sent as the same key repeated."""
+class DocumentCreateInput(InputSerializer):
+    """multipart/form-data: the document and its first version. Tags and the records it
+    belongs to are set afterwards with PATCH (JSON): lists do not survive a form."""
 
     title = serializers.CharField(max_length=200)
     folder = VisibleFolderField(help_text="A folder the caller sees.")
@@ -174,20 +180,29 @@ class DocumentCreateInput(DocumentLinksMixin, InputSerializer):
             "at most DOCUMENTS_MAX_UPLOAD_BYTES."
         )
     )
-    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="About this version."
+    )
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
 class DocumentUpdateInput(DocumentLinksMixin, InputSerializer):
+    """A document's metadata; the fields sent are changed, the others kept."""
+
     title = serializers.CharField(max_length=200, required=False)
     folder = VisibleFolderField(required=False, help_text="A folder the caller sees.")
 
 
 class VersionCreateInput(InputSerializer):
+    """multipart/form-data: a new version's file and note."""
+
     file = serializers.FileField(help_text=DocumentCreateInput().fields["file"].help_text)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
 class VersionRestoreInput(InputSerializer):
+    """The note of the version made by restoring an old one."""
+
     note = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -197,6 +212,8 @@ class VersionRestoreInput(InputSerializer):
 
 
 class ShareLinkInput(InputSerializer):
+    """A share link's life and limit."""
+
     expires_in_hours = serializers.IntegerField(
         min_value=1,
         max_value=settings.DOCUMENTS_SHARE_LINK_MAX_HOURS,

@@ -58,6 +58,12 @@ from .serializers import (
     VersionSerializer,
 )
 
+NUMBER = OpenApiParameter(
+    "number", OpenApiTypes.INT, OpenApiParameter.PATH, description="The version's number."
+)
+LINK_ID = OpenApiParameter(
+    "link_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The share link's id."
+)
 READ_OR_EDIT = role_permission(signed_in_read=True, write=DOCUMENT_EDITORS)
 LOG_OR_EDIT = role_permission(read=DOCUMENT_LOG_READERS, write=DOCUMENT_EDITORS)
 
@@ -129,6 +135,14 @@ def file_response(
     return response
 
 
+@extend_schema_view(
+    destroy=extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(description="`folder_not_empty`: it holds something."),
+        }
+    )
+)
 class FolderViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -183,7 +197,6 @@ class DocumentViewSet(CatalogReadViewSet):
     filterset_class = DocumentFilter
     filter_backends = [DjangoFilterBackend, DocumentSearchFilter, OrderingFilter]
     ordering_fields = ("title", "created_at", "updated_at")
-    lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_parsers(self) -> list[BaseParser]:
@@ -259,13 +272,17 @@ class DocumentViewSet(CatalogReadViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        operation_id="documents_trash_list", responses={200: DocumentSerializer(many=True)}
+        operation_id="documents_trash_list",
+        responses={200: DocumentSerializer(many=True)},
+        filters=False,
     )
-    @action(detail=False, methods=["get"], url_path="trash")
+    @action(detail=False, methods=["get"], url_path="trash", filter_backends=[])
     def trash(self, request: Request) -> Response:
-        """Documents in the trash (in the folders the caller sees), most recently changed
-        first."""
-        return self.list(request)
+        """Documents in the trash (in the folders the caller sees), most recently deleted
+        first; each is deleted for good DOCUMENTS_TRASH_DAYS after it was deleted."""
+        documents = self.get_queryset().order_by("-deleted_at", "-id")
+        page = self.paginate_queryset(documents)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         operation_id="documents_restore", request=None, responses={200: DocumentSerializer}
@@ -326,6 +343,7 @@ class DocumentViewSet(CatalogReadViewSet):
 
     @extend_schema(
         operation_id="documents_versions_restore",
+        parameters=[NUMBER],
         request=VersionRestoreInput,
         responses={201: VersionSerializer},
         filters=False,
@@ -389,7 +407,10 @@ class DocumentViewSet(CatalogReadViewSet):
         return self._download(request, None)
 
     @extend_schema(
-        operation_id="documents_versions_download", responses=FILE_RESPONSES, filters=False
+        operation_id="documents_versions_download",
+        parameters=[NUMBER],
+        responses=FILE_RESPONSES,
+        filters=False,
     )
     @action(
         detail=True,
@@ -452,6 +473,7 @@ class DocumentViewSet(CatalogReadViewSet):
 
     @extend_schema(
         operation_id="documents_share_links_revoke",
+        parameters=[LINK_ID],
         request=None,
         responses={200: ShareLinkSerializer},
         filters=False,
