@@ -43,15 +43,17 @@ def document_list(*, user: Any, trash: bool = False) -> QuerySet[Document]:
     documents = Document.objects.filter(
         folder__in=visible_folders(user).values("pk"), deleted_at__isnull=not trash
     )
-    return documents.select_related("folder", "current_version").prefetch_related(
-        "tags", "animals", "species", "habitats", "exhibitions", "programs"
-    )
+    return documents.select_related(
+        "folder", "current_version__uploaded_by", "current_version__restored_from"
+    ).prefetch_related("tags", "animals", "species", "habitats", "exhibitions", "programs")
 
 
 def document_any(*, user: Any) -> QuerySet[Document]:
     """In use or in the trash: what restore and the version routes look up."""
-    return Document.objects.filter(folder__in=visible_folders(user).values("pk")).select_related(
-        "folder", "current_version"
+    return (
+        Document.objects.filter(folder__in=visible_folders(user).values("pk"))
+        .select_related("folder", "current_version__uploaded_by", "current_version__restored_from")
+        .prefetch_related("tags", "animals", "species", "habitats", "exhibitions", "programs")
     )
 
 
