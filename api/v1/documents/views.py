@@ -128,7 +128,8 @@ def file_response(
             raise
         response = FileResponse(stored, content_type=version.content_type)  # type: ignore[assignment]
         response["Content-Disposition"] = disposition
-        response["Content-Length"] = str(version.size)
+        # FileResponse counts the stored bytes itself; the recorded size only if it cannot.
+        response.setdefault("Content-Length", str(version.size))
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Referrer-Policy"] = "no-referrer"
