@@ -41,25 +41,40 @@ class RolePermission(permissions.BasePermission):
     read_roles: tuple[str, ...] = ()
     write_roles: tuple[str, ...] = ()
     public_read = False
+    signed_in_read = False
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if request.method in permissions.SAFE_METHODS:
             if self.public_read:
+                return True
+            if self.signed_in_read and request.user and request.user.is_authenticated:
                 return True
             return has_any_role(request.user, (*self.read_roles, *self.write_roles))
         return has_any_role(request.user, self.write_roles)
 
 
 def role_permission(
-    *, read: Iterable[str] = (), write: Iterable[str] = (), public_read: bool = False
+    *,
+    read: Iterable[str] = (),
+    write: Iterable[str] = (),
+    public_read: bool = False,
+    signed_in_read: bool = False,
 ) -> type[RolePermission]:
-    """A permission class for these roles, e.g. ``role_permission(read=["auditor"])``."""
+    """A permission class for these roles, e.g. ``role_permission(read=["auditor"])``;
+    ``signed_in_read``: anyone signed in reads (visitors included)."""
     read_roles, write_roles = tuple(read), tuple(write)
     label = "_".join((*read_roles, "w", *write_roles)) or "administrators"
+    if signed_in_read:
+        label = f"signed_in_{label}"
     return type(
         f"RolePermission_{label}",
         (RolePermission,),
-        {"read_roles": read_roles, "write_roles": write_roles, "public_read": public_read},
+        {
+            "read_roles": read_roles,
+            "write_roles": write_roles,
+            "public_read": public_read,
+            "signed_in_read": signed_in_read,
+        },
     )
 
 

@@ -28,3 +28,12 @@ class PDFRenderer(CSVRenderer):
 
     media_type = "application/pdf"
     format = "pdf"
+
+
+class AnyFileRenderer(CSVRenderer):
+    """Lets clients ask for any media type (``Accept: image/png``, ``*/*``) where a view
+    answers a stored file of its own type (documents); only errors are rendered here, as
+    JSON."""
+
+    media_type = "*/*"
+    format = "file"

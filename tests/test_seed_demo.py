@@ -501,3 +501,57 @@ def test_seed_demo_run_again_on_later_days_opens_each_of_them_too(monkeypatch, s
         )
         for day in (monday, tuesday, christmas)
     ] == [(3, 1), (3, 1), (3, 1)]
+
+
+def test_seed_demo_files_documents_in_folders_by_role_and_stays_the_same_when_run_again(
+    settings, tmp_path
+):
+    from apps.business.documents.models import Document, DocumentVersion, Folder
+    from tests.helpers import client_for
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path), "base_url": None},
+        },
+    }
+    seed()
+    state = (
+        sorted(Folder.objects.values_list("name", "parent__name", "is_public")),
+        sorted(DocumentVersion.objects.values_list("document__title", "number", "sha256")),
+        sorted(path.name for path in tmp_path.rglob("*") if path.is_file()),
+    )
+    assert [name for name, _parent, _public in state[0]] == [
+        "CITES",
+        "Calidad del agua",
+        "Contratos",
+        "Material educativo",
+        "Permisos",
+        "Procedimientos de seguridad",
+        "Público",
+        "Veterinaria",
+    ]
+    permit = Document.objects.get(title__startswith="Permiso CITES")
+    assert permit.version_count == 2
+    assert list(permit.animals.values_list("institutional_id", flat=True)) == ["PMP-2019-0003"]
+    assert list(permit.tags.values_list("name", flat=True)) == ["2026", "cites", "exportación"]
+    assert len(state[1]) == 6
+    curator = User.objects.get(email="curator@parquemarino.test")
+    visitor = User.objects.get(email="visitor@parquemarino.test")
+    titles = {
+        user.email: sorted(
+            row["title"]
+            for row in client_for(user).get("/api/v1/documents/documents/").json()["results"]
+        )
+        for user in (curator, visitor)
+    }
+    assert titles[visitor.email] == ["Reglamento para visitantes"]
+    assert len(titles[curator.email]) == 5
+
+    seed()
+    assert state == (
+        sorted(Folder.objects.values_list("name", "parent__name", "is_public")),
+        sorted(DocumentVersion.objects.values_list("document__title", "number", "sha256")),
+        sorted(path.name for path in tmp_path.rglob("*") if path.is_file()),
+    )

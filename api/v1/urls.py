@@ -19,6 +19,7 @@ urlpatterns = [
     path("tickets/", include("api.v1.tickets.urls")),
     path("education/", include("api.v1.education.urls")),
     path("exhibitions/", include("api.v1.exhibitions.urls")),
+    path("documents/", include("api.v1.documents.urls")),
     path("payments/", include("api.v1.invoicing.urls")),  # invoices: /payments/invoices/
     path("payments/", include("api.v1.donations.urls")),  # /payments/campaigns/, donations/
     path("payments/", include("api.v1.finance.urls")),  # reports: /payments/reports/

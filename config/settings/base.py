@@ -234,8 +234,33 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Documents (permits, lab reports, contracts) are private whatever media is: never under
+# MEDIA_URL locally, and on S3 only through short-lived presigned URLs (querystring auth, no
+# public custom domain), in their own bucket when DOCUMENTS_BUCKET_NAME is set.
+DOCUMENTS_ROOT = env.path("DOCUMENTS_ROOT", default=str(BASE_DIR / "private" / "documents"))
+DOCUMENTS_BUCKET_NAME = env.str("DOCUMENTS_BUCKET_NAME", default="") or AWS_STORAGE_BUCKET_NAME
+if DOCUMENTS_BUCKET_NAME:
+    _documents_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": DOCUMENTS_BUCKET_NAME,
+            "location": env.str("DOCUMENTS_LOCATION", default="documents"),
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "custom_domain": None,
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    _documents_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DOCUMENTS_ROOT), "base_url": None},
+    }
 STORAGES = {
     "default": _default_storage,
+    "documents": _documents_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
@@ -399,7 +424,8 @@ SPECTACULAR_SETTINGS = {
         "quality; species and animal records; timed-entry tickets and check-in; orders, "
         "payments and refunds; invoices and credit notes; donations and campaigns; finance "
         "reports and reconciliation; education programs, sessions and enrollments; "
-        "exhibitions; accounts, roles and the audit trail.\n\n"
+        "exhibitions; documents (versioned files, share links); accounts, roles and the audit "
+        "trail.\n\n"
         "Every error has the `Error` shape; its `code` is stable (every code is listed in the "
         "repository's docs/api/errors.md). Every list is paginated "
         "(`{count, next, previous, results}`) except two short enumerations answered whole: "
@@ -737,3 +763,26 @@ if not (Decimal(0) < DONATION_MIN_AMOUNT <= DONATION_MAX_AMOUNT < Decimal(10) **
     raise ImproperlyConfigured(
         "DONATION_MIN_AMOUNT must be above 0 and at most DONATION_MAX_AMOUNT (below 10^10)."
     )
+
+# --- Documents ----------------------------------------------------------------------------
+
+# Largest file one upload may carry (bytes); larger ones are refused, nothing stored.
+DOCUMENTS_MAX_UPLOAD_BYTES = env.int("DOCUMENTS_MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
+# Days a deleted document stays in the trash (restorable) before it is emptied for good.
+DOCUMENTS_TRASH_DAYS = env.int("DOCUMENTS_TRASH_DAYS", default=30)
+# Seconds a presigned download URL (S3) lives: long enough to start the download, no more.
+DOCUMENTS_PRESIGNED_URL_SECONDS = env.int("DOCUMENTS_PRESIGNED_URL_SECONDS", default=60)
+# Longest a share link may live (hours) and the most downloads it may allow.
+DOCUMENTS_SHARE_LINK_MAX_HOURS = env.int("DOCUMENTS_SHARE_LINK_MAX_HOURS", default=24 * 30)
+DOCUMENTS_SHARE_LINK_MAX_DOWNLOADS = env.int("DOCUMENTS_SHARE_LINK_MAX_DOWNLOADS", default=1000)
+# Most characters of text kept from one PDF for search.
+DOCUMENTS_MAX_TEXT_CHARS = env.int("DOCUMENTS_MAX_TEXT_CHARS", default=1_000_000)
+if DOCUMENTS_TRASH_DAYS < 1 or DOCUMENTS_PRESIGNED_URL_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "DOCUMENTS_TRASH_DAYS and DOCUMENTS_PRESIGNED_URL_SECONDS must be 1 or more."
+    )
+# Celery beat: empty the trash of documents deleted over DOCUMENTS_TRASH_DAYS ago, hourly.
+CELERY_BEAT_SCHEDULE["documents-empty-trash"] = {
+    "task": "documents.empty_trash",
+    "schedule": crontab(minute=40),
+}

@@ -26,6 +26,11 @@ MEDIA_ROOT = os.path.join(
     env.str("TEST_MEDIA_ROOT", default=str(BASE_DIR / ".test-media")),  # noqa: F405
     str(XDIST_WORKER),
 )
+DOCUMENTS_ROOT = os.path.join(MEDIA_ROOT, "private-documents")
+STORAGES["documents"] = {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": DOCUMENTS_ROOT, "base_url": None},
+}
 if REDIS_URL:  # noqa: F405
     _redis = urlsplit(REDIS_URL)  # noqa: F405
     _database = int(_redis.path.strip("/") or 0) + XDIST_WORKER

@@ -171,6 +171,12 @@ def test_roles_list_their_permissions(admin_client):
             "description": "Reads the audit trail; changes nothing.",
             "permissions": [
                 "audit.view_auditevent",
+                "documents.view_document",
+                "documents.view_documentaccess",
+                "documents.view_documentversion",
+                "documents.view_folder",
+                "documents.view_sharelink",
+                "documents.view_tag",
                 "donations.view_campaign",
                 "donations.view_donation",
                 "finance.view_salesday",

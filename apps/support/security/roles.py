@@ -43,6 +43,18 @@ CAMPAIGN_EDITORS = (Role.FINANCE, Role.CONTENT_EDITOR)
 DONATION_STAFF = (Role.FINANCE, Role.AUDITOR)  # every donation, donors' names and emails
 # Write, publish and preview exhibitions (the editors' screen at /cms/ included).
 EXHIBITION_EDITORS = (Role.CONTENT_EDITOR, Role.CURATOR)
+# Upload documents and new versions, restore them, trash them and share them, in the folders
+# their roles see (folders themselves are the administrators').
+DOCUMENT_EDITORS = (
+    Role.CURATOR,
+    Role.VETERINARIAN,
+    Role.AQUARIST,
+    Role.EDUCATOR,
+    Role.CONTENT_EDITOR,
+    Role.FINANCE,
+)
+# Read who downloaded a document and its share links: its editors and auditors.
+DOCUMENT_LOG_READERS = (*DOCUMENT_EDITORS, Role.AUDITOR)
 
 ROLE_DESCRIPTIONS: dict[str, str] = {
     Role.ADMINISTRATOR: "Manages users, their roles and every module.",
