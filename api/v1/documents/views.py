@@ -30,6 +30,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from api.filters import DjangoFilterBackend
@@ -469,7 +470,7 @@ class DocumentViewSet(CatalogReadViewSet):
         )
         body = ShareLinkSerializer(link).data
         body["token"] = token
-        body["url"] = request.build_absolute_uri(f"/api/v1/documents/shared/{token}/")
+        body["url"] = reverse("v1:document-shared", kwargs={"token": token}, request=request)
         return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
