@@ -155,3 +155,115 @@ def test_text_extraction_is_idempotent(curator, folders):
     assert services.version_text_extract(version_id=version.pk) is False
     version.refresh_from_db()
     assert version.text == "acta"
+
+
+def age(path, hours):
+    import os
+    import time
+
+    when = time.time() - hours * 3600
+    os.utime(path, (when, when))
+
+
+def test_verify_lists_the_files_no_version_names_and_deletes_only_the_old_ones(
+    curator, folders, document_files
+):
+    from django.core.files.base import ContentFile
+
+    from apps.business.documents.services.storage import store_file
+
+    kept = make_document(curator, folders["permits"], "Permiso", versions=2)
+    # An upload interrupted between storing its file and committing its row, two days ago,
+    # and one in progress right now (its row not committed yet).
+    crashed = store_file(ContentFile(b"%PDF-1.4 interrupted"))
+    age(document_files / crashed, 48)
+    in_progress = store_file(ContentFile(b"%PDF-1.4 uploading"))
+    out, err = StringIO(), StringIO()
+    call_command("documents_verify", stdout=out, stderr=err)  # orphans alone: exit 0
+    assert out.getvalue() == (
+        "2 versions checked, 0 missing or damaged.\n2 stored files no version names.\n"
+    )
+    lines = err.getvalue().splitlines()
+    assert [line.split()[:2] for line in lines] == [["ORPHAN", crashed], ["ORPHAN", in_progress]]
+    assert len(stored_files(document_files)) == 4
+
+    out, err = StringIO(), StringIO()
+    call_command("documents_verify", "--delete-orphans", stdout=out, stderr=err)
+    assert out.getvalue() == (
+        "2 versions checked, 0 missing or damaged.\n"
+        "2 stored files no version names, 1 stored over 24 h ago deleted.\n"
+    )
+    assert not (document_files / crashed).exists()
+    assert (document_files / in_progress).exists()
+    assert sorted(stored_files(document_files)) == sorted(
+        [in_progress, *kept.versions.values_list("file", flat=True)]
+    )
+    entry = AuditEvent.objects.get(action="documents.orphans.deleted")
+    assert (entry.actor_label, entry.metadata) == ("system", {"files": 1, "older_than_hours": 24.0})
+
+    # With a shorter grace the one left goes once it is older; nothing a version names ever
+    # does.
+    out = StringIO()
+    call_command(
+        "documents_verify", "--delete-orphans", "--orphan-hours=1", stdout=out, stderr=StringIO()
+    )
+    assert out.getvalue().endswith(
+        "1 stored files no version names, 0 stored over 1 h ago deleted.\n"
+    )
+    assert (document_files / in_progress).exists()
+    age(document_files / in_progress, 2)
+    out = StringIO()
+    call_command(
+        "documents_verify", "--delete-orphans", "--orphan-hours=1", stdout=out, stderr=StringIO()
+    )
+    assert out.getvalue().endswith(
+        "1 stored files no version names, 1 stored over 1 h ago deleted.\n"
+    )
+    assert sorted(stored_files(document_files)) == sorted(
+        kept.versions.values_list("file", flat=True)
+    )
+    out = StringIO()
+    call_command("documents_verify", "--delete-orphans", stdout=out, stderr=StringIO())
+    assert out.getvalue() == "2 versions checked, 0 missing or damaged.\n"
+
+
+def test_a_file_a_failed_deletion_left_is_found_as_an_orphan(
+    curator, folders, document_files, monkeypatch
+):
+    from django.core.files.storage import FileSystemStorage
+
+    document = make_document(curator, folders["permits"])
+    name = str(document.current_version.file.name)
+    services.document_trash(actor=curator, document=document)
+    Document.objects.filter(pk=document.pk).update(deleted_at=timezone.now() - timedelta(days=99))
+
+    def refuse(self, name):
+        raise PermissionError("read-only store")
+
+    monkeypatch.setattr(FileSystemStorage, "delete", refuse)
+    tasks.empty_trash()
+    monkeypatch.undo()
+    assert stored_files(document_files) == [name]
+    assert [orphan.name for orphan in services.orphans_find()] == [name]
+    assert (
+        services.orphans_delete(
+            services.orphans_find(), older_than=timedelta(hours=1), now=timezone.now()
+        )
+        == 0
+    )
+    assert (
+        services.orphans_delete(
+            services.orphans_find(),
+            older_than=timedelta(hours=1),
+            now=timezone.now() + timedelta(hours=2),
+        )
+        == 1
+    )
+    assert stored_files(document_files) == []
+
+
+def test_verify_refuses_a_grace_under_an_hour(document_files):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="--orphan-hours must be 1 or more"):
+        call_command("documents_verify", "--delete-orphans", "--orphan-hours=0")

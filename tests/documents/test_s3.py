@@ -150,3 +150,32 @@ def test_a_refused_upload_puts_nothing_in_the_bucket(s3, curator, folders):
     )
     assert response.status_code == 400
     assert bucket_keys(client, bucket) == []
+
+
+def test_verify_lists_objects_no_version_names_in_the_bucket_and_deletes_old_ones(
+    s3, curator, folders
+):
+    client, bucket = s3
+    upload_document(client_for(curator), folders["permits"], pdf_bytes("Permiso"))
+    version = DocumentVersion.objects.get()
+    # Objects of uploads interrupted before their rows committed, in nested prefixes.
+    client.put_object(Bucket=bucket, Key="documents/2026/11/abandoned", Body=b"%PDF-1.4 a")
+    client.put_object(Bucket=bucket, Key="documents/2025/01/older", Body=b"%PDF-1.4 b")
+    client.put_object(Bucket=bucket, Key="elsewhere/not-ours", Body=b"media")
+    out, err = StringIO(), StringIO()
+    call_command("documents_verify", stdout=out, stderr=err)
+    assert out.getvalue() == (
+        "1 versions checked, 0 missing or damaged.\n2 stored files no version names.\n"
+    )
+    assert sorted(line.split()[1] for line in err.getvalue().splitlines()) == [
+        "2025/01/older",
+        "2026/11/abandoned",
+    ]
+    # Just stored: within any grace. Two hours on, both go; the version's object and what is
+    # outside the documents' prefix stay.
+    orphans = services.orphans_find()
+    assert services.orphans_delete(orphans, older_than=timedelta(hours=1)) == 0
+    later = timezone.now() + timedelta(hours=2)
+    assert services.orphans_delete(orphans, older_than=timedelta(hours=1), now=later) == 2
+    assert bucket_keys(client, bucket) == [f"documents/{version.file.name}", "elsewhere/not-ours"]
+    assert services.orphans_find() == []

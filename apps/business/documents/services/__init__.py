@@ -4,7 +4,8 @@ links, the trash and the integrity check.
 Storage is remote in production (S3), so it is never called inside a transaction or under a
 row lock (docs/adr/0037): an upload is written to storage first under a fresh unique key, then
 its version row is created in a short transaction; when that transaction fails the orphan
-file is deleted after. Files leave storage only after the deletion of their rows commits.
+file is deleted after. Files leave storage only after the deletion of their rows commits; a
+file left by a crash in between is found (and, on request, deleted) by ``documents_verify``.
 
 Lock order: the document's row (or the share link's, or the folder's), then the audit chain
 head (``audit.record`` is the last write of each transaction).
@@ -23,9 +24,12 @@ from .documents import (
 )
 from .folders import FOLDER_FIELDS, folder_create, folder_delete, folder_update
 from .housekeeping import (
+    Orphan,
     TrashRun,
     VerifyResult,
     VerifyState,
+    orphans_delete,
+    orphans_find,
     trash_empty,
     version_text_extract,
     versions_verify,
@@ -36,6 +40,7 @@ from .storage import new_file_key
 __all__ = [
     "FOLDER_FIELDS",
     "LINK_FIELDS",
+    "Orphan",
     "TrashRun",
     "VerifyResult",
     "VerifyState",
@@ -49,6 +54,8 @@ __all__ = [
     "folder_update",
     "lock_document",
     "new_file_key",
+    "orphans_delete",
+    "orphans_find",
     "share_link_create",
     "share_link_download",
     "share_link_revoke",

@@ -2,9 +2,10 @@
 integrity check."""
 
 import logging
+import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -143,3 +144,59 @@ def _is_missing(error: Exception) -> bool:
         code = str(response.get("Error", {}).get("Code", ""))
         return code in {"404", "NoSuchKey", "NotFound"}
     return False
+
+
+# --- Files no version names ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Orphan:
+    """A stored file that no version names: left by an upload interrupted between storing
+    its file and committing its row, or by a deletion from storage that failed."""
+
+    name: str
+    stored_at: datetime
+
+
+def _stored_names(storage: Any, path: str = "") -> Iterator[str]:
+    try:
+        folders, files = storage.listdir(path)
+    except FileNotFoundError:  # a local root never written to
+        return
+    for name in files:
+        yield posixpath.join(path, name) if path else name
+    for folder in folders:
+        yield from _stored_names(storage, posixpath.join(path, folder) if path else folder)
+
+
+def orphans_find() -> list[Orphan]:
+    """Every stored file no version names, oldest first. Storage is listed before the names
+    are read, so a version committed meanwhile is not taken for an orphan; an upload whose row
+    has not committed yet is one for a moment, hence the grace of ``orphans_delete``."""
+    ensure_outside_transaction("Listing the documents' storage")
+    storage = documents_storage()
+    stored = set(_stored_names(storage))
+    named = set(DocumentVersion.objects.values_list("file", flat=True))
+    orphans = [Orphan(name, storage.get_modified_time(name)) for name in stored - named]
+    return sorted(orphans, key=lambda orphan: (orphan.stored_at, orphan.name))
+
+
+def orphans_delete(orphans: Iterable[Orphan], *, older_than: timedelta, now: Any = None) -> int:
+    """Delete the orphans stored longer than ``older_than`` ago (an upload in progress is
+    never that old), after checking again that no version names them. Returns how many."""
+    cutoff = (now or timezone.now()) - older_than
+    due = [orphan.name for orphan in orphans if orphan.stored_at < cutoff]
+    if not due:
+        return 0
+    named = set(DocumentVersion.objects.filter(file__in=due).values_list("file", flat=True))
+    names = [name for name in due if name not in named]
+    delete_files(names)
+    with transaction.atomic():
+        audit.record(
+            action="documents.orphans.deleted",
+            actor=audit.SYSTEM,
+            target_type="documents.storage",
+            metadata={"files": len(names), "older_than_hours": older_than / timedelta(hours=1)},
+        )
+    logger.info("Deleted %d stored document files no version named", len(names))
+    return len(names)

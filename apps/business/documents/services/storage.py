@@ -37,7 +37,7 @@ def store_file(file: IO[bytes]) -> str:
 
 def delete_files(names: Iterable[str]) -> None:
     """Remove stored files (after the rows that named them are gone); a failure is logged,
-    and ``documents_verify`` does not report files no row names."""
+    and ``documents_verify`` lists the file as an orphan."""
     storage = documents_storage()
     for name in names:
         try:
