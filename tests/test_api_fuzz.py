@@ -183,10 +183,10 @@ BUSINESS_RULES = {
     "exhibitions_revisions_compare": "a and b must be revisions of that exhibition",
     "exhibitions_images_create": "the file must be a JPEG, PNG or WebP image",
     "documents_create": "the file's bytes must be of an accepted type (PDF, pictures, office "
-    "documents, CSV) within DOCUMENTS_MAX_UPLOAD_BYTES; exhibitions named must exist",
+    "documents, CSV) within DOCUMENTS_MAX_UPLOAD_BYTES; the records named must exist",
     "documents_versions_create": "the file's bytes must be of an accepted type within "
     "DOCUMENTS_MAX_UPLOAD_BYTES",
-    "documents_partial_update": "exhibitions named must exist",
+    "documents_partial_update": "the records named must exist",
     "documents_folders_create": "a sub-folder is seen by no more people than its parent; "
     "names are unique in their parent",
     "documents_folders_partial_update": "a sub-folder is seen by no more people than its "
@@ -202,7 +202,8 @@ ACCEPTED_WITH_BUSINESS_RULES = ["2xx", "3xx", "400", "401", "403", "404", "409",
 # title generated as the number 0 arrives as the text "0", a valid title. Their refusals of
 # missing, blank, too long and unknown fields are tested in their modules' tests.
 FORM_BODIES = {
-    "documents_create": "title, folder, note and description travel as text in a form",
+    "documents_create": "title, folder, note, description, tags and the ids of records travel "
+    "as text in a form",
 }
 
 

@@ -254,6 +254,46 @@ def test_metadata_and_links_are_changed_with_patch(curator, folders):
     assert actions(document["id"])[-1] == "documents.document.updated"
 
 
+def test_tags_and_links_travel_in_the_upload_form(curator, folders, document_files):
+    from tests.factories import AnimalFactory, HabitatFactory
+
+    client = client_for(curator)
+    animal = AnimalFactory()
+    habitats = sorted([HabitatFactory().pk, HabitatFactory().pk])
+    response = create(
+        client,
+        folders["permits"],
+        tags=["CITES", "  Exportación  2026 ", "cites"],
+        animals=[animal.pk],
+        habitats=habitats,
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["tags"], body["animals"], body["habitats"], body["species"]) == (
+        ["cites", "exportación 2026"],
+        [animal.pk],
+        habitats,
+        [],
+    )
+    created = AuditEvent.objects.get(action="documents.document.created")
+    assert (created.metadata["tags"], created.metadata["animals"]) == (
+        ["cites", "exportación 2026"],
+        [animal.pk],
+    )
+    assert client.get(DOCUMENTS, {"animal": animal.pk}).json()["count"] == 1
+    assert client.get(DOCUMENTS, {"search": "exportacion"}).json()["count"] == 1
+
+    # A record that does not exist: 400 on that field, nothing stored, nothing written.
+    refused = create(client, folders["permits"], animals=[animal.pk, 999_999], tags=["x"])
+    assert refused.status_code == 400
+    assert [(e["field"], e["code"]) for e in refused.json()["errors"]] == [
+        ("animals", "does_not_exist")
+    ]
+    assert Document.objects.count() == 1
+    assert len(stored_files(document_files)) == 1
+    assert AuditEvent.objects.filter(action="documents.document.created").count() == 1
+
+
 def test_search_finds_title_tags_filename_and_the_text_inside_pdfs(
     curator, folders, django_capture_on_commit_callbacks
 ):

@@ -168,9 +168,9 @@ class DocumentLinksMixin(serializers.Serializer):
     programs = _link_field(Program, "education programs")
 
 
-class DocumentCreateInput(InputSerializer):
-    """multipart/form-data: the document and its first version. Tags and the records it
-    belongs to are set afterwards with PATCH (JSON): lists do not survive a form."""
+class DocumentCreateInput(DocumentLinksMixin, InputSerializer):
+    """multipart/form-data: the document and its first version, with its tags and the records
+    it belongs to (each a repeated form field: ``tags=cites&tags=2026&animals=12``)."""
 
     title = serializers.CharField(max_length=200)
     folder = VisibleFolderField(help_text="A folder the caller sees.")
@@ -183,7 +183,6 @@ class DocumentCreateInput(InputSerializer):
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=500, help_text="About this version."
     )
-    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
 
 
 class DocumentUpdateInput(DocumentLinksMixin, InputSerializer):
