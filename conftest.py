@@ -3,6 +3,7 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from apps.support.common.cache import breaker
 from apps.support.security.roles import Role
 from tests.factories import UserFactory
 from tests.helpers import client_for
@@ -10,9 +11,12 @@ from tests.helpers import client_for
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Throttle counters and cached values never leak from one test into the next."""
+    """Throttle counters and cached values never leak from one test into the next, nor does a
+    cache outage a test caused (docs/adr/0038)."""
+    breaker.reset()
     cache.clear()
     yield
+    breaker.reset()
     cache.clear()
 
 

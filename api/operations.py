@@ -5,14 +5,16 @@ import dataclasses
 import datetime
 import hmac
 import ipaddress
+import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django_prometheus.exports import ExportToDjangoView
 from health_check.base import HealthCheck
-from health_check.checks import Cache, Database, Storage
+from health_check.checks import Database, Storage
 from health_check.exceptions import ServiceUnavailable
 from health_check.views import HealthCheckView
 
@@ -23,6 +25,19 @@ from apps.support.common.http import client_ip
 def live(request: HttpRequest) -> JsonResponse:
     """The process answers. Touches nothing else, so a busy database never restarts it."""
     return JsonResponse({"status": "ok"})
+
+
+@dataclasses.dataclass
+class SharedCache(HealthCheck):
+    """The cache keeps a value and gives it back. Without it the API still serves (degraded,
+    docs/adr/0038): its failures never raise, so a missing value is how one shows."""
+
+    async def run(self) -> None:
+        key = f"health:{uuid.uuid4().hex}"
+        await cache.aset(key, "ok", timeout=5)
+        if await cache.aget(key) != "ok":
+            raise ServiceUnavailable("Unreachable: serving without the cache")
+        await cache.adelete(key)
 
 
 @dataclasses.dataclass
@@ -46,15 +61,20 @@ class CeleryBroker(HealthCheck):
 
 
 class ReadyView(HealthCheckView):
-    """Database, cache, storage and (when configured) the Celery broker; 503 if any is down.
+    """Database, cache, storage and (when configured) the Celery broker.
 
-    ``{"status": "ok"|"unavailable", "checks": {"database": {"status": "ok", "ms": 1.2}, ...}}``
+    ``{"status": "ok"|"degraded"|"unavailable", "checks": {"database": {"status": "ok", "ms":
+    1.2}, ...}}``: 503 when the instance cannot serve (database, storage, broker down); 200
+    ``degraded`` when only the cache is down, since requests are served without it (taking
+    every instance out of the load balancer would turn a cache outage into a full one).
     """
+
+    DEGRADED_WITHOUT = frozenset({"cache"})
 
     def named_checks(self) -> dict[str, HealthCheck]:
         checks: dict[str, HealthCheck] = {
             "database": Database(),
-            "cache": Cache(),
+            "cache": SharedCache(),
             "storage": Storage(),
         }
         if not settings.CELERY_TASK_ALWAYS_EAGER:
@@ -75,10 +95,10 @@ class ReadyView(HealthCheckView):
             }
             if result.error is not None:
                 checks[name]["error"] = str(result.error)
-        healthy = all(check["status"] == "ok" for check in checks.values())
+        down = {name for name, check in checks.items() if check["status"] != "ok"}
+        state = "ok" if not down else "degraded" if down <= self.DEGRADED_WITHOUT else "unavailable"
         return JsonResponse(
-            {"status": "ok" if healthy else "unavailable", "checks": checks},
-            status=200 if healthy else 503,
+            {"status": state, "checks": checks}, status=503 if state == "unavailable" else 200
         )
 
 

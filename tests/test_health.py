@@ -28,20 +28,39 @@ def test_ready_reports_each_check(api_client):
     }
 
 
-def test_ready_is_503_when_the_cache_is_down(api_client, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": UNREACHABLE_REDIS,
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-        }
-    }
+def test_ready_is_degraded_not_503_when_the_cache_is_down(api_client, settings):
+    """The API serves without the cache (docs/adr/0038): the instance stays in the pool."""
+    from config.settings.base import redis_cache
+
+    settings.CACHES = {"default": redis_cache(UNREACHABLE_REDIS)}
+    response = api_client.get("/health/ready/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["cache"]["status"] == "unavailable"
+    assert body["checks"]["database"]["status"] == "ok"
+
+
+def test_ready_is_503_when_the_database_is_down_even_if_only_with_the_cache(
+    api_client, settings, monkeypatch
+):
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from config.settings.base import redis_cache
+
+    def refuse(self):
+        raise ConnectionError("database unreachable")
+
+    settings.CACHES = {"default": redis_cache(UNREACHABLE_REDIS)}
+    monkeypatch.setattr(BaseDatabaseWrapper, "ensure_connection", refuse)
     response = api_client.get("/health/ready/")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
-    assert body["checks"]["cache"]["status"] == "unavailable"
-    assert body["checks"]["database"]["status"] == "ok"
+    assert (body["checks"]["database"]["status"], body["checks"]["cache"]["status"]) == (
+        "unavailable",
+        "unavailable",
+    )
 
 
 def test_ready_is_503_when_storage_is_not_writable(api_client, settings, tmp_path):

@@ -16,6 +16,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from apps.support.common.cache import guarded_connection_class
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -163,19 +165,37 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ------------------------------------------------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="parque-marino"),
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "SOCKET_CONNECT_TIMEOUT": 2,
-                "SOCKET_TIMEOUT": 2,
-            },
-        }
+# Redis answers in well under a millisecond: a call that takes longer than this has found it
+# hung, and the request goes on without the cache (docs/adr/0038).
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.25)
+# Once Redis is found unreachable, each process leaves it alone this long before trying again.
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
+if REDIS_SOCKET_TIMEOUT <= 0 or CACHE_RETRY_SECONDS <= 0:
+    raise ImproperlyConfigured("REDIS_SOCKET_TIMEOUT and CACHE_RETRY_SECONDS must be positive.")
+
+
+def redis_cache(location: str) -> dict[str, Any]:
+    """A django-redis cache that the API can do without (docs/adr/0038): short timeouts,
+    connection errors ignored (a read finds nothing, a write is dropped), and each process's
+    breaker keeping calls off the network while Redis is unreachable."""
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": location,
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="parque-marino"),
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "IGNORE_EXCEPTIONS": True,
+            "CONNECTION_POOL_KWARGS": {"connection_class": guarded_connection_class(location)},
+        },
     }
+
+
+# The breaker logs the outage (once a minute); django-redis would log every call.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {
         "default": {
@@ -400,13 +420,9 @@ AXES_USERNAME_CALLABLE = "apps.support.security.lockout.username_from_credential
 AXES_CLIENT_IP_CALLABLE = "apps.support.security.lockout.client_ip_address"
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "new_password", "old_password"]
 AXES_VERBOSE = False
-# Counters live in the shared cache when Redis is configured, else in the database (the
-# local-memory cache is per process and would not lock anything under several workers).
-AXES_HANDLER = (
-    "axes.handlers.cache.AxesCacheHandler"
-    if REDIS_URL
-    else "axes.handlers.database.AxesDatabaseHandler"
-)
+# Counters live in the database, shared by every process and instance, and kept while Redis
+# is down: a cache outage never lifts the lockout (docs/adr/0038).
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 # --- Password reset -----------------------------------------------------------------------
 

@@ -41,7 +41,7 @@ _require("DATABASE_URL", env.str("DATABASE_URL", default=""), "e.g. postgres://u
 _require(
     "REDIS_URL",
     REDIS_URL,  # noqa: F405
-    "cache, throttling and lockout counters must be shared by every process.",
+    "the cache and throttling counters must be shared by every process.",
 )
 
 # Online payment takes real money only through gateways named here; none by default.
