@@ -174,7 +174,7 @@ if REDIS_SOCKET_TIMEOUT <= 0 or CACHE_RETRY_SECONDS <= 0:
     raise ImproperlyConfigured("REDIS_SOCKET_TIMEOUT and CACHE_RETRY_SECONDS must be positive.")
 
 
-def redis_cache(location: str) -> dict[str, Any]:
+def redis_cache(location: str, timeout: float = REDIS_SOCKET_TIMEOUT) -> dict[str, Any]:
     """A django-redis cache that the API can do without (docs/adr/0038): short timeouts,
     connection errors ignored (a read finds nothing, a write is dropped), and each process's
     breaker keeping calls off the network while Redis is unreachable."""
@@ -184,8 +184,8 @@ def redis_cache(location: str) -> dict[str, Any]:
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="parque-marino"),
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
-            "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
-            "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "SOCKET_CONNECT_TIMEOUT": timeout,
+            "SOCKET_TIMEOUT": timeout,
             "IGNORE_EXCEPTIONS": True,
             "CONNECTION_POOL_KWARGS": {"connection_class": guarded_connection_class(location)},
         },
