@@ -322,18 +322,46 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# What `celery -A config beat` runs (the same work as the cron lines in docs/deployment).
+# What `celery -A config beat` runs, all in this one place (times in TIME_ZONE, the park's);
+# docs/deployment lists the same jobs with the command that does each from cron. Every job is
+# idempotent and skips, never waits for, rows in use (docs/adr/0020).
 CELERY_BEAT_SCHEDULE = {
+    # Payments: unpaid orders whose hold ran out recorded as expired (seats stop counting at
+    # the hold's end without it); Idempotency-Keys past their life pruned; failed webhook events
+    # whose backoff ran out processed again; refunds the gateway did not answer sent again.
     "expire-orders": {"task": "payments.expire_orders", "schedule": 300.0},
     "prune-idempotency-keys": {"task": "payments.prune_idempotency_keys", "schedule": 3600.0},
     "retry-webhook-events": {"task": "payments.retry_webhook_events", "schedule": 60.0},
     "resend-pending-refunds": {"task": "payments.resend_pending_refunds", "schedule": 300.0},
-    # Exhibitions' scheduled (un)publications: the API is exact without it; this tidies rows.
-    "publish-scheduled-exhibitions": {"task": "exhibitions.publish_scheduled", "schedule": 60.0},
-    # Yesterday's and today's statements of every gateway, at 04:30 (after PayPal's lag).
+    # Reconciliation: yesterday's and today's statements of every gateway, at 04:30 (after
+    # PayPal's three-hour lag).
     "fetch-gateway-statements": {
         "task": "payments.fetch_statements",
         "schedule": crontab(hour=4, minute=30),
+    },
+    # Invoices and credit notes whose task was lost, issued (docs/adr/0023).
+    "issue-missing-invoices": {"task": "invoicing.issue_missing", "schedule": 300.0},
+    # Tickets: the slots of the coming 60 days from the opening schedules, daily.
+    "generate-slots": {"task": "tickets.generate_slots", "schedule": crontab(hour=2, minute=15)},
+    # Education: unanswered waitlist offers passed on and cancelled sessions' refunds
+    # finished; tomorrow's reminders queued; sessions closed below their minimum flagged.
+    "education-settle-waitlists": {"task": "education.settle_waitlists", "schedule": 300.0},
+    "education-send-reminders": {"task": "education.send_reminders", "schedule": 3600.0},
+    "education-check-minimums": {"task": "education.check_minimums", "schedule": 3600.0},
+    # Exhibitions' scheduled (un)publications: the API is exact without it; this tidies rows.
+    "publish-scheduled-exhibitions": {"task": "exhibitions.publish_scheduled", "schedule": 60.0},
+    # Finance: the closed days of the last week not summarized yet (yesterday once it has been
+    # over FINANCE_SUMMARY_LAG_MINUTES); a day already summarized costs one lookup.
+    "finance-summarize-sales-days": {
+        "task": "finance.summarize_sales_days",
+        "schedule": crontab(minute=20),
+    },
+    # Documents deleted over DOCUMENTS_TRASH_DAYS ago, deleted for good with their files.
+    "documents-empty-trash": {"task": "documents.empty_trash", "schedule": crontab(minute=40)},
+    # Refresh tokens past their expiry, deleted.
+    "flush-expired-tokens": {
+        "task": "security.flush_expired_tokens",
+        "schedule": crontab(hour=3, minute=10),
     },
 }
 
@@ -719,11 +747,6 @@ SELLER_LEGAL_NAME = env.str("SELLER_LEGAL_NAME", default="Parque Marino del Pac√
 SELLER_TAX_ID = env.str("SELLER_TAX_ID", default="3-101-000000")
 SELLER_ADDRESS = env.str("SELLER_ADDRESS", default="Paseo de los Turistas, Puntarenas, Costa Rica")
 SELLER_EMAIL = env.str("SELLER_EMAIL", default="facturacion@parquemarino.example")
-# Celery beat: the sweep that issues what lost tasks left undone (docs/adr/0023).
-CELERY_BEAT_SCHEDULE["issue-missing-invoices"] = {
-    "task": "invoicing.issue_missing",
-    "schedule": 300.0,
-}
 
 # --- Education --------------------------------------------------------------------------
 
@@ -737,20 +760,6 @@ EDUCATION_MAX_PARTICIPANTS = env.int("EDUCATION_MAX_PARTICIPANTS", default=60)
 EDUCATION_CANCELLATION_HOURS = env.int("EDUCATION_CANCELLATION_HOURS", default=48)
 # When a new session's enrolment closes unless it says otherwise: this many hours before it.
 EDUCATION_DEADLINE_HOURS = env.int("EDUCATION_DEADLINE_HOURS", default=24)
-# Celery beat: pass unanswered offers on, remind participants the day before, flag sessions
-# below their minimum at the deadline.
-CELERY_BEAT_SCHEDULE["education-settle-waitlists"] = {
-    "task": "education.settle_waitlists",
-    "schedule": 300.0,
-}
-CELERY_BEAT_SCHEDULE["education-send-reminders"] = {
-    "task": "education.send_reminders",
-    "schedule": 3600.0,
-}
-CELERY_BEAT_SCHEDULE["education-check-minimums"] = {
-    "task": "education.check_minimums",
-    "schedule": 3600.0,
-}
 # The domain in the ids of calendar events sent with reminders (stable per park).
 EDUCATION_CALENDAR_DOMAIN = env.str("EDUCATION_CALENDAR_DOMAIN", default="parquemarino.example")
 
@@ -761,12 +770,6 @@ EDUCATION_CALENDAR_DOMAIN = env.str("EDUCATION_CALENDAR_DOMAIN", default="parque
 FINANCE_SUMMARY_LAG_MINUTES = env.int("FINANCE_SUMMARY_LAG_MINUTES", default=60)
 if FINANCE_SUMMARY_LAG_MINUTES < 0:
     raise ImproperlyConfigured("FINANCE_SUMMARY_LAG_MINUTES must be 0 or more.")
-# Celery beat: summarize the closed days of the last week not summarized yet (yesterday as soon
-# as it has been over FINANCE_SUMMARY_LAG_MINUTES); a day already summarized costs one lookup.
-CELERY_BEAT_SCHEDULE["finance-summarize-sales-days"] = {
-    "task": "finance.summarize_sales_days",
-    "schedule": crontab(minute=20),
-}
 
 # --- Donations --------------------------------------------------------------------------
 
@@ -797,8 +800,3 @@ if DOCUMENTS_TRASH_DAYS < 1 or DOCUMENTS_PRESIGNED_URL_SECONDS < 1:
     raise ImproperlyConfigured(
         "DOCUMENTS_TRASH_DAYS and DOCUMENTS_PRESIGNED_URL_SECONDS must be 1 or more."
     )
-# Celery beat: empty the trash of documents deleted over DOCUMENTS_TRASH_DAYS ago, hourly.
-CELERY_BEAT_SCHEDULE["documents-empty-trash"] = {
-    "task": "documents.empty_trash",
-    "schedule": crontab(minute=40),
-}

@@ -67,3 +67,12 @@ def send_order_tickets(order_id: int) -> int:
     sent = message.send()
     logger.info("Sent the tickets of order %s (%d tickets)", order.code, len(tickets))
     return sent
+
+
+@shared_task(name="tickets.generate_slots")
+def generate_slots(days: int = 60) -> int:
+    """Daily: the slots of the coming ``days`` days from the opening schedules (idempotent,
+    as ``tickets_generate_slots``); returns how many were new."""
+    from .services import slots_generate
+
+    return slots_generate(start=timezone.localdate(), days=days)

@@ -122,6 +122,15 @@ def tokens_revoke_all(*, user: User) -> int:
     return len(revoked)
 
 
+def expired_tokens_flush() -> int:
+    """Delete the refresh tokens (and their blacklist rows) past their expiry: they can no
+    longer be used whatever their state. Returns how many tokens were deleted."""
+    from rest_framework_simplejwt.utils import aware_utcnow
+
+    deleted = OutstandingToken.objects.filter(expires_at__lte=aware_utcnow()).delete()[1]
+    return deleted.get(OutstandingToken._meta.label, 0)
+
+
 def auth_login(*, request: HttpRequest, email: str, password: str) -> dict[str, str]:
     """Email and password for a token pair.
 

@@ -30,3 +30,11 @@ def send_password_reset_email(user_id: int) -> int:
             "%(link)s\n\nIf it was not you, ignore this email: your password stays the same."
         ) % {"hours": settings.PASSWORD_RESET_TIMEOUT // 3600, "link": link}
     return send_mail(subject, body, None, [user.email])
+
+
+@shared_task(name="security.flush_expired_tokens")
+def flush_expired_tokens() -> int:
+    """Daily: the refresh tokens past their expiry, deleted (``flushexpiredtokens``)."""
+    from .services import expired_tokens_flush
+
+    return expired_tokens_flush()
