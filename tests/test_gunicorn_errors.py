@@ -74,7 +74,7 @@ def _start(folder: Path, worker_class: str) -> Server:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "GUNICORN_", "SECRET_"))
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_", "GUNICORN_", "SECRET_"))
     }
     env.update(
         {
@@ -84,6 +84,7 @@ def _start(folder: Path, worker_class: str) -> Server:
             # Required by the production settings; nothing here reaches either of them.
             "DATABASE_URL": f"sqlite:///{folder / 'unused.sqlite3'}",
             "REDIS_URL": "redis://127.0.0.1:1/0",
+            "CELERY_BROKER_URL": "redis://127.0.0.1:1/1",
             "STATIC_ROOT": str(folder / "static"),
             "MEDIA_ROOT": str(folder / "media"),
             "LOG_LEVEL": "WARNING",

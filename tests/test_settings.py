@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "parque.example.org",
     "DATABASE_URL": "postgres://parque:secret@db.internal:5432/parque",
     "REDIS_URL": "redis://cache.internal:6379/0",
+    "CELERY_BROKER_URL": "redis://cache.internal:6379/1",
     "SELLER_LEGAL_NAME": "Parque Marino Example S.A.",
     "SELLER_TAX_ID": "3-101-123456",
     "SELLER_ADDRESS": "Puntarenas, Costa Rica",
@@ -80,6 +81,7 @@ def test_check_deploy_passes_with_production_settings():
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must be set"),
         ({"DATABASE_URL": ""}, "DATABASE_URL must be set"),
         ({"REDIS_URL": ""}, "REDIS_URL must be set"),
+        ({"CELERY_BROKER_URL": ""}, "CELERY_BROKER_URL must be set"),
         ({"SELLER_TAX_ID": ""}, "SELLER_TAX_ID must be set"),
         ({"PAYMENT_GATEWAYS": "stripe"}, "STRIPE_SECRET_KEY must be set"),
         (

@@ -43,6 +43,12 @@ _require(
     REDIS_URL,  # noqa: F405
     "the cache and throttling counters must be shared by every process.",
 )
+_require(
+    "CELERY_BROKER_URL",
+    env.str("CELERY_BROKER_URL", default=""),
+    "without a broker, tasks (ticket PDFs, emails, gateway calls) would run inside the "
+    "buyer's request; e.g. redis://redis.internal:6379/1 or amqp://user:pw@rabbitmq.internal//.",
+)
 
 # Online payment takes real money only through gateways named here; none by default.
 PAYMENT_GATEWAYS = env.list("PAYMENT_GATEWAYS", default=[])
