@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -55,7 +56,8 @@ class ApiErrorMiddleware:
 
     - a path holding a NUL character names nothing: 404;
     - a Host header that ``ALLOWED_HOSTS`` does not list: 400 ``disallowed_host``;
-    - a body larger than ``API_MAX_BODY_BYTES``: 413; a chunked body without Content-Length
+    - a body larger than ``API_MAX_BODY_BYTES`` (or than an upload route allows, see
+      ``body_limit``): 413; a chunked body without Content-Length
       (which Django would read as empty): 411;
     - a body nesting JSON deeper than ``API_MAX_JSON_DEPTH``: 400 ``parse_error``, before any
       parser recurses into it.
@@ -124,6 +126,8 @@ class ApiErrorMiddleware:
             return error_response(request, 400, message=_("Content-Length is not a number."))
         limit = settings.API_MAX_BODY_BYTES
         if length > limit:
+            limit = body_limit(request, limit)
+        if length > limit:
             return error_response(
                 request,
                 413,
@@ -189,6 +193,25 @@ class ApiErrorMiddleware:
         return error_response(
             request, 500, message=_("Something went wrong on our side; it has been logged.")
         )
+
+
+def body_limit(request: HttpRequest, default: int) -> int:
+    """The largest body the request's route accepts: ``default``, unless the view is an
+    upload route for larger files (a multipart body to a view class whose
+    ``max_upload_body_bytes(action)`` answers a number; documents allow their own limit).
+    Resolved only for a body over ``default``, so other requests pay nothing."""
+    if not (request.content_type or "").startswith("multipart/"):
+        return default
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        return default
+    allows = getattr(getattr(view, "cls", None), "max_upload_body_bytes", None)
+    if allows is None:
+        return default
+    action = (getattr(view, "actions", None) or {}).get((request.method or "").lower())
+    larger = allows(action)
+    return max(default, larger) if larger is not None else default
 
 
 def _is_json(content_type: str | None) -> bool:

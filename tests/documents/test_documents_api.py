@@ -5,6 +5,7 @@ import hashlib
 from urllib.parse import quote
 
 import pytest
+from django.db import connection
 
 from apps.business.documents.models import Document, DocumentAccess, DocumentVersion
 from apps.support.audit.models import AuditEvent
@@ -440,3 +441,139 @@ def test_a_malformed_upload_form_is_refused_and_stores_nothing(
     assert (field, code) in [(e["field"], e["code"]) for e in response.json()["errors"]]
     assert stored_files(document_files) == []
     assert Document.objects.count() == 0
+
+
+# --- Sizes, empty files, HEAD, the search index -------------------------------------------
+
+
+def big_pdf(size: int) -> bytes:
+    head = pdf_bytes("Informe de necropsia")
+    return head + b"%" + b"x" * (size - len(head) - 1)
+
+
+def test_a_document_larger_than_the_api_body_limit_within_its_own_limit_is_accepted(
+    curator, folders, document_files, settings
+):
+    """Documents take files up to DOCUMENTS_MAX_UPLOAD_BYTES (25 MiB), more than any other
+    request body may weigh (API_MAX_BODY_BYTES, 10 MiB): a 12 MB lab report is uploaded,
+    as a document and as a version."""
+    assert settings.API_MAX_BODY_BYTES < 12_000_000 < settings.DOCUMENTS_MAX_UPLOAD_BYTES
+    client = client_for(curator)
+    data = big_pdf(12_000_000)
+    response = create(client, folders["permits"], upload(data))
+    assert response.status_code == 201, response.json()
+    assert response.json()["current_version"]["size"] == 12_000_000
+    again = client.post(
+        f"{DOCUMENTS}{response.json()['id']}/versions/",
+        {"file": upload(data[:-1] + b"y")},
+        format="multipart",
+    )
+    assert again.status_code == 201, again.json()
+    assert DocumentVersion.objects.count() == 2
+    assert len(stored_files(document_files)) == 2
+
+
+@pytest.mark.parametrize("route", ["document", "version"])
+def test_a_file_over_the_documents_limit_is_400_file_too_large_and_a_huge_body_413(
+    curator, folders, document_files, settings, route
+):
+    settings.API_MAX_BODY_BYTES = 2_000
+    settings.DOCUMENTS_MAX_UPLOAD_BYTES = 20_000
+    client = client_for(curator)
+    document = create(client, folders["permits"], upload(big_pdf(5_000))).json()
+
+    def send(size):
+        file = upload(big_pdf(size))
+        if route == "document":
+            return create(client, folders["permits"], file)
+        url = f"{DOCUMENTS}{document['id']}/versions/"
+        return client.post(url, {"file": file}, format="multipart")
+
+    assert send(20_000).status_code == 201
+    over = send(20_001)
+    assert over.status_code == 400
+    assert over.json()["code"] == "file_too_large"
+    assert over.json()["errors"][0]["field"] == "file"
+    huge = send(20_000 + 2 * 1024 * 1024)  # beyond the limit and the form's allowance
+    assert huge.status_code == 413
+    assert huge.json()["code"] == "payload_too_large"
+    assert Document.objects.count() == (2 if route == "document" else 1)
+    assert DocumentVersion.objects.count() == 2
+    assert len(stored_files(document_files)) == 2
+
+
+def test_other_routes_keep_the_api_body_limit(curator, folders, settings):
+    settings.API_MAX_BODY_BYTES = 2_000
+    client = client_for(curator)
+    document = create(client, folders["permits"], upload(pdf_bytes("x"))).json()
+    response = client.patch(
+        f"{DOCUMENTS}{document['id']}/", {"description": "x" * 5_000}, format="json"
+    )
+    assert (response.status_code, response.json()["code"]) == (413, "payload_too_large")
+    # A multipart body to a route that uploads nothing neither.
+    restore = client.post(
+        f"{DOCUMENTS}{document['id']}/versions/1/restore/",
+        {"note": "x" * 5_000},
+        format="multipart",
+    )
+    assert restore.status_code == 413
+    assert Document.objects.get().description == ""
+
+
+@pytest.mark.parametrize("route", ["document", "version"])
+def test_an_empty_file_is_400_file_empty_and_stores_nothing(
+    curator, folders, document_files, route
+):
+    client = client_for(curator)
+    document = create(client, folders["permits"]).json()
+    empty = upload(b"", "vacío.pdf")
+    if route == "document":
+        response = create(client, folders["permits"], empty)
+    else:
+        response = client.post(
+            f"{DOCUMENTS}{document['id']}/versions/", {"file": empty}, format="multipart"
+        )
+    assert response.status_code == 400
+    assert response.json()["code"] == "file_empty"
+    assert response.json()["errors"][0]["field"] == "file"
+    assert (Document.objects.count(), DocumentVersion.objects.count()) == (1, 1)
+    assert len(stored_files(document_files)) == 1
+
+
+@pytest.mark.parametrize("path", ["download/", "versions/1/download/"])
+def test_head_on_a_download_tells_the_headers_and_logs_nothing(curator, folders, path):
+    client = client_for(curator)
+    data = pdf_bytes("Análisis")
+    document = create(client, folders["permits"], upload(data, "análisis.pdf")).json()
+    audited = AuditEvent.objects.count()
+    response = client.head(f"{DOCUMENTS}{document['id']}/{path}")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Length"] == str(len(data))
+    assert response["Content-Disposition"] == (
+        f"attachment; filename*=utf-8''{quote('análisis.pdf')}"
+    )
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert DocumentAccess.objects.count() == 0
+    assert AuditEvent.objects.count() == audited
+    # A GET is still a download, logged.
+    b"".join(client.get(f"{DOCUMENTS}{document['id']}/{path}").streaming_content)
+    assert DocumentAccess.objects.count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's full-text search")
+def test_search_of_the_pdf_text_goes_through_its_gin_index(curator, folders):
+    from apps.business.documents import selectors
+
+    client = client_for(curator)
+    create(client, folders["permits"])
+    found = selectors.document_search(selectors.document_list(user=curator), "nitratos en rango")
+    sql, params = found.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # Tiny tables: forbid the sequential scan of the versions to see whether the
+        # planner can use the index at all (an expression over a join never can).
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "document_version_text_fts" in plan, plan

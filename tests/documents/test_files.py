@@ -2,6 +2,7 @@
 clean names."""
 
 import io
+import os
 import zipfile
 
 import pytest
@@ -130,3 +131,73 @@ def test_filenames_are_cleaned(name, cleaned):
 def test_pdf_text_is_read_and_a_broken_pdf_gives_none():
     assert "CITES" in files.pdf_text(io.BytesIO(pdf_bytes("Permiso CITES 2026")), limit=1000)
     assert files.pdf_text(io.BytesIO(b"%PDF-1.4 nonsense"), limit=1000) == ""
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<svg viewBox=0,0,9><script>alert(1)</script>\n</svg>,x,y\n",
+        b"a,b\n<script>alert(document.cookie)</script>,x\n",
+        b"<!DOCTYPE html>,x\n<html><body onload=alert(1)>,y\n",
+        b'<?xml version="1.0"?>,x\n<svg onload="alert(1)">,y\n',
+        b"col,other\n<img src=x onerror=alert(1)>,1\n",
+    ],
+)
+def test_markup_is_refused_even_when_its_lines_split_on_commas(data):
+    """Each sample splits into two columns on every line, so a comma count alone would take
+    it for a CSV file; an SVG or HTML page downloaded and opened runs its scripts."""
+    with pytest.raises(ServiceError) as refused:
+        sniffed(data, "tabla.csv", "text/csv")
+    assert (refused.value.code, refused.value.field) == ("file_type_not_allowed", "file")
+
+
+def test_a_csv_with_less_than_signs_in_its_cells_is_still_a_csv():
+    data = "parámetro;valor;límite\namonio;<0,02;< 0,5\nnitrito;0,01;a<b\n".encode()
+    assert sniffed(data, "agua.csv") == files.Sniffed("text/csv", "csv")
+
+
+def zip_bomb(unpacked_mb: int) -> bytes:
+    """A docx whose one part is ``unpacked_mb`` MB of zeros: a few hundred kB zipped."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b'<?xml version="1.0"?><Types/>')
+        archive.writestr("word/document.xml", b'<?xml version="1.0"?><root/>')
+        with archive.open("word/media/padding.bin", "w", force_zip64=True) as part:
+            zeros = b"\0" * 2**20
+            for _ in range(unpacked_mb):
+                part.write(zeros)
+    return buffer.getvalue()
+
+
+def test_an_office_document_that_unpacks_a_hundred_times_its_size_is_refused(settings):
+    bomb = zip_bomb(200)
+    assert len(bomb) < 400 * 1024
+    with pytest.raises(ServiceError) as refused:
+        sniffed(bomb, "informe.docx")
+    assert (refused.value.code, refused.value.field) == ("file_too_large", "file")
+    assert "200.0 MB" in refused.value.message
+
+
+def test_an_office_document_within_the_ratio_is_accepted_and_beyond_four_limits_is_not(
+    settings,
+):
+    # 2 MB of zeros zip to about 2 kB: over the ratio (and over 1 MiB), refused.
+    with pytest.raises(ServiceError):
+        sniffed(zip_bomb(2), "informe.docx")
+    # Under 1 MiB unpacked, no ratio applies (a tiny docx of repeated text is fine).
+    assert sniffed(ooxml_bytes("word/document.xml"), "informe.docx").extension == "docx"
+    # Beyond four times the upload limit whatever the ratio: random bytes do not compress.
+    parts = {
+        "[Content_Types].xml": b'<?xml version="1.0"?><Types/>',
+        "word/document.xml": b'<?xml version="1.0"?><root/>',
+        "word/media/photo.bin": os.urandom(2**20 + 2**16),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, part in parts.items():
+            archive.writestr(name, part)
+    assert sniffed(buffer.getvalue(), "fotos.docx").extension == "docx"
+    settings.DOCUMENTS_MAX_UPLOAD_BYTES = 2**18
+    with pytest.raises(ServiceError) as refused:
+        sniffed(buffer.getvalue(), "fotos.docx")
+    assert refused.value.code == "file_too_large"

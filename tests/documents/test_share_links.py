@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.business.documents.models import DocumentAccess, ShareLink
+from apps.business.documents.models import DocumentAccess, DocumentVersion, ShareLink
 from apps.support.audit.models import AuditEvent
 from apps.support.common.tokens import token_digest
 from tests.helpers import client_for
@@ -121,3 +121,44 @@ def test_the_service_refuses_hours_beyond_the_setting(curator, permit, settings)
             actor=curator, document=Document.objects.get(), expires_in_hours=11
         )
     assert refused.value.code == "share_link_hours"
+
+
+def test_head_on_a_share_link_tells_the_headers_and_uses_up_nothing(curator, permit):
+    token = share(curator, permit[0], max_downloads=1).json()["token"]
+    anonymous = client_for(None)
+    audited = AuditEvent.objects.count()
+    for _ in range(3):  # a mail scanner or a link preview checking the link
+        head = anonymous.head(f"{SHARED}{token}/")
+        assert head.status_code == 200
+        assert head.content == b""
+        assert head["Content-Length"] == str(len(permit[1]))
+        assert head["Content-Disposition"] == 'attachment; filename="cites.pdf"'
+    assert ShareLink.objects.get().download_count == 0
+    assert DocumentAccess.objects.count() == 0
+    assert AuditEvent.objects.count() == audited
+    # The one download it allows is still there, then the link is used up for HEAD too.
+    response = anonymous.get(f"{SHARED}{token}/")
+    assert b"".join(response.streaming_content) == permit[1]
+    assert anonymous.head(f"{SHARED}{token}/").status_code == 404
+    assert anonymous.get(f"{SHARED}{token}/").status_code == 404
+
+
+def test_a_link_whose_file_is_missing_answers_409_and_keeps_its_download(
+    curator, permit, document_files
+):
+    token = share(curator, permit[0], max_downloads=1).json()["token"]
+    version = DocumentVersion.objects.get()
+    stored = document_files / str(version.file.name)
+    moved = stored.with_suffix(".away")
+    stored.rename(moved)
+    anonymous = client_for(None)
+    missing = anonymous.get(f"{SHARED}{token}/")
+    assert (missing.status_code, missing.json()["code"]) == (409, "file_missing")
+    assert ShareLink.objects.get().download_count == 0
+    assert DocumentAccess.objects.count() == 0
+    moved.rename(stored)  # the file is back (restored from a backup): the link still works
+    response = anonymous.get(f"{SHARED}{token}/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == permit[1]
+    assert ShareLink.objects.get().download_count == 1
+    assert DocumentAccess.objects.get().version == version

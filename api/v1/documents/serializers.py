@@ -174,11 +174,13 @@ class DocumentCreateInput(DocumentLinksMixin, InputSerializer):
 
     title = serializers.CharField(max_length=200)
     folder = VisibleFolderField(help_text="A folder the caller sees.")
+    # An empty file passes here: the service refuses it with its own code (file_empty).
     file = serializers.FileField(
+        allow_empty_file=True,
         help_text=(
             "PDF, JPEG/PNG/WebP, docx/xlsx/pptx/odt/ods/odp or CSV, recognised by its bytes; "
             "at most DOCUMENTS_MAX_UPLOAD_BYTES."
-        )
+        ),
     )
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=500, help_text="About this version."
@@ -195,7 +197,9 @@ class DocumentUpdateInput(DocumentLinksMixin, InputSerializer):
 class VersionCreateInput(InputSerializer):
     """multipart/form-data: a new version's file and note."""
 
-    file = serializers.FileField(help_text=DocumentCreateInput().fields["file"].help_text)
+    file = serializers.FileField(
+        allow_empty_file=True, help_text=DocumentCreateInput().fields["file"].help_text
+    )
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 

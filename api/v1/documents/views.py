@@ -65,6 +65,9 @@ NUMBER = OpenApiParameter(
 LINK_ID = OpenApiParameter(
     "link_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The share link's id."
 )
+# Room for the form's other fields (title, description, tags, links) beside the file in an
+# upload's multipart body.
+UPLOAD_FORM_BYTES = 1024 * 1024
 READ_OR_EDIT = role_permission(signed_in_read=True, write=DOCUMENT_EDITORS)
 LOG_OR_EDIT = role_permission(read=DOCUMENT_LOG_READERS, write=DOCUMENT_EDITORS)
 
@@ -92,6 +95,24 @@ def _is_presigning(storage: Any) -> bool:
     return bool(getattr(storage, "querystring_auth", False)) and hasattr(storage, "bucket_name")
 
 
+def _file_headers(response: HttpResponse) -> HttpResponse:
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def file_head_response(version: DocumentVersion) -> HttpResponse:
+    """HEAD: the headers a download would have (type, size, name), from the version's
+    record; no storage call, and it is no download: nothing logged, nothing counted."""
+    response = HttpResponse(content_type=version.content_type)
+    response["Content-Disposition"] = (
+        content_disposition_header(True, version.filename) or "attachment"
+    )
+    response["Content-Length"] = str(version.size)
+    return _file_headers(response)
+
+
 def file_response(
     request: Request,
     *,
@@ -99,7 +120,11 @@ def file_response(
     log: Any,
 ) -> HttpResponse:
     """Log the download (``log()``, committed before we answer), then answer: a redirect to
-    a short-lived presigned URL on S3, the file streamed with its headers locally."""
+    a short-lived presigned URL on S3, the file streamed with its headers locally (opened
+    before ``log()``: a file missing from storage is 409 and no download). HEAD answers
+    the headers only and logs nothing."""
+    if request.method == "HEAD":
+        return file_head_response(version)
     storage = documents_storage()
     disposition = content_disposition_header(True, version.filename) or "attachment"
     response: HttpResponse
@@ -131,10 +156,7 @@ def file_response(
         response["Content-Disposition"] = disposition
         # FileResponse counts the stored bytes itself; the recorded size only if it cannot.
         response.setdefault("Content-Length", str(version.size))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Referrer-Policy"] = "no-referrer"
-    return response
+    return _file_headers(response)
 
 
 @extend_schema_view(
@@ -200,6 +222,15 @@ class DocumentViewSet(CatalogReadViewSet):
     filter_backends = [DjangoFilterBackend, DocumentSearchFilter, OrderingFilter]
     ordering_fields = ("title", "created_at", "updated_at")
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    @classmethod
+    def max_upload_body_bytes(cls, action: str | None) -> int | None:
+        """Uploads (a new document, a new version) take bodies up to the documents' own
+        limit, larger than the API's (``api.middleware.body_limit``); a file over
+        DOCUMENTS_MAX_UPLOAD_BYTES within it gets the clear 400 ``file_too_large``."""
+        if action in ("create", "add_version"):
+            return settings.DOCUMENTS_MAX_UPLOAD_BYTES + UPLOAD_FORM_BYTES
+        return None
 
     def get_parsers(self) -> list[BaseParser]:
         # The document's first upload is multipart; its metadata is changed with JSON.
@@ -517,11 +548,19 @@ class SharedDocumentView(APIView):
         ],
     )
     def get(self, request: Request, token: str) -> HttpResponse:
-        """Download the document's current version; each use is counted and logged (the
-        version is known once the use is counted, so counting comes first)."""
-        _link, version = services.share_link_download(
-            token=token,
-            ip_address=client_ip(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        )
-        return file_response(request, version=version, log=lambda: None)
+        """Download the document's current version. Each use is counted and logged once its
+        file is found (a file missing from storage is 409 and uses nothing up); HEAD answers
+        the headers and counts nothing."""
+        version = selectors.shared_version(token)
+        if version is None:
+            raise services.share_link_invalid()
+
+        def count() -> None:
+            services.share_link_download(
+                token=token,
+                version=version,
+                ip_address=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+
+        return file_response(request, version=version, log=count)

@@ -60,6 +60,16 @@ ALLOWED_TYPES = (
 CHUNK = 64 * 1024
 CSV_SAMPLE = 64 * 1024
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+_MARKUP = re.compile(
+    r"</?(?:script|svg|html|body|head|iframe|object|embed|img|a|meta|style|link|form)\b"
+    r"|<[!?]",
+    re.IGNORECASE,
+)
+# An office file's parts, uncompressed, may weigh this many times the file (text compresses
+# about 10 times, pictures not at all) and never more than this many times the upload limit:
+# beyond, it is a decompression bomb for whoever opens it.
+ZIP_MAX_RATIO = 100
+ZIP_MAX_TIMES_LIMIT = 4
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,7 @@ def _zipped(file: IO[bytes]) -> Sniffed | None:
     file.seek(0)
     try:
         with zipfile.ZipFile(file) as archive:
+            _not_a_bomb(archive, file.seek(0, io.SEEK_END))
             names = set(archive.namelist())
             if "mimetype" in names and archive.getinfo("mimetype").file_size < 100:
                 declared = archive.read("mimetype").decode("ascii", "replace").strip()
@@ -98,6 +109,24 @@ def _zipped(file: IO[bytes]) -> Sniffed | None:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, ValueError):
         return None
     return None
+
+
+def _not_a_bomb(archive: zipfile.ZipFile, size: int) -> None:
+    """Refuse a ZIP container whose parts, by its directory, unpack to more than
+    ``ZIP_MAX_RATIO`` times its size (over 1 MiB) or ``ZIP_MAX_TIMES_LIMIT`` times the
+    upload limit. Nothing is unpacked to tell (the directory holds each part's size)."""
+    unpacked = sum(info.file_size for info in archive.infolist())
+    most = ZIP_MAX_TIMES_LIMIT * settings.DOCUMENTS_MAX_UPLOAD_BYTES
+    if unpacked > most or (unpacked > 2**20 and unpacked > ZIP_MAX_RATIO * max(size, 1)):
+        raise ServiceError(
+            _(
+                "This office document unpacks to %(size)s MB, far more than its own size: "
+                "it is refused as a decompression bomb."
+            )
+            % {"size": round(unpacked / 2**20, 1)},
+            code=errors.FILE_TOO_LARGE,
+            field="file",
+        )
 
 
 def _csv(file: IO[bytes]) -> Sniffed | None:
@@ -120,6 +149,10 @@ def _csv(file: IO[bytes]) -> Sniffed | None:
     if not text.strip() or any(
         unicodedata.category(char) == "Cc" and char not in "\t\r\n" for char in text
     ):
+        return None
+    # Markup is no table, whatever its commas: an SVG or HTML page opened from a download
+    # runs its scripts.
+    if text.lstrip().startswith("<") or _MARKUP.search(text):
         return None
     lines = [line for line in text.splitlines() if line.strip()][:50]
     for delimiter in (",", ";", "\t"):

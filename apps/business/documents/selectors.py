@@ -5,8 +5,10 @@ from typing import Any
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from apps.support.common.text import search_key
+from apps.support.common.tokens import token_digest
 from apps.support.security.roles import Role, has_any_role, role_names
 
 from .models import Document, DocumentAccess, DocumentVersion, Folder, ShareLink
@@ -69,10 +71,15 @@ def document_search(documents: QuerySet[Document], term: str) -> QuerySet[Docume
     for word in words:
         in_fields &= Q(search_text__contains=word)
     if connection.vendor == "postgresql":
-        documents = documents.alias(
-            text_vector=SearchVector("current_version__text", config="simple")
+        # The versions whose text matches, found through the GIN index over the versions'
+        # own vector (an expression over a joined table would read every row's text), then
+        # the documents whose current version is one of them.
+        matching = (
+            DocumentVersion.objects.alias(text_vector=SearchVector("text", config="simple"))
+            .filter(text_vector=SearchQuery(key, config="simple", search_type="plain"))
+            .values("pk")
         )
-        in_text = Q(text_vector=SearchQuery(key, config="simple", search_type="plain"))
+        in_text = Q(current_version_id__in=matching)
     else:
         in_text = Q()
         for word in words:
@@ -98,3 +105,21 @@ def document_with_versions(pk: int) -> Document:
     return Document.objects.prefetch_related(
         Prefetch("versions", queryset=DocumentVersion.objects.order_by("-number"))
     ).get(pk=pk)
+
+
+def shared_version(token: str) -> DocumentVersion | None:
+    """The version a share link serves (its document's current one), if the link is live
+    and its document in use; None otherwise. Reads only: the download is counted by
+    ``services.share_link_download``, which checks the link again under its lock."""
+    digest = token_digest(token)
+    link = (
+        ShareLink.objects.filter(token_hash=digest)
+        .select_related("document__current_version")
+        .first()
+    )
+    if link is None or not link.is_live(timezone.now()):
+        return None
+    document = link.document
+    if document.in_trash:
+        return None
+    return document.current_version

@@ -34,7 +34,12 @@ from .housekeeping import (
     version_text_extract,
     versions_verify,
 )
-from .sharing import share_link_create, share_link_download, share_link_revoke
+from .sharing import (
+    share_link_create,
+    share_link_download,
+    share_link_invalid,
+    share_link_revoke,
+)
 from .storage import new_file_key
 
 __all__ = [
@@ -58,6 +63,7 @@ __all__ = [
     "orphans_find",
     "share_link_create",
     "share_link_download",
+    "share_link_invalid",
     "share_link_revoke",
     "trash_empty",
     "version_add",

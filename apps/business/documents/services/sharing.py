@@ -104,6 +104,13 @@ def share_link_revoke(*, actor: Any, link: ShareLink) -> ShareLink:
     return link
 
 
+def share_link_invalid() -> NotFoundError:
+    return NotFoundError(
+        _("This share link is unknown, expired, used up or revoked."),
+        code=errors.SHARE_LINK_INVALID,
+    )
+
+
 def lock_share_link(digest: str) -> ShareLink | None:
     """The link of that token hash, locked until the transaction ends: its downloads are
     counted one after the other, so ``max_downloads`` holds under concurrent use."""
@@ -121,24 +128,26 @@ def share_link_allows(link: ShareLink | None, digest: str) -> bool:
 
 
 def share_link_download(
-    *, token: str, ip_address: str = "", user_agent: str = ""
-) -> tuple[ShareLink, DocumentVersion]:
-    """Count one download of a live link and log it; 404 for an unknown, expired, revoked or
-    used-up link, or one whose document is in the trash (which of these is not told)."""
+    *,
+    token: str,
+    version: DocumentVersion,
+    ip_address: str = "",
+    user_agent: str = "",
+) -> ShareLink:
+    """Count one download of ``version`` (its document's version the link was found to
+    serve, ``selectors.shared_version``) through a live link and log it; 404 for an
+    unknown, expired, revoked or used-up link, or one whose document is in the trash
+    (which of these is not told). Checked again under the link's lock: two downloads of a
+    link with one left do not both pass."""
     digest = token_digest(token)
-    invalid = NotFoundError(
-        _("This share link is unknown, expired, used up or revoked."),
-        code=errors.SHARE_LINK_INVALID,
-    )
     with transaction.atomic():
         link = lock_share_link(digest)
         if not share_link_allows(link, digest):
-            raise invalid
+            raise share_link_invalid()
         assert link is not None  # noqa: S101  (share_link_allows said so)
-        document = Document.objects.select_related("current_version").get(pk=link.document_id)
-        version = document.current_version
-        if document.in_trash or version is None:
-            raise invalid
+        document = Document.objects.get(pk=link.document_id)
+        if document.in_trash or version.document_id != document.pk:
+            raise share_link_invalid()
         now = timezone.now()
         ShareLink.objects.filter(pk=link.pk).update(
             download_count=F("download_count") + 1, last_used_at=now
@@ -151,4 +160,4 @@ def share_link_download(
             ip_address=ip_address,
             user_agent=user_agent,
         )
-    return link, version
+    return link
