@@ -39,6 +39,8 @@ from apps.support.common.errors import (
 )
 from apps.support.common.locking import BUSY, is_lock_failure
 
+from .metrics import busy_answered
+
 _SERVICE_ERROR_STATUS: list[tuple[type[ServiceError], int]] = [
     (UnauthenticatedError, status.HTTP_401_UNAUTHORIZED),
     (TooManyRequestsError, status.HTTP_429_TOO_MANY_REQUESTS),
@@ -176,6 +178,9 @@ def _service_error_response(exc: ServiceError, request: HttpRequest | None) -> R
     if status_code == status.HTTP_401_UNAUTHORIZED:
         headers["WWW-Authenticate"] = 'Bearer realm="api"'
     body = error_body(request, code=exc.code, message=str(exc.message), errors=errors)
+    if exc.code == BUSY:
+        match = getattr(request, "resolver_match", None)
+        busy_answered(match.view_name if match else "")
     if exc.details:
         body["details"] = exc.details
     return Response(

@@ -20,6 +20,8 @@ from health_check.views import HealthCheckView
 
 from apps.support.common.http import client_ip
 
+from .metrics import business_metrics
+
 
 @never_cache
 def live(request: HttpRequest) -> JsonResponse:
@@ -128,4 +130,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     """
     if not _client_allowed(request):
         raise Http404
-    return ExportToDjangoView(request)
+    response = ExportToDjangoView(request)
+    # The park's own, read at this scrape (api.metrics); their names never meet
+    # django-prometheus' ones.
+    response.content = response.content + business_metrics()
+    return response

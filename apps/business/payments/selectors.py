@@ -1,6 +1,8 @@
 """Reads of the payments module."""
 
-from django.db.models import Prefetch, QuerySet
+from typing import Any
+
+from django.db.models import Count, Prefetch, QuerySet
 
 from .models import (
     GatewayStatement,
@@ -72,3 +74,27 @@ def order_with_relations(order: Order, *, lines: list[OrderLine], payments: list
         cache[name] = queryset
     order._prefetched_objects_cache = cache  # type: ignore[attr-defined]
     return order
+
+
+def _counted(queryset: QuerySet[Any], *fields: str) -> list[dict[str, Any]]:
+    return list(queryset.order_by().values(*fields).annotate(count=Count("id")))
+
+
+def order_counts() -> list[dict[str, Any]]:
+    """Orders by status and channel (for the metrics)."""
+    return _counted(Order.objects.all(), "status", "channel")
+
+
+def payment_counts() -> list[dict[str, Any]]:
+    """Payments by status and method (a failed payment may succeed later: a state, not an
+    event)."""
+    return _counted(Payment.objects.all(), "status", "method")
+
+
+def refund_counts() -> list[dict[str, Any]]:
+    return _counted(Refund.objects.all(), "status")
+
+
+def webhook_event_counts() -> list[dict[str, Any]]:
+    """Webhook deliveries by gateway and status (``failed``: to look at and replay)."""
+    return _counted(WebhookEvent.objects.all(), "gateway", "status")

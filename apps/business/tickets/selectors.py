@@ -142,3 +142,20 @@ def check_ins_by_gate(*, day: date) -> list[dict[str, Any]]:
         .order_by("gate")
     )
     return [dict(row) for row in rows]
+
+
+def ticket_counts() -> list[dict[str, Any]]:
+    """Tickets ever issued, by the channel they were sold through and their status (a ticket
+    of a cancelled order stays, void): the metrics' tickets sold."""
+    rows = (
+        Ticket.objects.order_by()
+        .values("status", channel=F("order__channel"))
+        .annotate(count=Count("id"))
+    )
+    return [dict(row) for row in rows]
+
+
+def check_in_counts() -> list[dict[str, Any]]:
+    """Check-ins ever accepted, by gate."""
+    rows = CheckIn.objects.order_by().values("gate").annotate(count=Count("id"))
+    return [dict(row) for row in rows]
