@@ -18,7 +18,9 @@ and the server's log lines.
 from collections.abc import Iterator
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
@@ -152,6 +154,29 @@ def _flatten(detail: Any, path: str | None = None) -> Iterator[dict[str, Any]]:
         }
 
 
+# Django's refusals of a request body as it is read (its form part over
+# DATA_UPLOAD_MAX_MEMORY_SIZE, more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields or
+# DATA_UPLOAD_MAX_NUMBER_FILES files): too large a request, not a crash.
+BODY_REFUSALS = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def body_refusal_message(exc: Exception) -> str:
+    """What a client is told of one of ``BODY_REFUSALS`` (answered 413 payload_too_large)."""
+    if isinstance(exc, TooManyFieldsSent):
+        message = _("The form has more fields than the %(count)d accepted.") % {
+            "count": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        }
+    elif isinstance(exc, TooManyFilesSent):
+        message = _("The form has more files than the %(count)d accepted.") % {
+            "count": settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        }
+    else:
+        message = _("A field of the form, other than a file, is larger than %(limit)d bytes.") % {
+            "limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        }
+    return str(message)
+
+
 def _to_api_exception(exc: Exception) -> Exception:
     if isinstance(exc, Http404):
         return exceptions.NotFound()
@@ -197,6 +222,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     and answers 500 in the same shape.
     """
     request = context.get("request")
+    if isinstance(exc, BODY_REFUSALS):
+        body = error_body(request, code="payload_too_large", message=body_refusal_message(exc))
+        return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, ServiceError):
         return _service_error_response(exc, request)
     if isinstance(exc, OperationalError) and is_lock_failure(exc):

@@ -14,7 +14,7 @@ from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .errors import error_response
+from .errors import BODY_REFUSALS, body_refusal_message, error_response
 from .serializers import NUL_NOT_ALLOWED, holds_nul
 
 logger = logging.getLogger("parque_marino.api")
@@ -178,6 +178,8 @@ class ApiErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith(API_PREFIX):
             return None
+        if isinstance(exception, BODY_REFUSALS):
+            return error_response(request, 413, message=body_refusal_message(exception))
         if isinstance(exception, OperationalError):
             # The database did not answer (down, restarting, out of connections): nothing was
             # written that the client must know of, and the same request may work in a moment.

@@ -113,11 +113,13 @@ def test_checked_upload_gives_type_checksum_and_size():
 @pytest.mark.parametrize(
     ("name", "cleaned"),
     [
-        ("../../etc/passwd", "passwd"),
-        ("..\\..\\windows\\system.ini", "system.ini"),
+        ("../../etc/passwd", "passwd.pdf"),
+        ("..\\..\\windows\\system.ini", "system.ini.pdf"),
         ("C:\\Users\\ana\\Permiso CITES.pdf", "Permiso CITES.pdf"),
         ("per\x00mi\x1bso\n.pdf", "permiso.pdf"),
-        ("informe\u202efdp.exe", "informefdp.exe"),  # no right-to-left override
+        ("informe\u202efdp.exe", "informefdp.exe.pdf"),  # no right-to-left override
+        ("Informe.PDF", "Informe.PDF"),
+        ("Permiso CR-2026.0147", "Permiso CR-2026.0147.pdf"),
         ("...", "document.pdf"),
         ("", "document.pdf"),
         ("Análisis de agua – enero.pdf", "Análisis de agua – enero.pdf"),  # noqa: RUF001
@@ -126,6 +128,21 @@ def test_checked_upload_gives_type_checksum_and_size():
 )
 def test_filenames_are_cleaned(name, cleaned):
     assert files.clean_filename(name, extension="pdf") == cleaned
+
+
+@pytest.mark.parametrize(
+    ("name", "extension", "cleaned"),
+    [
+        ("informe.html", "csv", "informe.html.csv"),  # never opened by a browser
+        ("lecturas.txt", "csv", "lecturas.txt"),
+        ("foto.JPEG", "jpg", "foto.JPEG"),
+        ("foto.png", "jpg", "foto.png.jpg"),
+        ("acta.docx", "odt", "acta.docx.odt"),
+        ("b" * 300 + ".svg", "csv", "b" * 196 + ".csv"),
+    ],
+)
+def test_a_download_name_ends_in_a_suffix_of_its_sniffed_kind(name, extension, cleaned):
+    assert files.clean_filename(name, extension=extension) == cleaned
 
 
 def test_pdf_text_is_read_and_a_broken_pdf_gives_none():
@@ -152,7 +169,7 @@ def test_markup_is_refused_even_when_its_lines_split_on_commas(data):
 
 
 def test_a_csv_with_less_than_signs_in_its_cells_is_still_a_csv():
-    data = "parámetro;valor;límite\namonio;<0,02;< 0,5\nnitrito;0,01;a<b\n".encode()
+    data = "parámetro;valor;límite\namonio;<0,02;< 0,5\nnitrito;0,01;b<a,x\n".encode()
     assert sniffed(data, "agua.csv") == files.Sniffed("text/csv", "csv")
 
 

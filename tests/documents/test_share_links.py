@@ -155,6 +155,7 @@ def test_a_link_whose_file_is_missing_answers_409_and_keeps_its_download(
     missing = anonymous.get(f"{SHARED}{token}/")
     assert (missing.status_code, missing.json()["code"]) == (409, "file_missing")
     assert ShareLink.objects.get().download_count == 0
+    assert anonymous.head(f"{SHARED}{token}/").status_code == 409  # as GET says
     assert DocumentAccess.objects.count() == 0
     moved.rename(stored)  # the file is back (restored from a backup): the link still works
     response = anonymous.get(f"{SHARED}{token}/")

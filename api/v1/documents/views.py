@@ -102,9 +102,19 @@ def _file_headers(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def file_head_response(version: DocumentVersion) -> HttpResponse:
-    """HEAD: the headers a download would have (type, size, name), from the version's
-    record; no storage call, and it is no download: nothing logged, nothing counted."""
+def _missing() -> ConflictError:
+    return ConflictError(
+        _("The file of this version is missing from storage."), code=errors.FILE_MISSING
+    )
+
+
+def file_head_response(storage: Any, version: DocumentVersion) -> HttpResponse:
+    """HEAD: the headers a download would have (type, size, name) from the version's record,
+    once storage says the file is there (409 ``file_missing`` as GET would); it is no
+    download: nothing logged, nothing counted. On S3 it answers 200 itself: the presigned
+    URL of a GET is signed for GET only."""
+    if not storage.exists(str(version.file.name)):
+        raise _missing()
     response = HttpResponse(content_type=version.content_type)
     response["Content-Disposition"] = (
         content_disposition_header(True, version.filename) or "attachment"
@@ -120,15 +130,19 @@ def file_response(
     log: Any,
 ) -> HttpResponse:
     """Log the download (``log()``, committed before we answer), then answer: a redirect to
-    a short-lived presigned URL on S3, the file streamed with its headers locally (opened
-    before ``log()``: a file missing from storage is 409 and no download). HEAD answers
-    the headers only and logs nothing."""
-    if request.method == "HEAD":
-        return file_head_response(version)
+    a short-lived presigned URL on S3, the file streamed with its headers locally. The file
+    is found first (opened locally, asked for on S3): a file missing from storage is 409
+    and no download. HEAD answers the headers only and logs nothing."""
     storage = documents_storage()
+    if request.method == "HEAD":
+        return file_head_response(storage, version)
     disposition = content_disposition_header(True, version.filename) or "attachment"
     response: HttpResponse
     if _is_presigning(storage):
+        # One request to the bucket, outside any transaction: the link's download is not
+        # used up on an object that is gone.
+        if not storage.exists(str(version.file.name)):
+            raise _missing()
         log()
         url = storage.url(  # type: ignore[call-arg]  # S3Storage.url
             version.file.name,
@@ -143,10 +157,7 @@ def file_response(
         try:
             stored = storage.open(str(version.file.name), "rb")
         except FileNotFoundError as error:
-            raise ConflictError(
-                _("The file of this version is missing from storage."),
-                code=errors.FILE_MISSING,
-            ) from error
+            raise _missing() from error
         try:
             log()
         except BaseException:

@@ -14,6 +14,7 @@ import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import IO
 
@@ -60,11 +61,13 @@ ALLOWED_TYPES = (
 CHUNK = 64 * 1024
 CSV_SAMPLE = 64 * 1024
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
-_MARKUP = re.compile(
-    r"</?(?:script|svg|html|body|head|iframe|object|embed|img|a|meta|style|link|form)\b"
-    r"|<[!?]",
-    re.IGNORECASE,
-)
+# A tag as a browser reads one: "<", a letter, the rest of the name, then a space, "/", ">" or
+# the line's end (``<script>``, ``<svg/onload=…>``, ``<details open ontoggle=…>``); or a
+# declaration, comment or processing instruction (``<!DOCTYPE``, ``<!--``, ``<?xml``). A "<"
+# before a digit, a space or a comma (``<0,02``, ``< 0,5``, ``b<a,1``) is an ordinary cell.
+_MARKUP = re.compile(rb"<[A-Za-z][A-Za-z0-9-]*[\s/>]|<[!?]")
+_MARKUP_AT_END = re.compile(rb"<[A-Za-z][A-Za-z0-9-]*\Z")
+MARKUP_OVERLAP = 4096  # bytes carried from a chunk to the next, so no tag is split unseen
 # An office file's parts, uncompressed, may weigh this many times the file (text compresses
 # about 10 times, pictures not at all) and never more than this many times the upload limit:
 # beyond, it is a decompression bomb for whoever opens it.
@@ -106,7 +109,17 @@ def _zipped(file: IO[bytes]) -> Sniffed | None:
                 for part, (content_type, extension) in OOXML.items():
                     if part in names:
                         return Sniffed(content_type, extension)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, OSError, ValueError):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        KeyError,
+        OSError,
+        ValueError,
+        EOFError,
+        RuntimeError,  # an encrypted part
+        NotImplementedError,  # a compression method zipfile does not know
+        zlib.error,  # damaged deflate data
+    ):
         return None
     return None
 
@@ -127,6 +140,17 @@ def _not_a_bomb(archive: zipfile.ZipFile, size: int) -> None:
             code=errors.FILE_TOO_LARGE,
             field="file",
         )
+
+
+def _holds_markup(file: IO[bytes]) -> bool:
+    file.seek(0)
+    tail = b""
+    while chunk := file.read(CHUNK):
+        window = tail + chunk
+        if _MARKUP.search(window):
+            return True
+        tail = window[-MARKUP_OVERLAP:]
+    return _MARKUP_AT_END.search(tail) is not None
 
 
 def _csv(file: IO[bytes]) -> Sniffed | None:
@@ -151,8 +175,8 @@ def _csv(file: IO[bytes]) -> Sniffed | None:
     ):
         return None
     # Markup is no table, whatever its commas: an SVG or HTML page opened from a download
-    # runs its scripts.
-    if text.lstrip().startswith("<") or _MARKUP.search(text):
+    # runs its scripts. The whole file is read for it, not only the sample.
+    if _holds_markup(file):
         return None
     lines = [line for line in text.splitlines() if line.strip()][:50]
     for delimiter in (",", ";", "\t"):
@@ -212,12 +236,21 @@ def sha256_of(file: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
+# The suffixes a download's name may keep for each sniffed kind; any other gets the kind's own
+# appended, so the saved file opens as what it is ("informe.html" holding a CSV is
+# "informe.html.csv", never opened by a browser).
+SUFFIXES = {
+    "jpg": {"jpg", "jpeg", "jpe", "jfif"},
+    "csv": {"csv", "txt", "tsv"},
+}
+
+
 def clean_filename(name: str, *, extension: str) -> str:
     """The uploaded name as people will see it on download: its last path segment only
     (no ``../``, no folders, either slash), no control or format characters (no
-    right-to-left override), normalised (NFC), at
-    most 200 characters; ``document.<ext>`` when nothing is left. Never used as a storage
-    key (docs/adr/0037)."""
+    right-to-left override), normalised (NFC), ending in a suffix of its sniffed kind
+    (``extension``, appended when the name has another), at most 200 characters;
+    ``document.<ext>`` when nothing is left. Never used as a storage key (docs/adr/0037)."""
     name = unicodedata.normalize("NFC", name or "")
     name = re.split(r"[/\\]", name)[-1]
     name = _UNSAFE_NAME.sub("", name)
@@ -226,12 +259,10 @@ def clean_filename(name: str, *, extension: str) -> str:
     name = name.strip().strip(".").strip()
     if not name:
         return f"document.{extension}"
-    if len(name) > 200:
-        stem, dot, suffix = name.rpartition(".")
-        name = (
-            f"{stem[: 200 - len(suffix) - 1]}.{suffix}" if dot and len(suffix) < 10 else name[:200]
-        )
-    return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or suffix.lower() not in SUFFIXES.get(extension, {extension}):
+        stem, suffix = name, extension
+    return f"{stem[: 200 - len(suffix) - 1].rstrip()}.{suffix}"
 
 
 def pdf_text(data: IO[bytes], *, limit: int) -> str:
