@@ -26,7 +26,8 @@ bootstrap:
 install: bootstrap
 	$(UV) sync --frozen --no-dev --inexact
 
-install-dev: bootstrap
+install-dev:
+	scripts/bootstrap --test-tools
 	$(UV) sync --frozen
 
 ## messages: compile the Spanish translations (locale/*/LC_MESSAGES/django.po)

@@ -294,3 +294,30 @@ def test_gunicorn_500_says_nothing_of_the_failure():
     }
     assert b"secret" not in answer
     assert b"Traceback" not in answer
+
+
+def test_the_container_health_check_asks_gunicorn_with_an_allowed_host(servers, tmp_path):
+    """scripts/healthcheck (the image's HEALTHCHECK) against a real gunicorn: healthy with a
+    host of ALLOWED_HOSTS; unhealthy when Django refuses the host, or when nothing listens."""
+    port = servers["JsonErrorSyncWorker"].port
+
+    def check(bind: str, hosts: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "GUNICORN_BIND": bind, "ALLOWED_HOSTS": hosts}
+        return subprocess.run(
+            [sys.executable, "scripts/healthcheck"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=ANSWER_SECONDS,
+            check=False,
+        )
+
+    assert check(f"0.0.0.0:{port}", "127.0.0.1,parque.example.org").returncode == 0
+    refused = check(f"0.0.0.0:{port}", "parque.example.org")
+    assert refused.returncode == 1
+    assert "400" in refused.stderr
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        nobody = free.getsockname()[1]
+    assert check(f"0.0.0.0:{nobody}", "127.0.0.1").returncode == 1
