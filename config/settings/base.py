@@ -320,6 +320,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
+# Redis broker: a task taken by a worker that died (acks_late) is delivered again this many
+# seconds after it was taken; keep it above the longest task and the longest retry countdown.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# An email a task claimed and did not mark sent within this many seconds is taken over by the
+# task's next delivery (apps.support.common.deliveries); above the longest send.
+EMAIL_DELIVERY_LEASE_SECONDS = env.int(
+    "EMAIL_DELIVERY_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT
+)
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # What `celery -A config beat` runs, all in this one place (times in TIME_ZONE, the park's);

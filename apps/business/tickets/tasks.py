@@ -3,13 +3,14 @@
 import logging
 from smtplib import SMTPException
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.business.payments.models import Order, OrderStatus
+from apps.support.common.deliveries import DeliveryInProgress, send_once
 
 from .models import Ticket, TicketStatus
 from .rendering import tickets_pdf
@@ -20,16 +21,18 @@ logger = logging.getLogger(__name__)
 
 @shared_task(
     name="tickets.send_order_tickets",
+    bind=True,
     autoretry_for=(SMTPException, OSError),
     retry_backoff=True,
     retry_backoff_max=600,
     max_retries=6,
 )
-def send_order_tickets(order_id: int) -> int:
-    """Email a paid order's tickets (codes in the text, printable PDF attached).
+def send_order_tickets(self: Task, order_id: int) -> int:
+    """Email a paid order's tickets (codes in the text, printable PDF attached), once.
 
     Enqueued on commit by the ticket handler when the order is paid; reads the order afresh,
-    so a retry sends the current tickets and a cancelled order sends nothing.
+    so a retry sends the current tickets and a cancelled order sends nothing. Run twice, or
+    delivered again after its worker died, it sends the email once (``send_once``).
     """
     order = Order.objects.filter(pk=order_id, status=OrderStatus.PAID).first()
     if order is None or not order.email:
@@ -64,8 +67,13 @@ def send_order_tickets(order_id: int) -> int:
         from_email=settings.DEFAULT_FROM_EMAIL,
     )
     message.attach(f"parque-marino-{order.code}.pdf", tickets_pdf(tickets), "application/pdf")
-    sent = message.send()
-    logger.info("Sent the tickets of order %s (%d tickets)", order.code, len(tickets))
+    try:
+        sent = send_once(f"tickets.order.{order.pk}", message)
+    except DeliveryInProgress as busy:
+        # Another worker is sending it, or died doing so: look again when its claim ends.
+        raise self.retry(countdown=busy.retry_after) from busy
+    if sent:
+        logger.info("Sent the tickets of order %s (%d tickets)", order.code, len(tickets))
     return sent
 
 

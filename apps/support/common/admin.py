@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 
 from apps.support.common.errors import ServiceError
+from apps.support.common.models import EmailDelivery
 from apps.support.security.models import User
 
 
@@ -118,3 +119,15 @@ class ServiceFormAdmin(admin.ModelAdmin):
         # Other rows refer to these (sessions to programs, gifts to campaigns): they are
         # hidden, made inactive or cancelled instead.
         return False
+
+
+@admin.register(EmailDelivery)
+class EmailDeliveryAdmin(RecordAdmin):
+    """Emails tasks send once per key (the tickets of an order): sent or being sent, and how
+    many attempts it took."""
+
+    list_display = ("key", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("status",)
+    search_fields = ("key",)
+    date_hierarchy = "created_at"
+    ordering = ("-created_at",)

@@ -89,3 +89,33 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class DeliveryStatus(models.TextChoices):
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+
+
+class EmailDelivery(models.Model):
+    """One email a task must send once (the tickets of an order), by its key.
+
+    A task claims the key before it hands the message to the mail server and marks it sent
+    after; a repeated or redelivered task finds it sent and sends nothing. A claim older
+    than ``EMAIL_DELIVERY_LEASE_SECONDS`` belongs to a worker that died and is taken over
+    (apps.support.common.deliveries)."""
+
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.SENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("email delivery")
+        verbose_name_plural = _("email deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status})"
