@@ -53,7 +53,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     STATIC_ROOT=/app/staticfiles \
     MEDIA_ROOT=/data/media \
     DOCUMENTS_ROOT=/data/documents \
-    PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus \
     GUNICORN_BIND=0.0.0.0:8000
 
 # postgresql-client: pg_dump and pg_restore for scripts/backup and scripts/restore.
@@ -62,8 +61,8 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 parque \
     && useradd --system --uid 10001 --gid parque --home-dir /app --shell /usr/sbin/nologin parque \
-    && mkdir -p /data/media /data/documents /tmp/prometheus \
-    && chown -R parque:parque /data /tmp/prometheus
+    && mkdir -p /data/media /data/documents \
+    && chown -R parque:parque /data
 
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build --chown=root:root /app /app
@@ -80,4 +79,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 #   celery -A config worker --loglevel INFO
 #   celery -A config beat --loglevel INFO --schedule /tmp/celerybeat-schedule
 #   python manage.py migrate --noinput
-CMD ["sh", "-c", "rm -rf \"$PROMETHEUS_MULTIPROC_DIR\"/* && exec gunicorn -c config/gunicorn.py config.wsgi"]
+# The gunicorn workers add up their metrics in PROMETHEUS_MULTIPROC_DIR, made (empty) at each
+# start: /tmp may be a fresh volume (Kubernetes' emptyDir), where nothing of the image is.
+CMD ["sh", "-c", "export PROMETHEUS_MULTIPROC_DIR=\"${PROMETHEUS_MULTIPROC_DIR:-/tmp/prometheus}\" && rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && exec gunicorn -c config/gunicorn.py config.wsgi"]

@@ -52,6 +52,17 @@ def _family(
     return family
 
 
+def _summed(rows: list[dict[str, Any]], *labels: str) -> list[dict[str, Any]]:
+    """``rows`` (each with ``count``) added up by ``labels`` alone."""
+    totals: dict[tuple[Any, ...], int] = {}
+    for row in rows:
+        key = tuple(row[label] for label in labels)
+        totals[key] = totals.get(key, 0) + row["count"]
+    return [
+        {**dict(zip(labels, key, strict=True)), "count": count} for key, count in totals.items()
+    ]
+
+
 def celery_queues() -> list[str]:
     """The queues the workers read: the default one and any a route names."""
     from config.celery import app
@@ -107,14 +118,23 @@ class BusinessCollector(Collector):
             "1 when the database answered the business metrics' queries at this scrape.",
         )
         try:
+            ticket_rows = tickets.ticket_counts()
             families = [
+                # Tickets are never deleted (a refunded one turns void): the count of all of
+                # them only grows, a counter; by status it is a state, a gauge.
                 _family(
                     CounterMetricFamily,
                     "parque_tickets_sold",
-                    "Tickets issued, by sales channel and status (void: its order cancelled "
-                    "or refunded).",
+                    "Tickets ever issued, by sales channel (refunded ones included).",
+                    ["channel"],
+                    _summed(ticket_rows, "channel"),
+                ),
+                _family(
+                    GaugeMetricFamily,
+                    "parque_tickets",
+                    "Tickets by sales channel and status (void: its order cancelled or refunded).",
                     ["channel", "status"],
-                    tickets.ticket_counts(),
+                    ticket_rows,
                 ),
                 _family(
                     CounterMetricFamily,

@@ -9,10 +9,12 @@ since no container engine or cluster runs on the machines that test the project:
   one a setting of .env.example), and the docs name them.
 """
 
+import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +234,41 @@ def test_the_dockerfile_builds_slim_unprivileged_with_static_files_and_a_health_
     assert f"ARG UV_VERSION={uv_version.group(1)}" in text
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", ".env", "media", "private"} <= set(ignored)
+
+
+def test_the_web_command_serves_on_an_empty_tmp_as_kubernetes_gives_it(tmp_path):
+    """The image's CMD, run as its shell line says, with gunicorn swapped for one request
+    through Django: PROMETHEUS_MULTIPROC_DIR under a fresh, empty /tmp (an emptyDir hides
+    whatever the image had there) is made before the first metric is written."""
+    command = json.loads(
+        re.search(r"^CMD (\[.*gunicorn.*\])$", DOCKERFILE.read_text(), re.MULTILINE)[1]
+    )
+    assert command[:2] == ["sh", "-c"]
+    line = command[2].replace(
+        "exec gunicorn -c config/gunicorn.py config.wsgi", 'exec "$PYTHON" -c "$REQUEST"'
+    )
+    assert line != command[2]
+    empty_tmp = tmp_path / "tmp"
+    empty_tmp.mkdir()
+    request = (
+        "import django; django.setup()\n"
+        "from django.test.utils import setup_test_environment; setup_test_environment()\n"
+        "from django.test import Client\n"
+        "print(Client().get('/health/live/').status_code)\n"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
+        "DJANGO_SETTINGS_MODULE": "config.settings.development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "PROMETHEUS_MULTIPROC_DIR": str(empty_tmp / "prometheus"),
+        "PYTHON": sys.executable,
+        "REQUEST": request,
+    }
+    served = subprocess.run(
+        ["sh", "-c", line], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert (served.returncode, served.stdout.strip()) == (0, "200"), served.stderr[-800:]
+    assert list((empty_tmp / "prometheus").glob("*.db"))  # the metrics were written there
 
 
 # --- Compose -----------------------------------------------------------------------------

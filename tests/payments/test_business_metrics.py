@@ -2,8 +2,11 @@
 deliveries read from the records at each scrape, busy answers counted as they happen, and a
 scrape that never fails because the database does not answer."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import DatabaseError
+from django.utils import timezone
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -15,6 +18,7 @@ from apps.business.tickets.services import ticket_check_in
 from apps.business.tickets.signing import ticket_code
 from apps.support.common.errors import ConflictError
 from apps.support.security.roles import Role
+from tests.factories import TimeSlotFactory
 from tests.helpers import client_for, staff_member
 from tests.sales import paid_order, place_order
 
@@ -58,7 +62,10 @@ def test_sales_check_ins_and_deliveries_are_read_from_the_records(scrape, user, 
     samples = scrape()
 
     assert park(samples, "parque_tickets_sold") == {
-        ("parque_tickets_sold_total", (("channel", "online"), ("status", "valid"))): 3.0
+        ("parque_tickets_sold_total", (("channel", "online"),)): 3.0
+    }
+    assert {key: value for key, value in samples.items() if key[0] == "parque_tickets"} == {
+        ("parque_tickets", (("channel", "online"), ("status", "valid"))): 3.0
     }
     assert park(samples, "parque_check_ins") == {
         ("parque_check_ins_total", (("gate", "Norte"),)): 1.0,
@@ -110,3 +117,19 @@ def test_a_database_that_does_not_answer_leaves_the_business_metrics_out_not_the
     assert samples[("parque_business_metrics_up", ())] == 0.0
     assert park(samples, "parque_orders") == {}
     assert park(samples, "parque_tickets_sold") == {}
+
+
+def test_tickets_sold_never_goes_down_when_an_order_is_cancelled(scrape, user, adult):
+    """A counter that went down would read as a reset to Prometheus (rate() spikes): the
+    cancelled order's tickets move from valid to void in the gauge, the counter stays."""
+    start = timezone.now() + timedelta(days=3)  # far enough ahead to cancel
+    slot = TimeSlotFactory(starts_at=start, ends_at=start + timedelta(minutes=30), capacity=10)
+    order = paid_order(user, slot, adult, 3)
+    assert scrape()[("parque_tickets_sold_total", (("channel", "online"),))] == 3.0
+    cancelled = client_for(user).post(f"{ORDERS}{order.pk}/cancel/", {}, format="json")
+    assert cancelled.status_code == 200, cancelled.json()
+    samples = scrape()
+    assert samples[("parque_tickets_sold_total", (("channel", "online"),))] == 3.0
+    assert {key: value for key, value in samples.items() if key[0] == "parque_tickets"} == {
+        ("parque_tickets", (("channel", "online"), ("status", "void"))): 3.0
+    }
