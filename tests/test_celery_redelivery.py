@@ -131,7 +131,9 @@ def database_url() -> str:
 
 
 class Worker:
-    def __init__(self, broker: str, queue: str, mail_port: int, log: Path, *, acks_late: bool):
+    def __init__(
+        self, broker: str, queue: str, mail_port: int, log: Path, *, acks_late: bool | None
+    ):
         env = {
             **{
                 key: value
@@ -164,13 +166,21 @@ class Worker:
             "--loglevel",
             "INFO",
         ]
-        # The project's app, as `celery -A config worker` runs it; the control run turns
-        # acks_late off in it, as a project that lost the setting would.
+        # The project's app, as `celery -A config worker` runs it, with the project's
+        # settings (acks_late None); the control run turns acks_late off in it, as a project
+        # that lost the setting would.
+        override = (
+            ""
+            if acks_late is None
+            else (
+                "from apps.business.tickets.tasks import send_order_tickets\n"
+                f"send_order_tickets.acks_late = {acks_late!r}\n"
+            )
+        )
         code = (
             "import sys, django; django.setup()\n"
             "from config.celery import app\n"
-            "from apps.business.tickets.tasks import send_order_tickets\n"
-            f"send_order_tickets.acks_late = {acks_late!r}\n"
+            f"{override}"
             "app.worker_main(sys.argv[1:])\n"
         )
         self.log = log
@@ -214,7 +224,7 @@ def wait_for(condition, what: str, log: Path, seconds: float = WAIT_SECONDS) -> 
 
 
 @contextlib.contextmanager
-def kill_in_the_middle_and_restart(broker, mail_server, tmp_path, *, acks_late: bool):
+def kill_in_the_middle_and_restart(broker, mail_server, tmp_path, *, acks_late: bool | None):
     """Sell an order, queue its tickets' email to a worker, kill the worker while it waits
     for the mail server, then start another one. Returns the order."""
     order = paid_order(UserFactory(), TimeSlotFactory(capacity=5), TicketTypeFactory(), 2)
@@ -238,6 +248,9 @@ def kill_in_the_middle_and_restart(broker, mail_server, tmp_path, *, acks_late: 
         # timeout (Redis; RabbitMQ does at once).
         time.sleep(max(0.0, VISIBILITY_SECONDS + 0.5 - (time.monotonic() - taken_at)))
         second = Worker(broker, queue, mail_server.port, log, acks_late=acks_late)
+        wait_for(
+            lambda: log.read_text().count("ready.") >= 2, "the second worker did not start", log
+        )
         yield order, log
     finally:
         first.stop()
@@ -250,7 +263,7 @@ def kill_in_the_middle_and_restart(broker, mail_server, tmp_path, *, acks_late: 
 def test_a_task_whose_worker_is_killed_is_delivered_again_and_sends_once(
     broker, mail_server, tmp_path
 ):
-    with kill_in_the_middle_and_restart(broker, mail_server, tmp_path, acks_late=True) as (
+    with kill_in_the_middle_and_restart(broker, mail_server, tmp_path, acks_late=None) as (
         order,
         log,
     ):
@@ -294,3 +307,17 @@ def test_the_mail_server_fake_speaks_smtp(mail_server):
     with smtplib.SMTP("127.0.0.1", mail_server.port, timeout=10) as smtp:
         smtp.sendmail("a@example.org", ["b@example.org"], "Subject: x\r\n\r\nhola\r\n")
     assert mail_server.messages == [b"Subject: x\r\n\r\nhola\r\n"]
+
+
+def test_the_project_acknowledges_tasks_late_and_rejects_those_of_a_lost_worker(settings):
+    """What the test above relies on, from the project's own configuration."""
+    from apps.business.tickets.tasks import send_order_tickets
+    from config.celery import app
+
+    assert (settings.CELERY_TASK_ACKS_LATE, settings.CELERY_TASK_REJECT_ON_WORKER_LOST) == (
+        True,
+        True,
+    )
+    assert (app.conf.task_acks_late, app.conf.task_reject_on_worker_lost) == (True, True)
+    assert send_order_tickets.acks_late is True
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1

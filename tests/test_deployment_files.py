@@ -183,6 +183,21 @@ def test_every_pod_runs_the_image_unprivileged_with_the_settings():
         assert mounts == {"/tmp"}  # noqa: S108 (an emptyDir: the only writable folder)
 
 
+def test_the_upgrade_can_apply_the_settings_and_the_migration_alone():
+    """docs/deployment, "Upgrades": `kubectl apply -k … -l 'app.kubernetes.io/component in
+    (config,migrate)'` applies the ConfigMap and the Job and nothing that serves."""
+    selected = sorted(
+        f"{doc['kind']}/{doc['metadata']['name']}"
+        for docs in manifests().values()
+        for doc in docs
+        if doc["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+        in ("config", "migrate")
+    )
+    assert selected == ["ConfigMap/parque-marino", "Job/migrate"]
+    docs = (ROOT / "docs" / "deployment" / "README.md").read_text()
+    assert "-l 'app.kubernetes.io/component in (config,migrate)'" in docs
+
+
 def test_the_commands_are_the_ones_the_docs_give():
     commands = {
         name: pod_spec(resource(kind, name))["containers"][0].get("command")
@@ -330,6 +345,9 @@ def test_compose_runs_the_release_steps_in_order_with_the_projects_settings():
             "condition": "service_completed_successfully"
         }
     assert services["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
+    # The image's pg_dump (Debian bookworm: PostgreSQL 15) refuses a newer server.
+    assert "slim-bookworm" in DOCKERFILE.read_text()
+    assert services["postgres"]["image"] == "postgres:15-bookworm"
     assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
     assert services["web"]["healthcheck"]["test"] == ["CMD", "python", "scripts/healthcheck"]

@@ -10,9 +10,10 @@ task idempotent:
 3. mark it sent.
 
 A worker killed between 2 and 3 (milliseconds) leaves a claim that the next attempt takes
-over once its lease ends, and the email goes out again: at least once, never lost. A worker
-killed before 2 (rendering the PDF, connecting) sends nothing, and the redelivered task sends
-it once.
+over once its lease ends, and the email goes out again: at least once, not lost to a worker
+that dies. A worker killed before 2 (rendering the PDF, connecting) sends nothing, and the
+redelivered task sends it once. A task that spends all its retries (the mail server refusing
+for hours, the time limit) leaves the row ``sending``: the back office lists it.
 """
 
 import logging
