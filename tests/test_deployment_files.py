@@ -255,9 +255,9 @@ def test_the_web_command_serves_on_an_empty_tmp_as_kubernetes_gives_it(tmp_path)
     """The image's CMD, run as its shell line says, with gunicorn swapped for one request
     through Django: PROMETHEUS_MULTIPROC_DIR under a fresh, empty /tmp (an emptyDir hides
     whatever the image had there) is made before the first metric is written."""
-    command = json.loads(
-        re.search(r"^CMD (\[.*gunicorn.*\])$", DOCKERFILE.read_text(), re.MULTILINE)[1]
-    )
+    found = re.search(r"^CMD (\[.*gunicorn.*\])$", DOCKERFILE.read_text(), re.MULTILINE)
+    assert found is not None
+    command = json.loads(found[1])
     assert command[:2] == ["sh", "-c"]
     line = command[2].replace(
         "exec gunicorn -c config/gunicorn.py config.wsgi", 'exec "$PYTHON" -c "$REQUEST"'
