@@ -354,7 +354,13 @@ def test_compose_runs_the_release_steps_in_order_with_the_projects_settings():
     environment = compose["x-app"]["environment"]
     assert set(environment) - settings_names() == set()
     assert environment["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
-    assert (ROOT / "deploy" / "compose.env.example").read_text().count("=") >= len(SECRETS)
+    # The values compose refuses to start without are the ones the example env file names.
+    required = set(re.findall(r"\$\{(\w+):\?", COMPOSE.read_text()))
+    assert required == set(SECRETS)
+    example = set(
+        re.findall(r"^(\w+)=", (ROOT / "deploy" / "compose.env.example").read_text(), re.M)
+    )
+    assert required <= example
 
 
 def test_the_deployment_docs_name_the_files_and_the_commands():
