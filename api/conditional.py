@@ -1,19 +1,37 @@
-"""ETags on public reads: ``If-None-Match`` with the current tag answers 304 without a body.
+"""Public reads: ``ETag`` and ``If-None-Match`` → 304, and copies kept in the cache.
 
 The tag is a hash of the rendered body, so it changes exactly when what a client would see
 changes (a publication, a language, a page), whatever caused it.
+
+``CachedReadMixin`` also keeps the rendered body of the JSON reads it serves in the cache,
+under the versions of the namespaces the view depends on (``apps.support.common.readcache``):
+a write to any of them commits, changes its version, and the next read through any process
+reads the database again (docs/adr/0043). What a cached view answers must depend only on the
+path and query, the language, the caller's roles and the namespaces' data (never on who the
+caller is); ``cache_valid_until`` bounds a copy whose answer also changes with the clock.
 """
 
 import hashlib
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from django.http import HttpResponseNotModified
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
+from django.utils.translation import get_language
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-COPIED_HEADERS = ("Cache-Control", "Vary", "Content-Language", "Expires")
+from apps.support.common import readcache
+from apps.support.security.roles import role_names
+
+CACHE_HEADER = "X-Cache"  # HIT: served from the cache; MISS: read from the database and kept
+COPIED_HEADERS = ("Cache-Control", "Vary", "Content-Language", "Expires", CACHE_HEADER)
+STORED_HEADERS = ("Content-Type", "Content-Language")
 
 
 class ETagMixin:
@@ -31,9 +49,11 @@ class ETagMixin:
         ):
             return response
         patch_vary_headers(response, ("Accept-Language",))
-        response.render()
-        tag = f'"{hashlib.blake2b(response.content, digest_size=16).hexdigest()}"'
-        response["ETag"] = tag
+        if "ETag" not in response:  # a copy from the cache has its own
+            response.render()
+            response["ETag"] = f'"{hashlib.blake2b(response.content, digest_size=16).hexdigest()}"'
+            self.rendered(request, response)
+        tag = response["ETag"]
         # A proxy that compresses the body weakens the tag (W/"..."): it still matches.
         wanted = {
             etag.removeprefix("W/")
@@ -47,3 +67,97 @@ class ETagMixin:
                     not_modified[header] = response[header]
             return not_modified
         return response
+
+    def rendered(self, request: Request, response: Response) -> None:
+        """Called with each response rendered and tagged here (before any 304)."""
+
+
+class CachedReadMixin(ETagMixin):
+    """ETags, and the JSON answers of ``cached_actions`` kept in the cache.
+
+    - ``cache_namespaces``: what the answers are made of (``readcache.NAMESPACES``);
+    - ``cache_valid_until(request, response)``: when an answer changes without a write (a hold
+      running out, a campaign ending), or ``None``.
+    """
+
+    cache_namespaces: tuple[str, ...] = ()
+    cached_actions: tuple[str, ...] = ("list", "retrieve")
+
+    def cache_valid_until(self, request: Request, response: Response) -> datetime | None:
+        return None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        self._read_cache_key: str | None = None
+        key = self._cache_key(request)
+        if key is None:
+            return
+        self._read_cache_key = key
+        stored = cache.get(key)
+        if not stored or (stored["until"] is not None and stored["until"] <= timezone.now()):
+            return
+        # Answer from the copy: the handler the dispatcher is about to call is replaced.
+        method = request.method.lower()  # type: ignore[union-attr]
+        setattr(self, method, _serve(stored))
+
+    def _cache_key(self, request: Request) -> str | None:
+        if (
+            request.method not in ("GET", "HEAD")
+            or getattr(self, "action", None) not in self.cached_actions
+            or settings.READ_CACHE_SECONDS <= 0
+            or getattr(request, "accepted_renderer", None) is None
+            or request.accepted_renderer.format != "json"
+        ):
+            return None
+        found = readcache.versions(self.cache_namespaces)
+        if found is None:
+            return None
+        user = request.user
+        roles = sorted(role_names(user))
+        if user is not None and getattr(user, "is_superuser", False):
+            roles.append("*superuser")
+        parts = (
+            type(self).__module__,
+            type(self).__qualname__,
+            str(getattr(self, "action", "")),
+            request.get_full_path(),
+            get_language() or "",
+            ",".join(roles),
+            request.accepted_media_type,
+            *found,
+        )
+        digest = hashlib.blake2b("\n".join(parts).encode(), digest_size=20).hexdigest()
+        return f"readcache:read:{digest}"
+
+    def rendered(self, request: Request, response: Response) -> None:
+        key = getattr(self, "_read_cache_key", None)
+        if key is None or CACHE_HEADER in response:
+            return
+        now = timezone.now()
+        until = self.cache_valid_until(request, response)
+        seconds = float(settings.READ_CACHE_SECONDS)
+        if until is not None:
+            seconds = min(seconds, (until - now).total_seconds())
+        if seconds < 1:
+            response[CACHE_HEADER] = "MISS"
+            return
+        stored = {
+            "content": response.content,
+            "headers": {name: response[name] for name in STORED_HEADERS if name in response},
+            "etag": response["ETag"],
+            "until": until,
+        }
+        cache.set(key, stored, int(seconds))
+        response[CACHE_HEADER] = "MISS"
+
+
+def _serve(stored: dict[str, Any]) -> Callable[..., HttpResponse]:
+    def handler(request: Request, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = HttpResponse(stored["content"])
+        for name, value in stored["headers"].items():
+            response[name] = value
+        response["ETag"] = stored["etag"]
+        response[CACHE_HEADER] = "HIT"
+        return response
+
+    return handler

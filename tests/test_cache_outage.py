@@ -17,6 +17,7 @@ import pytest
 import redis
 from django.core.cache import cache
 
+from apps.business.wildlife.models import Species
 from apps.support.common.cache import breaker
 from config.settings.base import redis_cache
 from tests.factories import SpeciesFactory
@@ -142,8 +143,14 @@ def test_a_hung_cache_costs_one_timeout_and_the_api_answers_from_the_database(
     }
     before = api_client.get(SPECIES)
     assert before.status_code == 200
-    # The anonymous throttle counted the request in this Redis.
-    assert own_redis.keys() == ["parque-marino:1:throttle_anon_127.0.0.1"]
+    # The anonymous throttle counted the request in this Redis, which keeps a copy of the
+    # answer under the catalogue's version.
+    keys = own_redis.keys()
+    assert [key for key in keys if not key.startswith("parque-marino:1:readcache:read:")] == [
+        "parque-marino:1:readcache:version:catalogue",
+        "parque-marino:1:throttle_anon_127.0.0.1",
+    ]
+    assert len(keys) == 3
 
     own_redis.hang()
     caplog.set_level(logging.WARNING, logger="apps.support.common.cache")
@@ -191,6 +198,7 @@ def test_a_stopped_cache_refuses_connections_and_nothing_waits(
 ):
     SpeciesFactory()
     own_redis.stop()
+    network.update(connects=0, sends=0)
     caplog.set_level(logging.WARNING, logger="apps.support.common.cache")
     assert [api_client.get(SPECIES).status_code for _ in range(3)] == [200, 200, 200]
     assert network == {"connects": 1, "sends": 0}
@@ -228,3 +236,28 @@ def test_the_sign_in_lockout_holds_while_the_cache_is_down(own_redis, api_client
     assert (locked.status_code, locked.json()["code"]) == (429, "locked_out")
     assert breaker.trips == 1
     assert cache.get("anything") is None
+
+
+def test_a_change_made_while_the_cache_was_away_is_read_when_it_is_back(
+    own_redis, api_client, monkeypatch
+):
+    species = Species.objects.get(pk=SpeciesFactory(common_name_en="Manatee").pk)
+    assert api_client.get(SPECIES)["X-Cache"] == "MISS"
+    assert api_client.get(SPECIES)["X-Cache"] == "HIT"
+
+    own_redis.hang()
+    assert "X-Cache" not in api_client.get(SPECIES)  # found hung: the breaker opens
+    species.common_name_en = "West Indian manatee"
+    species.save()  # its new catalogue version is not even sent: the breaker is open
+    during = api_client.get(SPECIES)
+    assert [row["common_name_en"] for row in during.json()["results"]] == ["West Indian manatee"]
+    assert "X-Cache" not in during  # read from the database, nothing kept
+
+    own_redis.resume()
+    minute_later(monkeypatch)
+    # The copy from before the change is still in Redis; this process renews every version
+    # before it reads one, so it is never served again.
+    after = api_client.get(SPECIES)
+    assert [row["common_name_en"] for row in after.json()["results"]] == ["West Indian manatee"]
+    assert after["X-Cache"] == "MISS"
+    assert api_client.get(SPECIES)["X-Cache"] == "HIT"

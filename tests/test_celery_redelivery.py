@@ -14,7 +14,6 @@ test would catch a project that lost ``acks_late``.
 
 import contextlib
 import os
-import signal
 import socket
 import socketserver
 import subprocess
@@ -30,6 +29,7 @@ from django.db import connection
 
 from apps.support.common.models import DeliveryStatus, EmailDelivery
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
+from tests.processes import database_url, kill_group, stop_group
 from tests.sales import paid_order
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,14 +122,6 @@ def broker():
     return f"{redis_url.rsplit('/', 1)[0]}/14"
 
 
-def database_url() -> str:
-    db = connection.settings_dict
-    user = db.get("USER") or "postgres"
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    host = db.get("HOST") or "127.0.0.1"
-    return f"postgres://{user}{password}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 class Worker:
     def __init__(
         self, broker: str, queue: str, mail_port: int, log: Path, *, acks_late: bool | None
@@ -195,23 +187,10 @@ class Worker:
             )
 
     def kill(self) -> None:
-        """SIGKILL to the worker and its pool's children at once: a machine or container
-        that dies, not a child the parent would see go."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
+        kill_group(self.process)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        else:  # its children, were any left
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+        stop_group(self.process)
 
 
 def wait_for(condition, what: str, log: Path, seconds: float = WAIT_SECONDS) -> None:

@@ -192,6 +192,12 @@ def redis_cache(location: str, timeout: float = REDIS_SOCKET_TIMEOUT) -> dict[st
     }
 
 
+# Public reads kept in the cache (the catalogue, availability, campaigns), dropped on commit
+# of every write that changes them; this bounds a copy's life in any case. 0: keep none.
+READ_CACHE_SECONDS = env.int("READ_CACHE_SECONDS", default=300)
+if READ_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("READ_CACHE_SECONDS must be 0 (off) or more.")
+
 # The breaker logs the outage (once a minute); django-redis would log every call.
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 if REDIS_URL:

@@ -2,10 +2,12 @@
 progress and donor walls) and the gifts made to them. Gifts are given as order lines of kind
 ``donation`` (POST /api/v1/payments/orders/)."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -17,6 +19,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.conditional import CachedReadMixin
 from api.ownership import OwnedObjectsMixin
 from api.pagination import KnownCount
 from api.permissions import role_permission
@@ -26,6 +29,7 @@ from api.viewsets import BaseViewSet, CatalogReadViewSet, ServiceCreateMixin, Se
 from apps.business.donations import errors, selectors, services
 from apps.business.donations.models import DonationStatus
 from apps.business.donations.receipts import receipt_pdf
+from apps.support.common import readcache
 from apps.support.common.errors import ConflictError
 from apps.support.security.roles import CAMPAIGN_EDITORS, DONATION_STAFF, has_any_role
 
@@ -42,7 +46,7 @@ from .serializers import (
 CAMPAIGN_STAFF = (*CAMPAIGN_EDITORS, *DONATION_STAFF)
 
 
-class CampaignViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet):
+class CampaignViewSet(CachedReadMixin, ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet):
     """Fundraising campaigns. Everyone reads the public ones that have started, with their
     progress (raised, donors, percentage of the goal, days left) from running totals: reading
     one costs the same with ten gifts or a hundred thousand. Finance and content editors write
@@ -55,6 +59,10 @@ class CampaignViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet
     search_fields = ("title_es", "title_en", "slug")
     ordering_fields = ("starts_at", "ends_at", "raised", "goal")
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    cache_namespaces = (readcache.CAMPAIGNS,)
+
+    def cache_valid_until(self, request: Request, response: Response) -> datetime | None:
+        return selectors.campaigns_change_at(timezone.now())
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.campaign_list(staff=has_any_role(self.request.user, CAMPAIGN_STAFF))

@@ -10,11 +10,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.conditional import CachedReadMixin
 from api.filters import boolean_query_parameter
 from api.permissions import role_permission, signed_in_user
 from api.viewsets import BaseViewSet, CatalogViewSet, ServiceCreateMixin
 from apps.business.infrastructure import selectors, services
 from apps.business.infrastructure.models import WaterParameter
+from apps.support.common import readcache
 from apps.support.security.roles import COLLECTION_STAFF, Role, has_any_role
 
 from .filters import HabitatFilter, WaterAlertFilter, WaterReadingFilter, WaterTargetRangeFilter
@@ -37,8 +39,10 @@ def sees_private(request: Request) -> bool:
     return has_any_role(request.user, COLLECTION_STAFF)
 
 
-class SectionViewSet(CatalogViewSet):
+class SectionViewSet(CachedReadMixin, CatalogViewSet):
     """The park's areas. Everyone reads the public ones; administrators write."""
+
+    cache_namespaces = (readcache.CATALOGUE,)
 
     permission_classes = [role_permission(public_read=True)]
     serializer_class = SectionSerializer
@@ -57,8 +61,10 @@ class SectionViewSet(CatalogViewSet):
         return services.section_update(section=instance, data=serializer.validated_data)
 
 
-class HabitatViewSet(CatalogViewSet):
+class HabitatViewSet(CachedReadMixin, CatalogViewSet):
     """Tanks, pools, lagoons, enclosures, quarantine and rehabilitation units."""
+
+    cache_namespaces = (readcache.CATALOGUE,)
 
     permission_classes = [role_permission(public_read=True)]
     serializer_class = HabitatSerializer

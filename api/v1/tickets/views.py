@@ -1,6 +1,7 @@
 """/api/v1/tickets/: ticket types, the opening schedule, slots and availability, tickets with
 their QR and PDF, check-in at the gate, attendance."""
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
@@ -15,12 +16,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.conditional import CachedReadMixin
 from api.ownership import OwnedObjectsMixin
 from api.permissions import role_permission, signed_in_user
 from api.viewsets import BaseViewSet, CatalogReadViewSet, CatalogViewSet
 from apps.business.tickets import selectors, services
 from apps.business.tickets.rendering import qr_png, qr_svg, tickets_pdf
 from apps.business.tickets.signing import ticket_code
+from apps.support.common import readcache
 from apps.support.security.roles import COUNTER_STAFF, TICKET_STAFF, Role, has_any_role
 
 from .filters import TicketFilter
@@ -120,11 +123,28 @@ class ClosureViewSet(
     ),
     partial_update=extend_schema(request=SlotUpdateInput, responses={200: SlotSerializer}),
 )
-class SlotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
+class SlotViewSet(CachedReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewSet):
     permission_classes = [role_permission(public_read=True, write=COUNTER_STAFF)]
     serializer_class = SlotSerializer
     filter_backends: list[Any] = []
     http_method_names = ["get", "post", "patch", "head", "options"]
+    cache_namespaces = (readcache.SLOTS,)
+
+    def cache_valid_until(self, request: Request, response: Response) -> datetime | None:
+        now = timezone.now()
+        if self.action == "retrieve":
+            slot_date = response.data["date"]
+            days = {"date_from": slot_date, "date_to": slot_date}
+        else:
+            query = SlotRangeQuery(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            days = {name: query.validated_data[name] for name in ("date_from", "date_to")}
+        # Also at midnight: a list without a date is today's.
+        midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+        return min(
+            midnight + timedelta(days=1),
+            selectors.availability_changes_at(now=now, **days) or now + timedelta(days=1),
+        )
 
     def get_queryset(self) -> QuerySet[Any]:
         if self.action == "list":

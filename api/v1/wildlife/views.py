@@ -17,10 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.conditional import CachedReadMixin
 from api.permissions import role_permission, signed_in_user
 from api.v1.infrastructure.views import sees_private
 from api.viewsets import CatalogReadViewSet, CatalogViewSet, ServiceCreateMixin, ServiceUpdateMixin
 from apps.business.wildlife import selectors, services
+from apps.support.common import readcache
 from apps.support.security.roles import COLLECTION_STAFF, Role
 
 from .filters import AnimalFilter, MedicalRecordFilter, PublicAnimalFilter, SpeciesFilter
@@ -47,8 +49,10 @@ from .serializers import (
 CURATORS = role_permission(read=COLLECTION_STAFF, write=(Role.CURATOR,))
 
 
-class ConservationStatusViewSet(CatalogReadViewSet):
+class ConservationStatusViewSet(CachedReadMixin, CatalogReadViewSet):
     """IUCN Red List categories."""
+
+    cache_namespaces = (readcache.CATALOGUE,)
 
     permission_classes = [role_permission(public_read=True)]
     serializer_class = ConservationStatusSerializer
@@ -59,7 +63,7 @@ class ConservationStatusViewSet(CatalogReadViewSet):
     selector = selectors.conservation_status_list
 
 
-class SpeciesViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet):
+class SpeciesViewSet(CachedReadMixin, ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet):
     """The species catalogue: public species for everyone; curators write. Species are never
     deleted (animals and their history refer to them): hide one with ``is_public``."""
 
@@ -69,6 +73,7 @@ class SpeciesViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet)
     search_key_field = "search_text"
     ordering_fields = ("common_name_es", "common_name_en", "scientific_name", "family")
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    cache_namespaces = (readcache.CATALOGUE,)
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.species_list(public_only=not sees_private(self.request))

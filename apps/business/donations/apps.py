@@ -10,6 +10,7 @@ class DonationsConfig(AppConfig):
     def ready(self) -> None:
         from apps.business.payments.handlers import register_item_handler
         from apps.support.audit.registry import audit_register
+        from apps.support.common import readcache
 
         from .handlers import DonationHandler
         from .models import Campaign
@@ -18,3 +19,5 @@ class DonationsConfig(AppConfig):
         # Donations themselves are recorded by the order's and refund's entries (payments)
         # and by the donation service's own entries, written after the campaign row lock.
         audit_register(Campaign, exclude=("raised", "donor_count", "donation_count"))
+        # Totals are added with UPDATE (no signal): the donation services say so themselves.
+        readcache.watch(readcache.CAMPAIGNS, Campaign)

@@ -1,5 +1,6 @@
 """Reads of the donations module."""
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -18,6 +19,21 @@ def campaign_list(*, staff: bool) -> QuerySet[Campaign]:
     if staff:
         return Campaign.objects.all()
     return Campaign.objects.filter(is_public=True, starts_at__lte=timezone.now())
+
+
+def campaigns_change_at(now: datetime) -> datetime | None:
+    """When what visitors read of campaigns next changes with no write: one starts or ends,
+    or the whole days left of an open one go down."""
+    moments: list[datetime] = []
+    for starts_at, ends_at in Campaign.objects.filter(
+        Q(starts_at__gt=now) | Q(ends_at__gt=now)
+    ).values_list("starts_at", "ends_at"):
+        if starts_at > now:
+            moments.append(starts_at)
+        if ends_at is not None and ends_at > now:
+            left = (ends_at - now).total_seconds() % 86400 or 86400
+            moments.append(min(ends_at, now + timedelta(seconds=left)))
+    return min(moments, default=None)
 
 
 def donor_wall(campaign: Campaign) -> QuerySet[Donation]:

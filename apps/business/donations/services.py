@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from apps.business.payments.models import Order
 from apps.support.audit import services as audit
+from apps.support.common import readcache
 from apps.support.common.errors import ServiceError
 from apps.support.common.images import checked_image
 from apps.support.common.locking import lock_rows
@@ -223,6 +224,7 @@ def _count(donation: Donation, sign: int) -> None:
     if campaign_id is None:
         return
     donor = 0 if gave_before(donation, campaign_id) else sign
+    readcache.changed(readcache.CAMPAIGNS)
     Campaign.objects.filter(pk=campaign_id).update(
         raised=F("raised") + sign * donation.amount,
         donation_count=F("donation_count") + sign,
@@ -300,6 +302,7 @@ def campaign_recount(*, campaign: Campaign) -> dict[str, Any]:
         before = {name: getattr(locked, name) for name in now}
         if before != now:
             Campaign.objects.filter(pk=locked.pk).update(**now)
+            readcache.changed(readcache.CAMPAIGNS)
             audit.record(
                 action="donations.campaign.recounted",
                 actor=audit.SYSTEM,

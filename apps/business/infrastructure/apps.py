@@ -9,9 +9,11 @@ class InfrastructureConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.support.audit.registry import audit_register
+        from apps.support.common import readcache
 
         from .models import Habitat, Section, WaterTargetRange
 
         audit_register(Section)
         audit_register(Habitat)
         audit_register(WaterTargetRange)
+        readcache.watch(readcache.CATALOGUE, Section, Habitat, WaterTargetRange)

@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from apps.business.payments.handlers import LineRequest, PricedLine
 from apps.business.payments.models import Order, OrderLine
+from apps.support.common import readcache
 from apps.support.common.errors import ConflictError, ServiceError
 from apps.support.common.locking import lock_rows
 
@@ -146,6 +147,7 @@ class TicketHandler:
         return priced
 
     def hold(self, *, order: Order, lines: Sequence[OrderLine]) -> None:
+        readcache.changed(readcache.SLOTS)  # availability, once this commits
         wanted: dict[int, int] = defaultdict(int)
         for line in lines:
             wanted[line.reference["slot"]] += line.quantity
@@ -173,6 +175,7 @@ class TicketHandler:
         )
 
     def paid(self, *, order: Order) -> None:
+        readcache.changed(readcache.SLOTS)  # availability, once this commits
         reservations = [
             reservation
             for reservation in Reservation.objects.filter(order=order)
@@ -227,6 +230,7 @@ class TicketHandler:
             transaction.on_commit(lambda: send_order_tickets.delay(order_id))
 
     def released(self, *, order: Order, reason: str) -> None:
+        readcache.changed(readcache.SLOTS)  # availability, once this commits
         """Seats go back without a lock: ``sold`` is lowered with ``F()``; holds just end."""
         reservations = list(
             Reservation.objects.filter(order=order)
@@ -246,6 +250,7 @@ class TicketHandler:
         )
 
     def refunded(self, *, order: Order, lines: Sequence[tuple[OrderLine, int]]) -> None:
+        readcache.changed(readcache.SLOTS)  # availability, once this commits
         """Void ``quantity`` unused tickets of each line (the newest first) and give their
         seats back. Tickets are locked: a gate admitting one now waits, then finds it void
         (or the refund waits for the admission and voids another, or none)."""

@@ -1,12 +1,13 @@
 """Reads of the tickets module."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import (
     Count,
     F,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -81,6 +82,21 @@ def slot_availability(
         )
         .order_by("starts_at")
     )
+
+
+def availability_changes_at(
+    *, now: datetime, date_from: date | None = None, date_to: date | None = None
+) -> datetime | None:
+    """When the availability of these days next changes with no write: the first hold that
+    runs out or slot that ends after ``now``."""
+    first = _in_range(TimeSlot.objects.all(), date_from, date_to).aggregate(
+        end=Min("ends_at", filter=Q(ends_at__gt=now)),
+        expiry=Min(
+            "reservations__expires_at",
+            filter=Q(reservations__status=ReservationStatus.HELD, reservations__expires_at__gt=now),
+        ),
+    )
+    return min((moment for moment in first.values() if moment is not None), default=None)
 
 
 def _in_range(

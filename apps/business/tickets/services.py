@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.support.audit import services as audit
+from apps.support.common import readcache
 from apps.support.common.errors import ConflictError, NotFoundError, ServiceError
 from apps.support.common.locking import lock_rows
 from apps.support.common.services import model_create, model_update
@@ -220,6 +221,7 @@ def slots_generate(*, start: date, days: int, actor: Any = None) -> int:
         TimeSlot.objects.bulk_create(new_slots, ignore_conflicts=True)
         created = in_range.count() - before
         if created:
+            readcache.changed(readcache.SLOTS)
             audit.record(
                 action="tickets.slots.generated",
                 actor=actor if actor is not None else audit.SYSTEM,

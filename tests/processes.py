@@ -1,0 +1,41 @@
+"""Helpers for the tests that start the service's own processes (workers, gunicorn) on the
+test's database: its URL, and stopping or killing a process with all of its children."""
+
+import contextlib
+import os
+import signal
+import subprocess
+
+from django.db import connection
+
+
+def database_url() -> str:
+    """The test's PostgreSQL database, for a process of its own."""
+    db = connection.settings_dict
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    host = db.get("HOST") or "127.0.0.1"
+    return f"postgres://{user}{password}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL to the process and its children at once (it was started with
+    ``start_new_session``): a machine or container that dies, not a child its parent would
+    see go."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the group, SIGKILL after 30 s; children left by a dead parent are killed."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            kill_group(process)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
