@@ -12,12 +12,14 @@ caller is); ``cache_valid_until`` bounds a copy whose answer also changes with t
 """
 
 import hashlib
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -26,7 +28,7 @@ from django.utils.translation import get_language
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.support.common import readcache
+from apps.support.common import readcache, replica
 from apps.support.security.roles import role_names
 
 CACHE_HEADER = "X-Cache"  # HIT: served from the cache; MISS: read from the database and kept
@@ -89,18 +91,23 @@ class CachedReadMixin(ETagMixin):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         self._read_cache_key: str | None = None
-        key = self._cache_key(request)
-        if key is None:
+        found = self._versions(request)
+        if found is None:
             return
-        self._read_cache_key = key
+        key = self._read_cache_key = self._cache_key(request, found)
         stored = cache.get(key)
-        if not stored or (stored["until"] is not None and stored["until"] <= timezone.now()):
-            return
-        # Answer from the copy: the handler the dispatcher is about to call is replaced.
         method = request.method.lower()  # type: ignore[union-attr]
-        setattr(self, method, _serve(stored))
+        # The dispatcher is about to call the handler: it is replaced by the copy, or read
+        # from the replica when what it shows has not changed for longer than the replica
+        # may lag (docs/adr/0045).
+        if stored and (stored["until"] is None or stored["until"] > timezone.now()):
+            setattr(self, method, _serve(stored))
+        elif replica.alias() and (
+            time.time() - readcache.changed_at(found) >= settings.DATABASE_REPLICA_LAG_SECONDS
+        ):
+            setattr(self, method, _from_replica(getattr(self, method)))
 
-    def _cache_key(self, request: Request) -> str | None:
+    def _versions(self, request: Request) -> tuple[str, ...] | None:
         if (
             request.method not in ("GET", "HEAD")
             or getattr(self, "action", None) not in self.cached_actions
@@ -109,9 +116,9 @@ class CachedReadMixin(ETagMixin):
             or request.accepted_renderer.format != "json"
         ):
             return None
-        found = readcache.versions(self.cache_namespaces)
-        if found is None:
-            return None
+        return readcache.versions(self.cache_namespaces)
+
+    def _cache_key(self, request: Request, found: tuple[str, ...]) -> str:
         user = request.user
         roles = sorted(role_names(user))
         if user is not None and getattr(user, "is_superuser", False):
@@ -149,6 +156,18 @@ class CachedReadMixin(ETagMixin):
         }
         cache.set(key, stored, int(seconds))
         response[CACHE_HEADER] = "MISS"
+
+
+def _from_replica(handler: Callable[..., Any]) -> Callable[..., Any]:
+    def read(request: Request, *args: Any, **kwargs: Any) -> Any:
+        try:
+            with replica.reads():  # serializers have read every row by the time they return
+                return handler(request, *args, **kwargs)
+        except DatabaseError as error:  # the replica is down or behind a failover
+            replica.unavailable(error)
+        return handler(request, *args, **kwargs)  # it wrote nothing: read it again here
+
+    return read
 
 
 def _serve(stored: dict[str, Any]) -> Callable[..., HttpResponse]:

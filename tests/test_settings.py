@@ -137,6 +137,33 @@ def test_production_accepts_mysql_urls():
     assert result.stdout.strip() == "django.db.backends.mysql utf8mb4"
 
 
+def test_production_reads_the_catalogue_from_a_replica_when_given_one():
+    replica = "postgres://reader:secret@replica.internal:5432/parque"
+    result = show(
+        "config.settings.production",
+        {**PRODUCTION_ENV, "DATABASE_REPLICA_URL": replica},
+        "s.READ_REPLICA_ALIAS, sorted(s.DATABASES), s.DATABASES['replica']['HOST'], "
+        "s.DATABASES['replica']['USER'], s.DATABASES['replica']['CONN_MAX_AGE'], "
+        "s.DATABASES['replica']['OPTIONS'] == s.DATABASES['default']['OPTIONS'], "
+        "s.DATABASE_ROUTERS",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "replica ['default', 'replica'] replica.internal reader 60 True "
+        "['apps.support.common.replica.ReplicaRouter']"
+    )
+    without = show("config.settings.production", PRODUCTION_ENV, "repr(s.READ_REPLICA_ALIAS)")
+    assert without.stdout.strip() == "''"
+    mismatched = show(
+        "config.settings.production",
+        {**PRODUCTION_ENV, "DATABASE_REPLICA_URL": "mysql://reader@replica.internal/parque"},
+        "s.DEBUG",
+    )
+    assert "ImproperlyConfigured: DATABASE_REPLICA_URL must be of DATABASE_URL's kind" in (
+        mismatched.stderr
+    )
+
+
 def test_integrations_switch_on_with_their_variable():
     result = show(
         "config.settings.production",

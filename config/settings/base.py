@@ -7,6 +7,7 @@ switches on when its variable is set: ``REDIS_URL`` (cache, throttling and locko
 eager tasks, console email. ``.env.example`` lists every variable.
 """
 
+import copy
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -644,6 +645,24 @@ elif _engine == "django.db.backends.mysql":
     DATABASES["default"]["OPTIONS"]["init_command"] = (
         f"SET SESSION innodb_lock_wait_timeout = {max(1, int(LOCK_TIMEOUT_SECONDS))}"
     )
+# Optional read replica of DATABASE_URL's database, for the public catalogue's reads once what
+# they show has been unchanged for DATABASE_REPLICA_LAG_SECONDS (docs/adr/0045).
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+DATABASE_REPLICA_LAG_SECONDS = env.float("DATABASE_REPLICA_LAG_SECONDS", default=10.0)
+READ_REPLICA_ALIAS = ""
+if DATABASE_REPLICA_URL:
+    _replica = env.db_url_config(DATABASE_REPLICA_URL)
+    if _replica.get("ENGINE") != _engine:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be of DATABASE_URL's kind.")
+    DATABASES["replica"] = {
+        **copy.deepcopy(DATABASES["default"]),
+        **{key: _replica[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
+        "TEST": {"MIRROR": "default"},
+    }
+    READ_REPLICA_ALIAS = "replica"
+if DATABASE_REPLICA_LAG_SECONDS < 0:
+    raise ImproperlyConfigured("DATABASE_REPLICA_LAG_SECONDS must not be negative.")
+DATABASE_ROUTERS = ["apps.support.common.replica.ReplicaRouter"]
 # How long an Idempotency-Key's first answer is kept and replayed.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 

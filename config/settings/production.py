@@ -75,7 +75,8 @@ for _gateway, _names in _GATEWAY_SETTINGS.items():
 if PAYPAL_ENVIRONMENT not in ("sandbox", "live"):  # noqa: F405
     raise ImproperlyConfigured("PAYPAL_ENVIRONMENT must be sandbox or live.")
 
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)  # noqa: F405
+for _database in DATABASES.values():  # noqa: F405 (the replica too, when there is one)
+    _database["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
 # --- HTTPS and cookies ------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -54,3 +54,7 @@ _rates = REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]  # noqa: F405
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = dict.fromkeys(_rates, "10000/minute")  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}  # noqa: F405
+# A replica alias that is the test database itself, seen through a connection of its own:
+# reads go there only where a test sets READ_REPLICA_ALIAS (tests/test_replica.py).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+READ_REPLICA_ALIAS = ""

@@ -21,6 +21,7 @@ never outlives ``READ_CACHE_SECONDS`` in any case (docs/adr/0043).
 
 import secrets
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,8 +44,18 @@ def version_key(namespace: str) -> str:
     return f"readcache:version:{namespace}"
 
 
+def new_version() -> str:
+    """Random, and stamped with when it was made (``changed_at``)."""
+    return f"{time.time():.3f}-{secrets.token_hex(6)}"
+
+
+def changed_at(found: Iterable[str]) -> float:
+    """When the newest of these versions was made (epoch seconds)."""
+    return max((float(version.split("-", 1)[0]) for version in found), default=time.time())
+
+
 def _new_versions(namespaces: Iterable[str]) -> None:
-    cache.set_many({version_key(name): secrets.token_hex(8) for name in namespaces}, None)
+    cache.set_many({version_key(name): new_version() for name in namespaces}, None)
     if breaker.down:
         _lost.set()
 
@@ -77,7 +88,7 @@ def versions(namespaces: Iterable[str]) -> tuple[str, ...] | None:
     missing = [key for key in keys if key not in found]
     if missing:
         for key in missing:  # first use, or the cache lost them: any new value will do
-            cache.add(key, secrets.token_hex(8), None)
+            cache.add(key, new_version(), None)
         found.update(cache.get_many(missing))
         if any(key not in found for key in keys):
             return None  # unreachable meanwhile
