@@ -215,3 +215,22 @@ def test_nothing_is_kept_when_turned_off(settings):
     anonymous = client_for(None)
     assert "X-Cache" not in anonymous.get(SPECIES)
     assert "X-Cache" not in anonymous.get(SPECIES)
+
+
+def test_restoring_a_backup_drops_every_copy(monkeypatch, tmp_path):
+    from apps.support.common import backup
+
+    before = readcache.versions(readcache.NAMESPACES)
+    # The restore's own work is tested by the drill (tests/test_backup_restore.py); here,
+    # what it does to the cache once the rows are back.
+    nothing = backup.Manifest({"files": {}, "tables": {}})
+    monkeypatch.setattr(backup, "_read_manifest", lambda source: nothing)
+    monkeypatch.setattr(backup, "_restore_database", lambda source, manifest: None)
+    monkeypatch.setattr(backup, "_restore_files", lambda source, manifest: {})
+
+    backup.backup_restore(tmp_path)
+
+    after = readcache.versions(readcache.NAMESPACES)
+    assert before is not None
+    assert after is not None
+    assert [old != new for old, new in zip(before, after, strict=True)] == [True, True, True]

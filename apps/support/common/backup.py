@@ -29,6 +29,8 @@ from django.core.files.storage import FileSystemStorage, storages
 from django.db import connection, transaction
 from django.utils import timezone
 
+from . import readcache
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 
@@ -302,4 +304,6 @@ def backup_restore(source: Path) -> Restored:
     broken, reason, checked = audit_chain_first_break()
     if broken is not None or reason:
         raise BackupError(f"The restored audit chain does not verify: {reason}")
+    # Copies of public reads kept in a shared cache describe the rows before the restore.
+    readcache.changed(*readcache.NAMESPACES)
     return Restored(manifest=manifest, audit_entries=checked, files=files)
