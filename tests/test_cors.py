@@ -28,3 +28,20 @@ def test_a_front_end_may_send_the_headers_of_orders(client, settings):
     )
     allowed = {h.strip() for h in response["Access-Control-Allow-Headers"].split(",")}
     assert {"idempotency-key", "x-order-token", "content-type"} <= allowed
+
+
+def test_a_front_end_may_revalidate_public_reads(client, settings):
+    settings.CORS_ALLOWED_ORIGINS = ["https://www.parque.example.org"]
+    preflight = client.options(
+        "/api/v1/tickets/slots/",
+        HTTP_ORIGIN="https://www.parque.example.org",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="if-none-match",
+    )
+    allowed = {h.strip() for h in preflight["Access-Control-Allow-Headers"].split(",")}
+    assert "if-none-match" in allowed
+    read = client.get("/api/v1/tickets/slots/", HTTP_ORIGIN="https://www.parque.example.org")
+    assert read.status_code == 200
+    exposed = {h.strip() for h in read["Access-Control-Expose-Headers"].split(",")}
+    assert {"ETag", "X-Cache", "Idempotent-Replayed"} <= exposed
+    assert "ETag" in read

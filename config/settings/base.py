@@ -529,12 +529,15 @@ SPECTACULAR_SETTINGS = {
 
 CORS_ALLOWED_ORIGINS: list[str] = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+# A front end reads request ids, when to retry, a replayed answer and the ETags of public
+# reads, and revalidates those with If-None-Match (docs/adr/0043).
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Idempotent-Replayed", "ETag", "X-Cache"]
 CORS_ALLOW_HEADERS = (
     "accept",
     "authorization",
     "content-type",
     "accept-language",
+    "if-none-match",
     "idempotency-key",
     "x-order-token",  # a guest's order (donations without an account)
     "x-request-id",
