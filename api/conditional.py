@@ -78,19 +78,25 @@ class CachedReadMixin(ETagMixin):
     """ETags, and the JSON answers of ``cached_actions`` kept in the cache.
 
     - ``cache_namespaces``: what the answers are made of (``readcache.NAMESPACES``);
-    - ``cache_valid_until(request, response)``: when an answer changes without a write (a hold
-      running out, a campaign ending), or ``None``.
+    - ``cache_valid_until(request, response, since)``: when an answer read at ``since`` (a
+      moment before its rows were read) changes without a write (a hold running out, a
+      campaign ending), or ``None``.
     """
 
     cache_namespaces: tuple[str, ...] = ()
     cached_actions: tuple[str, ...] = ("list", "retrieve")
 
-    def cache_valid_until(self, request: Request, response: Response) -> datetime | None:
+    def cache_valid_until(
+        self, request: Request, response: Response, since: datetime
+    ) -> datetime | None:
         return None
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         self._read_cache_key: str | None = None
+        # Before any row is read: what changes with time after this moment is looked for
+        # from it, so nothing that happens while the answer is made can be missed.
+        self._read_at = timezone.now()
         found = self._versions(request)
         if found is None:
             return
@@ -127,6 +133,9 @@ class CachedReadMixin(ETagMixin):
             type(self).__module__,
             type(self).__qualname__,
             str(getattr(self, "action", "")),
+            # Links in the body (pages, pictures) are absolute: this host's, this scheme's.
+            request.scheme or "",
+            request.get_host(),
             request.get_full_path(),
             get_language() or "",
             ",".join(roles),
@@ -140,11 +149,10 @@ class CachedReadMixin(ETagMixin):
         key = getattr(self, "_read_cache_key", None)
         if key is None or CACHE_HEADER in response:
             return
-        now = timezone.now()
-        until = self.cache_valid_until(request, response)
+        until = self.cache_valid_until(request, response, self._read_at)
         seconds = float(settings.READ_CACHE_SECONDS)
         if until is not None:
-            seconds = min(seconds, (until - now).total_seconds())
+            seconds = min(seconds, (until - timezone.now()).total_seconds())
         if seconds < 1:
             response[CACHE_HEADER] = "MISS"
             return

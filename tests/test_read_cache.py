@@ -2,7 +2,7 @@
 that changes what it shows, bounded by the clock where time alone changes it, and answered
 with 304 to a client that has it (docs/adr/0043). Across processes: tests/test_instances.py."""
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -234,3 +234,48 @@ def test_restoring_a_backup_drops_every_copy(monkeypatch, tmp_path):
     assert before is not None
     assert after is not None
     assert [old != new for old, new in zip(before, after, strict=True)] == [True, True, True]
+
+
+def test_cancelling_a_held_order_gives_its_seats_back_at_once():
+    from apps.business.payments.services import order_cancel
+
+    slot = TimeSlotFactory(capacity=10)
+    buyer = UserFactory()
+    order = hold(slot, TicketTypeFactory(), 4, buyer)
+    anonymous = client_for(None)
+    day = {"date": slot.date.isoformat()}
+    assert anonymous.get(SLOTS, day).json()["results"][0]["remaining"] == 6
+    assert anonymous.get(SLOTS, day)["X-Cache"] == "HIT"
+
+    order_cancel(order=order, actor=buyer)
+
+    after = anonymous.get(SLOTS, day)
+    assert (after["X-Cache"], after.json()["results"][0]["remaining"]) == ("MISS", 10)
+
+
+def test_generated_slots_show_at_once():
+    from apps.business.tickets.models import OpeningSchedule
+
+    OpeningSchedule.objects.create(
+        name="Temporada 2031",
+        valid_from=date(2031, 1, 1),
+        weekdays=[1],
+        opens_at=time(9, 0),
+        closes_at=time(10, 0),
+        slot_minutes=30,
+        capacity_per_slot=50,
+    )
+    anonymous = client_for(None)
+    tuesday = {"date": "2031-03-04"}
+    assert anonymous.get(SLOTS, tuesday).json()["results"] == []
+    assert anonymous.get(SLOTS, tuesday)["X-Cache"] == "HIT"
+    office = client_for(staff_member(Role.TICKET_OFFICE))
+
+    made = office.post(f"{SLOTS}generate/", {"start": "2031-03-04", "days": 1}, format="json")
+
+    assert made.status_code == 200, made.json()
+    after = anonymous.get(SLOTS, tuesday)
+    assert (after["X-Cache"], [s["capacity"] for s in after.json()["results"]]) == (
+        "MISS",
+        [50, 50],
+    )

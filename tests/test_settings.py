@@ -144,12 +144,14 @@ def test_production_reads_the_catalogue_from_a_replica_when_given_one():
         {**PRODUCTION_ENV, "DATABASE_REPLICA_URL": replica},
         "s.READ_REPLICA_ALIAS, sorted(s.DATABASES), s.DATABASES['replica']['HOST'], "
         "s.DATABASES['replica']['USER'], s.DATABASES['replica']['CONN_MAX_AGE'], "
-        "s.DATABASES['replica']['OPTIONS'] == s.DATABASES['default']['OPTIONS'], "
+        "s.DATABASES['replica']['OPTIONS']['connect_timeout'], "
+        "s.DATABASES['replica']['OPTIONS']['options'], "
         "s.DATABASE_ROUTERS",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
-        "replica ['default', 'replica'] replica.internal reader 60 True "
+        "replica ['default', 'replica'] replica.internal reader 60 2 "
+        "-c lock_timeout=3000 -c statement_timeout=5000 "
         "['apps.support.common.replica.ReplicaRouter']"
     )
     without = show("config.settings.production", PRODUCTION_ENV, "repr(s.READ_REPLICA_ALIAS)")

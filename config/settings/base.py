@@ -662,6 +662,13 @@ if DATABASE_REPLICA_URL:
         **{key: _replica[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
         "TEST": {"MIRROR": "default"},
     }
+    # A hung replica must cost a read seconds, not a worker: then the primary answers.
+    _replica_options = DATABASES["replica"].setdefault("OPTIONS", {})
+    if _engine == "django.db.backends.postgresql":
+        _replica_options["connect_timeout"] = 2
+        _replica_options["options"] += " -c statement_timeout=5000"
+    elif _engine == "django.db.backends.mysql":
+        _replica_options.update(connect_timeout=2, read_timeout=5)
     READ_REPLICA_ALIAS = "replica"
 if DATABASE_REPLICA_LAG_SECONDS < 0:
     raise ImproperlyConfigured("DATABASE_REPLICA_LAG_SECONDS must not be negative.")

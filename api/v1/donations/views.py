@@ -7,7 +7,6 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -61,8 +60,10 @@ class CampaignViewSet(CachedReadMixin, ServiceCreateMixin, ServiceUpdateMixin, C
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     cache_namespaces = (readcache.CAMPAIGNS,)
 
-    def cache_valid_until(self, request: Request, response: Response) -> datetime | None:
-        return selectors.campaigns_change_at(timezone.now())
+    def cache_valid_until(
+        self, request: Request, response: Response, since: datetime
+    ) -> datetime | None:
+        return selectors.campaigns_change_at(since)
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.campaign_list(staff=has_any_role(self.request.user, CAMPAIGN_STAFF))

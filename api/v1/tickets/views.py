@@ -130,8 +130,10 @@ class SlotViewSet(CachedReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     http_method_names = ["get", "post", "patch", "head", "options"]
     cache_namespaces = (readcache.SLOTS,)
 
-    def cache_valid_until(self, request: Request, response: Response) -> datetime | None:
-        now = timezone.now()
+    def cache_valid_until(
+        self, request: Request, response: Response, since: datetime
+    ) -> datetime | None:
+        now = since
         if self.action == "retrieve":
             slot_date = response.data["date"]
             days = {"date_from": slot_date, "date_to": slot_date}

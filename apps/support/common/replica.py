@@ -8,7 +8,9 @@ until the replica has surely replayed it. Every other read, and every write, goe
 ``DATABASE_URL``.
 
 A replica that fails (down, refusing, mid-failover) costs the read one failed attempt: it is
-read again from the primary, and the failure logged once a minute.
+read again from the primary, the process reads only the primary for ``RETRY_SECONDS``, and
+the failure is logged once a minute. A hung replica costs at most its connect timeout or
+statement timeout (the settings give it short ones).
 
 Reads are routed to the replica only inside ``reads()``, which views enter around a handler
 that writes nothing; a write attempted there is refused (``ReplicaReadOnly``): it would mean
@@ -28,7 +30,9 @@ from django.db import DEFAULT_DB_ALIAS, connections
 _reading = ContextVar("replica_reads", default=False)
 logger = logging.getLogger(__name__)
 LOG_EVERY_SECONDS = 60.0
+RETRY_SECONDS = 30.0  # after a failure, this process reads the primary this long
 _logged_at = [-LOG_EVERY_SECONDS]
+_skip_until = [0.0]
 
 
 class ReplicaReadOnly(RuntimeError):
@@ -36,7 +40,9 @@ class ReplicaReadOnly(RuntimeError):
 
 
 def alias() -> str:
-    """The replica's alias, or ``""`` when none is configured."""
+    """The replica's alias, or ``""`` when none is configured or it failed a moment ago."""
+    if monotonic() < _skip_until[0]:
+        return ""
     return str(getattr(settings, "READ_REPLICA_ALIAS", ""))
 
 
@@ -50,9 +56,10 @@ def reads() -> Iterator[None]:
 
 
 def unavailable(error: BaseException) -> None:
-    """A read failed on the replica (the caller reads the primary instead): logged at most
-    once a minute per process."""
+    """A read failed on the replica (the caller reads the primary instead): the process
+    leaves the replica alone for ``RETRY_SECONDS``; logged at most once a minute."""
     now = monotonic()
+    _skip_until[0] = now + RETRY_SECONDS
     if now - _logged_at[0] >= LOG_EVERY_SECONDS:
         _logged_at[0] = now
         logger.error("The read replica failed (%s): reading from the primary instead.", error)
