@@ -675,6 +675,9 @@ if DATABASE_REPLICA_LAG_SECONDS < 0:
 DATABASE_ROUTERS = ["apps.support.common.replica.ReplicaRouter"]
 # How long an Idempotency-Key's first answer is kept and replayed.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
+# A key claimed by a request that never answered (its instance died) is free again after
+# this; keep it above the longest a request may run (gunicorn's timeout, 30 s).
+IDEMPOTENCY_ABANDONED_SECONDS = env.int("IDEMPOTENCY_ABANDONED_SECONDS", default=300)
 
 # --- Audit -----------------------------------------------------------------------------
 

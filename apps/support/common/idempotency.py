@@ -32,8 +32,6 @@ MAX_KEY_LENGTH = 255
 # Visible ASCII only (a UUID is a good key): no spaces, control characters or NULs.
 KEY_PATTERN = r"^[!-~]{1,255}$"
 _VALID_KEY = re.compile(KEY_PATTERN)
-# Longer than any request may run (gunicorn's timeout is 30 s).
-ABANDONED_AFTER_SECONDS = 300
 # 409s that mean "try again" (the retry must run for real); other 409s are definitive answers.
 RETRYABLE_CONFLICTS = {"busy", KEY_IN_USE, "payment_in_progress", "gateway_unavailable"}
 
@@ -65,7 +63,7 @@ def idempotency_key_claim(*, user_id: int, key: str, request_fingerprint: str) -
         )
     now = timezone.now()
     oldest = now - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
-    abandoned = now - timedelta(seconds=ABANDONED_AFTER_SECONDS)
+    abandoned = now - timedelta(seconds=settings.IDEMPOTENCY_ABANDONED_SECONDS)
     for _attempt in range(2):
         try:
             with transaction.atomic():
