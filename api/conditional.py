@@ -149,21 +149,19 @@ class CachedReadMixin(ETagMixin):
         key = getattr(self, "_read_cache_key", None)
         if key is None or CACHE_HEADER in response:
             return
+        response[CACHE_HEADER] = "MISS"
         until = self.cache_valid_until(request, response, self._read_at)
         seconds = float(settings.READ_CACHE_SECONDS)
         if until is not None:
             seconds = min(seconds, (until - timezone.now()).total_seconds())
-        if seconds < 1:
-            response[CACHE_HEADER] = "MISS"
-            return
-        stored = {
-            "content": response.content,
-            "headers": {name: response[name] for name in STORED_HEADERS if name in response},
-            "etag": response["ETag"],
-            "until": until,
-        }
-        cache.set(key, stored, int(seconds))
-        response[CACHE_HEADER] = "MISS"
+        if seconds >= 1:  # else it changes (or changed) before anyone could be served it
+            stored = {
+                "content": response.content,
+                "headers": {name: response[name] for name in STORED_HEADERS if name in response},
+                "etag": response["ETag"],
+                "until": until,
+            }
+            cache.set(key, stored, int(seconds))
 
 
 def _from_replica(handler: Callable[..., Any]) -> Callable[..., Any]:

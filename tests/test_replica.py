@@ -53,7 +53,7 @@ def test_a_recent_change_is_read_from_the_primary_an_old_one_from_the_replica(
     answer, primary, copy = reads(lambda: anonymous.get(SPECIES))
     assert answer.headers["X-Cache"] == "MISS"
     assert copy == []
-    assert any('"wildlife_species"' in sql or "wildlife_species" in sql for sql in primary)
+    assert any("wildlife_species" in sql for sql in primary)
 
     later(monkeypatch, 61)  # unchanged for longer than the replica may lag
     answer, primary, copy = reads(lambda: anonymous.get(SPECIES, {"search": "manatee"}))

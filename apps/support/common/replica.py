@@ -73,7 +73,7 @@ class ReplicaRouter:
         return None
 
     def db_for_write(self, model: Any, **hints: Any) -> str | None:
-        if alias() and _reading.get():
+        if _reading.get():  # whatever the configuration: reads() promises no write
             raise ReplicaReadOnly(f"A write of {model.__name__} while reading from the replica.")
         return None
 
