@@ -213,6 +213,10 @@ def instances(tmp_path):
         # A key claimed by a request the dead instance never answered is free again soon
         # (production: 5 minutes), so the visitors' retries finish within the test.
         "IDEMPOTENCY_ABANDONED_SECONDS": str(ABANDONED_SECONDS),
+        # Likewise a payment attempt whose call died with the instance is asked again soon
+        # (production: 2 minutes, above twice the gateway timeout).
+        "PAYMENTS_GATEWAY_TIMEOUT": "2",
+        "PAYMENTS_ATTEMPT_ABANDONED_SECONDS": str(ABANDONED_SECONDS),
         "LOG_LEVEL": "WARNING",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)

@@ -228,3 +228,23 @@ def test_token_lifetimes_have_a_ceiling(variable, value):
     result = show("config.settings.production", {**PRODUCTION_ENV, variable: value}, "s.DEBUG")
     assert result.returncode != 0
     assert f"ImproperlyConfigured: {variable} must be between" in result.stderr
+
+
+def test_an_interrupted_payment_is_not_asked_again_while_its_gateway_call_may_still_run():
+    env = {
+        **PRODUCTION_ENV,
+        "PAYMENTS_GATEWAY_TIMEOUT": "30",
+        "PAYMENTS_ATTEMPT_ABANDONED_SECONDS": "60",
+    }
+    refused = show("config.settings.production", env, "s.DEBUG")
+    assert refused.returncode != 0
+    assert (
+        "ImproperlyConfigured: PAYMENTS_ATTEMPT_ABANDONED_SECONDS must be above twice "
+        "PAYMENTS_GATEWAY_TIMEOUT"
+    ) in refused.stderr
+    allowed = show(
+        "config.settings.production",
+        {**env, "PAYMENTS_ATTEMPT_ABANDONED_SECONDS": "61"},
+        "s.PAYMENTS_ATTEMPT_ABANDONED_SECONDS",
+    )
+    assert allowed.stdout.strip() == "61", allowed.stderr

@@ -344,11 +344,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # Payments: unpaid orders whose hold ran out recorded as expired (seats stop counting at
     # the hold's end without it); Idempotency-Keys past their life pruned; failed webhook events
-    # whose backoff ran out processed again; refunds the gateway did not answer sent again.
+    # whose backoff ran out processed again; refunds the gateway did not answer sent again;
+    # payment attempts whose call died before recording the gateway's answer asked again.
     "expire-orders": {"task": "payments.expire_orders", "schedule": 300.0},
     "prune-idempotency-keys": {"task": "payments.prune_idempotency_keys", "schedule": 3600.0},
     "retry-webhook-events": {"task": "payments.retry_webhook_events", "schedule": 60.0},
     "resend-pending-refunds": {"task": "payments.resend_pending_refunds", "schedule": 300.0},
+    "resume-interrupted-payments": {
+        "task": "payments.resume_interrupted_payments",
+        "schedule": 300.0,
+    },
     # Reconciliation: yesterday's and today's statements of every gateway, at 04:30 (after
     # PayPal's three-hour lag).
     "fetch-gateway-statements": {
@@ -625,6 +630,16 @@ PAYPAL_ENVIRONMENT = env.str("PAYPAL_ENVIRONMENT", default="sandbox")
 # Seconds a call to a gateway may take before it counts as unanswered (then retried with the
 # same idempotency key, never charged twice).
 PAYMENTS_GATEWAY_TIMEOUT = env.float("PAYMENTS_GATEWAY_TIMEOUT", default=20.0)
+# Seconds after which a payment attempt whose gateway answer was never recorded counts as
+# interrupted (the call that started it died): the next pay of its order, or the
+# resume-interrupted-payments job, asks the gateway again under the attempt's key. Above the
+# longest a gateway call can take (PayPal may fetch a token first: twice the timeout).
+PAYMENTS_ATTEMPT_ABANDONED_SECONDS = env.int("PAYMENTS_ATTEMPT_ABANDONED_SECONDS", default=120)
+if PAYMENTS_ATTEMPT_ABANDONED_SECONDS <= 2 * PAYMENTS_GATEWAY_TIMEOUT:
+    raise ImproperlyConfigured(
+        "PAYMENTS_ATTEMPT_ABANDONED_SECONDS must be above twice PAYMENTS_GATEWAY_TIMEOUT: an "
+        "attempt still waiting for its gateway would be asked again."
+    )
 # Where PayPal sends the buyer back after approving or cancelling (the front end's pages).
 PAYMENTS_RETURN_URL = env.str("PAYMENTS_RETURN_URL", default="http://127.0.0.1:8000/")
 PAYMENTS_CANCEL_URL = env.str("PAYMENTS_CANCEL_URL", default="http://127.0.0.1:8000/")

@@ -179,7 +179,8 @@ def test_the_expiry_job_records_expired_orders_and_releases_their_holds(user, sl
     output = io.StringIO()
     call_command("orders_expire", stdout=output)
     assert output.getvalue() == (
-        "1 orders expired, 0 skipped (in use, taken next run), 0 idempotency keys pruned.\n"
+        "1 orders expired, 0 skipped (in use, taken next run), 0 interrupted payments asked "
+        "again, 0 idempotency keys pruned.\n"
     )
     stale.refresh_from_db()
     fresh.refresh_from_db()

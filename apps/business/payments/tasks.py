@@ -9,6 +9,7 @@ from apps.support.common.idempotency import idempotency_keys_prune
 
 from .services import (
     orders_expire,
+    payments_resume_interrupted,
     refunds_resend_pending,
     statements_fetch,
     webhook_events_retry_due,
@@ -41,6 +42,14 @@ def resend_pending_refunds() -> int:
     """Ask the gateways again, with the same idempotency keys, for refunds whose answer never
     came or could not be recorded (every few minutes with Celery beat)."""
     return refunds_resend_pending()
+
+
+@shared_task(name="payments.resume_interrupted_payments")
+def resume_interrupted_payments() -> int:
+    """Ask the gateways again, with the same idempotency keys, for payment attempts whose call
+    died before it recorded their answer (every few minutes with Celery beat): the buyer may
+    have paid. Returns how many were taken over."""
+    return payments_resume_interrupted()
 
 
 @shared_task(name="payments.fetch_statements")

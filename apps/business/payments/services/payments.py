@@ -1,7 +1,10 @@
 """Payments: start with a gateway or at the counter, settle, fail, refund."""
 
+import logging
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +23,13 @@ from apps.support.common.errors import (
     PaymentRequiredError,
     ServiceError,
 )
-from apps.support.common.locking import BUSY, is_lock_failure, lock_rows
+from apps.support.common.locking import (
+    BUSY,
+    ensure_outside_transaction,
+    is_lock_failure,
+    lock_row_if_free,
+    lock_rows,
+)
 from apps.support.security.models import User
 from apps.support.security.roles import COUNTER_STAFF, has_any_role
 
@@ -41,6 +50,8 @@ from . import refunds
 from .common import lock_order, to_minor_units
 
 SETTLE_ATTEMPTS = 3
+
+logger = logging.getLogger(__name__)
 
 # --- Payments ---------------------------------------------------------------------------
 
@@ -89,12 +100,16 @@ def order_pay(
                 code=errors.ORDER_NOT_PAYABLE,
             )
         in_flight = order.payments.filter(status=PaymentStatus.PENDING).first()
+        interrupted = None
         if in_flight is not None and in_flight.gateway_outcome == "":
-            raise ConflictError(
-                _("A payment of this order is being confirmed; try again in a moment."),
-                code=errors.PAYMENT_IN_PROGRESS,
-                retry_after=5,
-            )
+            interrupted = _attempt_take_over(in_flight)
+            if interrupted is None:
+                raise ConflictError(
+                    _("A payment of this order is being confirmed; try again in a moment."),
+                    code=errors.PAYMENT_IN_PROGRESS,
+                    retry_after=5,
+                )
+            in_flight = None if interrupted.status == PaymentStatus.FAILED else interrupted
         if (
             in_flight is not None
             and in_flight.gateway_outcome == PaymentOutcome.PENDING
@@ -112,6 +127,10 @@ def order_pay(
                 currency=order.currency,
                 created_by=actor,
             )
+    if interrupted is not None and in_flight is not None:
+        # The call that started this attempt died before it recorded the gateway's answer:
+        # ask again with the attempt's own key, so the gateway answers for that attempt.
+        return _payment_start(payment=in_flight, options=options, actor=actor)
     if in_flight is not None:
         if in_flight.gateway_outcome == PaymentOutcome.SUCCEEDED:
             # The gateway took the money but settling it was interrupted (a lock timed out):
@@ -126,6 +145,22 @@ def order_pay(
         # the buyer approved on PayPal): ask where it stands, capturing when the park must.
         return _payment_resume(payment=in_flight, actor=actor)
 
+    return _payment_start(payment=payment, options=options, actor=actor)
+
+
+def _payment_start(*, payment: Payment, options: dict[str, Any], actor: User | None) -> Payment:
+    """Ask the payment's gateway for the money (outside any transaction), under the attempt's
+    own idempotency key, then record and apply its answer. Asked again for the same attempt,
+    the gateway answers for it (never a second charge)."""
+    ensure_outside_transaction("Starting a payment, which talks to a gateway,")
+    order = payment.order
+    gateway = None if payment.method in COUNTER_METHODS else get_gateway(payment.method)
+    if gateway is None and payment.method not in COUNTER_METHODS:
+        raise ConflictError(
+            _("A payment of this order is being confirmed; try again in a moment."),
+            code=errors.PAYMENT_IN_PROGRESS,
+            retry_after=5,
+        )
     if gateway is None:
         result = PaymentResult(outcome=PaymentOutcome.SUCCEEDED, gateway_reference="")
     else:
@@ -158,6 +193,75 @@ def order_pay(
     payment.gateway_reference, payment.gateway_outcome = result.gateway_reference, result.outcome
     payment.capture_reference = result.capture_reference
     return _payment_apply(payment=payment, result=result, actor=actor)
+
+
+def _attempt_take_over(payment: Payment) -> Payment | None:
+    """Inside the paying transaction (order locked): an attempt whose gateway answer was never
+    recorded. ``None`` while the call that started it may still be waiting for the gateway.
+
+    Past ``PAYMENTS_ATTEMPT_ABANDONED_SECONDS`` that call is gone (its process was killed, or
+    the request timed out): the attempt is this caller's now (its clock restarts, so one caller
+    holds it at a time). A gateway attempt is then asked again under its own key; a counter
+    attempt moved no money anywhere but the till, so it is failed and a new one recorded.
+    """
+    if payment.updated_at > timezone.now() - timedelta(
+        seconds=settings.PAYMENTS_ATTEMPT_ABANDONED_SECONDS
+    ):
+        return None
+    metadata = {"order": payment.order.code, "method": payment.method}
+    if payment.method in COUNTER_METHODS:
+        Payment.objects.filter(pk=payment.pk).update(
+            status=PaymentStatus.FAILED,
+            failure_code=errors.INTERRUPTED,
+            failure_message="Interrupted before the payment was recorded.",
+            updated_at=timezone.now(),
+        )
+        payment.status = PaymentStatus.FAILED
+        audit.record(action="payments.payment.failed", target=payment, metadata=metadata)
+        return payment
+    Payment.objects.filter(pk=payment.pk).update(updated_at=timezone.now())
+    audit.record(action="payments.payment.resumed", target=payment, metadata=metadata)
+    return payment
+
+
+def payments_resume_interrupted(*, limit: int = 100) -> int:
+    """Settle the attempts nobody came back to after the call that started them died (a
+    periodic job): the gateway may hold the buyer's money. Each is asked again under its own
+    key, as a retry of ``pay`` would. Rows in use are skipped, never waited for. Returns how
+    many were taken over."""
+    abandoned = timezone.now() - timedelta(seconds=settings.PAYMENTS_ATTEMPT_ABANDONED_SECONDS)
+    due = list(
+        Payment.objects.filter(
+            status=PaymentStatus.PENDING, gateway_outcome="", updated_at__lte=abandoned
+        )
+        .order_by("pk")
+        .values_list("pk", "order_id")[:limit]
+    )
+    taken = 0
+    for payment_id, order_id in due:
+        try:
+            with transaction.atomic():
+                if lock_row_if_free(Order.objects.filter(pk=order_id)) is None:
+                    continue
+                payment = (
+                    Payment.objects.select_related("order")
+                    .filter(pk=payment_id, status=PaymentStatus.PENDING, gateway_outcome="")
+                    .first()
+                )
+                payment = payment and _attempt_take_over(payment)
+        except OperationalError as error:  # the audit chain head was not had in time
+            if is_lock_failure(error):
+                continue
+            raise
+        if payment is None:
+            continue
+        taken += 1
+        if payment.status == PaymentStatus.PENDING:
+            try:
+                _payment_start(payment=payment, options={}, actor=None)
+            except (ConflictError, PaymentRequiredError) as error:
+                logger.info("Interrupted payment %s: %s", payment.pk, error)
+    return taken
 
 
 def _payment_abandon(payment: Payment) -> None:
