@@ -234,17 +234,17 @@ def test_an_interrupted_payment_is_not_asked_again_while_its_gateway_call_may_st
     env = {
         **PRODUCTION_ENV,
         "PAYMENTS_GATEWAY_TIMEOUT": "30",
-        "PAYMENTS_ATTEMPT_ABANDONED_SECONDS": "60",
+        "PAYMENTS_ATTEMPT_ABANDONED_SECONDS": "90",
     }
     refused = show("config.settings.production", env, "s.DEBUG")
     assert refused.returncode != 0
     assert (
-        "ImproperlyConfigured: PAYMENTS_ATTEMPT_ABANDONED_SECONDS must be above twice "
+        "ImproperlyConfigured: PAYMENTS_ATTEMPT_ABANDONED_SECONDS must be above three times "
         "PAYMENTS_GATEWAY_TIMEOUT"
     ) in refused.stderr
     allowed = show(
         "config.settings.production",
-        {**env, "PAYMENTS_ATTEMPT_ABANDONED_SECONDS": "61"},
+        {**env, "PAYMENTS_ATTEMPT_ABANDONED_SECONDS": "91"},
         "s.PAYMENTS_ATTEMPT_ABANDONED_SECONDS",
     )
-    assert allowed.stdout.strip() == "61", allowed.stderr
+    assert allowed.stdout.strip() == "91", allowed.stderr

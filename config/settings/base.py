@@ -632,13 +632,14 @@ PAYPAL_ENVIRONMENT = env.str("PAYPAL_ENVIRONMENT", default="sandbox")
 PAYMENTS_GATEWAY_TIMEOUT = env.float("PAYMENTS_GATEWAY_TIMEOUT", default=20.0)
 # Seconds after which a payment attempt whose gateway answer was never recorded counts as
 # interrupted (the call that started it died): the next pay of its order, or the
-# resume-interrupted-payments job, asks the gateway again under the attempt's key. Above the
-# longest a gateway call can take (PayPal may fetch a token first: twice the timeout).
+# resume-interrupted-payments job, fails it or asks the gateway again under its key. Above the
+# longest a live gateway call can take: PayPal may send its call, fetch a new token and send
+# it again, each within the timeout (docs/adr/0046).
 PAYMENTS_ATTEMPT_ABANDONED_SECONDS = env.int("PAYMENTS_ATTEMPT_ABANDONED_SECONDS", default=120)
-if PAYMENTS_ATTEMPT_ABANDONED_SECONDS <= 2 * PAYMENTS_GATEWAY_TIMEOUT:
+if PAYMENTS_ATTEMPT_ABANDONED_SECONDS <= 3 * PAYMENTS_GATEWAY_TIMEOUT:
     raise ImproperlyConfigured(
-        "PAYMENTS_ATTEMPT_ABANDONED_SECONDS must be above twice PAYMENTS_GATEWAY_TIMEOUT: an "
-        "attempt still waiting for its gateway would be asked again."
+        "PAYMENTS_ATTEMPT_ABANDONED_SECONDS must be above three times PAYMENTS_GATEWAY_TIMEOUT: "
+        "an attempt still waiting for its gateway would be taken for dead."
     )
 # Where PayPal sends the buyer back after approving or cancelling (the front end's pages).
 PAYMENTS_RETURN_URL = env.str("PAYMENTS_RETURN_URL", default="http://127.0.0.1:8000/")

@@ -44,6 +44,7 @@ SOURCES = ("api", "apps", "config")
 # Constants of an errors.py module that are not error codes of the API.
 NOT_ANSWERED = {
     "abandoned": "a payment's failure_code (payments.errors.ABANDONED), stored, never an error",
+    "interrupted": "a payment's failure_code (payments.errors.INTERRUPTED), stored, never an error",
 }
 
 Codes = dict[str, set[int | None]]

@@ -71,7 +71,8 @@ def test_an_order_in_use_is_skipped_at_once_and_expired_on_the_next_run(user, sl
         assert Reservation.objects.get(order=busy).status == ReservationStatus.HELD
 
     assert expiry_output() == (
-        "1 orders expired, 0 skipped (in use, taken next run), 0 idempotency keys pruned.\n"
+        "1 orders expired, 0 skipped (in use, taken next run), 0 interrupted payments asked "
+        "again, 0 idempotency keys pruned.\n"
     )
     assert set(Order.objects.values_list("status", flat=True)) == {OrderStatus.EXPIRED}
     assert AuditEvent.objects.filter(action="payments.order.expired").count() == 2

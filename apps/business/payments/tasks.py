@@ -46,9 +46,9 @@ def resend_pending_refunds() -> int:
 
 @shared_task(name="payments.resume_interrupted_payments")
 def resume_interrupted_payments() -> int:
-    """Ask the gateways again, with the same idempotency keys, for payment attempts whose call
-    died before it recorded their answer (every few minutes with Celery beat): the buyer may
-    have paid. Returns how many were taken over."""
+    """Settle payment attempts whose call died before it recorded the gateway's answer (every
+    few minutes with Celery beat): failed where their start takes no money, else asked again
+    under the same idempotency key (the buyer may have paid). Returns how many were taken."""
     return payments_resume_interrupted()
 
 

@@ -168,6 +168,11 @@ class WebhookEvent:
 
 class PaymentGateway(Protocol):
     name: str
+    # Whether ``start_payment`` may take the money by itself. Stripe and PayPal only create an
+    # intent or an order that the buyer confirms or approves afterwards (False); the sandbox
+    # approves at once (True). An attempt whose start was interrupted is asked again under its
+    # key only when its start could have charged (docs/adr/0046).
+    charges_on_start: bool
 
     def public_config(self) -> dict[str, Any]:
         """What a front end needs to pay with this gateway (public keys only, never secrets),

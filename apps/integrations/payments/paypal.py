@@ -149,6 +149,7 @@ class _Refused(Exception):
 
 class PayPalGateway:
     name = "paypal"
+    charges_on_start = False
 
     def __init__(
         self,

@@ -72,6 +72,7 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
 
 class SandboxGateway:
     name = "sandbox"
+    charges_on_start = True
 
     def __init__(self, *, webhook_secret: str) -> None:
         self.webhook_secret = webhook_secret

@@ -211,6 +211,7 @@ def _http_client(timeout: float, transport: httpx.BaseTransport | None) -> strip
 
 class StripeGateway:
     name = "stripe"
+    charges_on_start = False
 
     def __init__(
         self,

@@ -1,7 +1,8 @@
 """Payments: start with a gateway or at the counter, settle, fail, refund."""
 
+import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +26,6 @@ from apps.support.common.errors import (
 )
 from apps.support.common.locking import (
     BUSY,
-    ensure_outside_transaction,
     is_lock_failure,
     lock_row_if_free,
     lock_rows,
@@ -128,9 +128,17 @@ def order_pay(
                 created_by=actor,
             )
     if interrupted is not None and in_flight is not None:
-        # The call that started this attempt died before it recorded the gateway's answer:
-        # ask again with the attempt's own key, so the gateway answers for that attempt.
-        return _payment_start(payment=in_flight, options=options, actor=actor)
+        # The call that started this attempt died before it recorded the gateway's answer, and
+        # that start may have charged: ask again under the attempt's own key, so the gateway
+        # answers for that attempt (never a second charge).
+        if in_flight.method == method:
+            return _payment_start(payment=in_flight, options=options, actor=actor)
+        # Declined: nothing stands in the way of this call's own attempt.
+        with contextlib.suppress(PaymentRequiredError):
+            _payment_start(payment=in_flight, options={}, actor=actor)
+        # Now that the earlier attempt has its answer, this call pays as asked: it hears
+        # "already paid" if that attempt paid the order, else its own attempt starts.
+        return order_pay(order=order, actor=actor, method=method, options=options)
     if in_flight is not None:
         if in_flight.gateway_outcome == PaymentOutcome.SUCCEEDED:
             # The gateway took the money but settling it was interrupted (a lock timed out):
@@ -152,15 +160,9 @@ def _payment_start(*, payment: Payment, options: dict[str, Any], actor: User | N
     """Ask the payment's gateway for the money (outside any transaction), under the attempt's
     own idempotency key, then record and apply its answer. Asked again for the same attempt,
     the gateway answers for it (never a second charge)."""
-    ensure_outside_transaction("Starting a payment, which talks to a gateway,")
     order = payment.order
+    held_since = payment.updated_at  # this call's hold on the attempt (a take-over moves it)
     gateway = None if payment.method in COUNTER_METHODS else get_gateway(payment.method)
-    if gateway is None and payment.method not in COUNTER_METHODS:
-        raise ConflictError(
-            _("A payment of this order is being confirmed; try again in a moment."),
-            code=errors.PAYMENT_IN_PROGRESS,
-            retry_after=5,
-        )
     if gateway is None:
         result = PaymentResult(outcome=PaymentOutcome.SUCCEEDED, gateway_reference="")
     else:
@@ -176,15 +178,33 @@ def _payment_start(*, payment: Payment, options: dict[str, Any], actor: User | N
                 )
             )
         except GatewayError as error:
-            payment_fail(payment=payment, code=errors.GATEWAY_UNAVAILABLE, message=str(error))
+            if not payment_fail(
+                payment=payment,
+                code=errors.GATEWAY_UNAVAILABLE,
+                message=str(error),
+                held_since=held_since,
+            ):
+                # Another call took the attempt over meanwhile (this one had been stalled for
+                # longer than the window): its answer stands, not this one's silence.
+                if payment.status == PaymentStatus.SUCCEEDED:
+                    raise ConflictError(
+                        _("The order is already paid."), code=errors.ALREADY_PAID
+                    ) from error
+                raise ConflictError(
+                    _("A payment of this order is being confirmed; try again in a moment."),
+                    code=errors.PAYMENT_IN_PROGRESS,
+                    retry_after=5,
+                ) from error
             raise ConflictError(
                 _("The payment provider did not answer; nothing was charged. Try again."),
                 code=errors.GATEWAY_UNAVAILABLE,
                 retry_after=5,
             ) from error
     # Known before anything can fail: what the gateway said, and its reference (webhooks find
-    # the payment by it; a retry of pay/ resumes a payment the gateway approved).
-    Payment.objects.filter(pk=payment.pk).update(
+    # the payment by it; a retry of pay/ resumes a payment the gateway approved). A slow call
+    # whose attempt was taken over may find the answer recorded already (the same answer: one
+    # key): the start is then not recorded twice.
+    first = Payment.objects.filter(pk=payment.pk, gateway_outcome="").update(
         gateway_reference=result.gateway_reference,
         capture_reference=result.capture_reference,
         gateway_outcome=result.outcome,
@@ -192,49 +212,60 @@ def _payment_start(*, payment: Payment, options: dict[str, Any], actor: User | N
     )
     payment.gateway_reference, payment.gateway_outcome = result.gateway_reference, result.outcome
     payment.capture_reference = result.capture_reference
+    if not first and result.outcome == PaymentOutcome.PENDING:
+        payment.refresh_from_db()
+        return payment
     return _payment_apply(payment=payment, result=result, actor=actor)
 
 
 def _attempt_take_over(payment: Payment) -> Payment | None:
-    """Inside the paying transaction (order locked): an attempt whose gateway answer was never
+    """Inside a transaction holding the order's lock: an attempt whose gateway answer was never
     recorded. ``None`` while the call that started it may still be waiting for the gateway.
 
     Past ``PAYMENTS_ATTEMPT_ABANDONED_SECONDS`` that call is gone (its process was killed, or
-    the request timed out): the attempt is this caller's now (its clock restarts, so one caller
-    holds it at a time). A gateway attempt is then asked again under its own key; a counter
-    attempt moved no money anywhere but the till, so it is failed and a new one recorded.
+    the request timed out). An attempt whose start cannot have taken money (Stripe and PayPal
+    wait for the buyer, who never saw this attempt; the counter's till is the cashier's to
+    check; a gateway switched off since cannot be asked) is failed, so the order is payable
+    again. One whose start may have charged (the sandbox) becomes this caller's to ask again
+    under its own key: its clock restarts, so one caller holds it at a time.
     """
-    if payment.updated_at > timezone.now() - timedelta(
-        seconds=settings.PAYMENTS_ATTEMPT_ABANDONED_SECONDS
-    ):
+    now = timezone.now()
+    if payment.updated_at > now - timedelta(seconds=settings.PAYMENTS_ATTEMPT_ABANDONED_SECONDS):
         return None
     metadata = {"order": payment.order.code, "method": payment.method}
-    if payment.method in COUNTER_METHODS:
+    gateway = None if payment.method in COUNTER_METHODS else get_gateway(payment.method)
+    if gateway is None or not gateway.charges_on_start:
         Payment.objects.filter(pk=payment.pk).update(
             status=PaymentStatus.FAILED,
             failure_code=errors.INTERRUPTED,
-            failure_message="Interrupted before the payment was recorded.",
-            updated_at=timezone.now(),
+            failure_message="Interrupted before the gateway's answer was recorded.",
+            updated_at=now,
         )
         payment.status = PaymentStatus.FAILED
-        audit.record(action="payments.payment.failed", target=payment, metadata=metadata)
+        audit.record(
+            action="payments.payment.failed",
+            target=payment,
+            metadata=metadata | {"code": errors.INTERRUPTED},
+        )
         return payment
-    Payment.objects.filter(pk=payment.pk).update(updated_at=timezone.now())
+    Payment.objects.filter(pk=payment.pk).update(updated_at=now)
+    payment.updated_at = now
     audit.record(action="payments.payment.resumed", target=payment, metadata=metadata)
     return payment
 
 
 def payments_resume_interrupted(*, limit: int = 100) -> int:
     """Settle the attempts nobody came back to after the call that started them died (a
-    periodic job): the gateway may hold the buyer's money. Each is asked again under its own
-    key, as a retry of ``pay`` would. Rows in use are skipped, never waited for. Returns how
-    many were taken over."""
+    periodic job), as a retry of ``pay`` would: failed when their start cannot have charged,
+    else asked again under their own key (the gateway may hold the buyer's money). Rows in
+    use are skipped, never waited for; one attempt that fails unexpectedly is logged and goes
+    to the back of the queue, the others are still taken. Returns how many were taken over."""
     abandoned = timezone.now() - timedelta(seconds=settings.PAYMENTS_ATTEMPT_ABANDONED_SECONDS)
     due = list(
         Payment.objects.filter(
             status=PaymentStatus.PENDING, gateway_outcome="", updated_at__lte=abandoned
         )
-        .order_by("pk")
+        .order_by("updated_at", "pk")
         .values_list("pk", "order_id")[:limit]
     )
     taken = 0
@@ -261,6 +292,8 @@ def payments_resume_interrupted(*, limit: int = 100) -> int:
                 _payment_start(payment=payment, options={}, actor=None)
             except (ConflictError, PaymentRequiredError) as error:
                 logger.info("Interrupted payment %s: %s", payment.pk, error)
+            except Exception:
+                logger.exception("Interrupted payment %s could not be asked again.", payment.pk)
     return taken
 
 
@@ -368,9 +401,17 @@ def _settled_by_this_call(
     return payment
 
 
-def payment_fail(*, payment: Payment, code: str, message: str) -> None:
+def payment_fail(
+    *, payment: Payment, code: str, message: str, held_since: datetime | None = None
+) -> bool:
+    """Record that ``payment`` failed, unless it is no longer pending (or, with
+    ``held_since``, no longer held by the caller: another call took it over). Returns whether
+    it was failed by this call."""
     with transaction.atomic():
-        failed = Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
+        still = Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING)
+        if held_since is not None:
+            still = still.filter(updated_at=held_since)
+        failed = still.update(
             status=PaymentStatus.FAILED,
             failure_code=code[:64],
             failure_message=message[:300],
@@ -379,13 +420,14 @@ def payment_fail(*, payment: Payment, code: str, message: str) -> None:
         )
         if not failed:
             payment.refresh_from_db()
-            return
+            return False
         audit.record(
             action="payments.payment.failed",
             target=payment,
             metadata={"order": payment.order.code, "method": payment.method, "code": code},
         )
     payment.refresh_from_db()
+    return True
 
 
 def payment_succeed(
