@@ -13,7 +13,9 @@ triggers = importlib.import_module(
 # MySQL/MariaDB cannot disable a trigger: it is dropped and created again, and that DDL commits
 # whatever the connection's transaction holds. A test that tampers runs with real transactions
 # there (its tables are emptied afterwards, conftest.py).
-tampers = pytest.mark.django_db(transaction=connection.vendor == "mysql")
+tampers = pytest.mark.django_db(
+    transaction=connection.vendor == "mysql", serialized_rollback=connection.vendor == "mysql"
+)
 
 
 def tamper(sql: str, params: list[Any]) -> None:
