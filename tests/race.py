@@ -135,8 +135,8 @@ def another_transaction_waits_for_a_lock(table: str | None = None) -> bool:
             "WHERE trx.trx_state = 'LOCK WAIT' AND process.DB = DATABASE() "
             "AND process.ID <> CONNECTION_ID()"
         )
-        if table is not None:
-            sql += " AND trx.trx_query LIKE %s"
+        if table is not None:  # the whole statement (INNODB_TRX cuts it at 1024 characters)
+            sql += " AND process.INFO LIKE %s"
             params.append(f"%`{table}`%FOR UPDATE%")
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
