@@ -28,7 +28,7 @@ install: bootstrap
 
 install-dev:
 	scripts/bootstrap --test-tools
-	$(UV) sync --frozen
+	$(UV) sync --frozen --extra mysql
 
 ## messages: compile the Spanish translations (locale/*/LC_MESSAGES/django.po)
 messages:

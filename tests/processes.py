@@ -10,12 +10,16 @@ from django.db import connection
 
 
 def database_url() -> str:
-    """The test's PostgreSQL database, for a process of its own."""
+    """The test's database (PostgreSQL or MySQL/MariaDB), for a process of its own."""
     db = connection.settings_dict
-    user = db.get("USER") or "postgres"
+    if connection.vendor == "mysql":
+        scheme, default_user, default_port = "mysql", "root", 3306
+    else:
+        scheme, default_user, default_port = "postgres", "postgres", 5432
+    user = db.get("USER") or default_user
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     host = db.get("HOST") or "127.0.0.1"
-    return f"postgres://{user}{password}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+    return f"{scheme}://{user}{password}@{host}:{db.get('PORT') or default_port}/{db['NAME']}"
 
 
 def kill_group(process: subprocess.Popen) -> None:

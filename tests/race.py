@@ -14,6 +14,7 @@ has passed it too, or is seen waiting for the lock under test.
 
 import contextlib
 import fcntl
+import math
 import multiprocessing
 import tempfile
 import threading
@@ -121,15 +122,54 @@ def post_retrying(client: Client, url: str, body: dict[str, Any], token: str) ->
         time.sleep(float(response.headers.get("Retry-After", "1")))
 
 
+# InnoDB refreshes its copy of the transaction list (information_schema.INNODB_TRX) only when
+# nobody has read it for 0.1 s: polled more often, by one poller or several together, it never
+# shows a new lock wait. Every read of it here takes this file lock and comes 0.12 s after the
+# machine's previous one (the time of which the file holds).
+INNODB_TRX_LOCK = Path(tempfile.gettempdir()) / "parque-marino-innodb-trx.lock"
+INNODB_TRX_IDLE_SECONDS = 0.12
+
+
+@contextlib.contextmanager
+def innodb_transactions_fresh() -> Iterator[None]:
+    with INNODB_TRX_LOCK.open("a+") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            lock_file.seek(0)
+            last = float(lock_file.read() or 0)
+            time.sleep(max(0.0, last + INNODB_TRX_IDLE_SECONDS - time.time()))
+            yield
+        finally:
+            lock_file.seek(0)
+            lock_file.truncate()
+            lock_file.write(str(time.time()))
+            lock_file.flush()
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
 def another_transaction_waits_for_a_lock(table: str | None = None) -> bool:
-    """True while some other connection to this database waits for a lock (PostgreSQL); with
-    ``table``, only a wait in a ``SELECT … FOR UPDATE`` on that table counts (waits for the
-    audit chain head, say, are no rival's)."""
+    """True while some other connection to this database waits for a lock (PostgreSQL's
+    activity view, InnoDB's transactions on MySQL/MariaDB); with ``table``, only a wait in a
+    ``SELECT … FOR UPDATE`` on that table counts (waits for the audit chain head, say, are no
+    rival's)."""
+    params: list[str] = []
+    if connection.vendor == "mysql":
+        sql = (
+            "SELECT count(*) FROM information_schema.INNODB_TRX trx "
+            "JOIN information_schema.PROCESSLIST process ON process.ID = trx.trx_mysql_thread_id "
+            "WHERE trx.trx_state = 'LOCK WAIT' AND process.DB = DATABASE() "
+            "AND process.ID <> CONNECTION_ID()"
+        )
+        if table is not None:  # the whole statement (INNODB_TRX cuts it at 1024 characters)
+            sql += " AND process.INFO LIKE %s"
+            params.append(f"%`{table}`%FOR UPDATE%")
+        with innodb_transactions_fresh(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0] > 0
     sql = (
         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
         "AND datname = current_database() AND pid <> pg_backend_pid()"
     )
-    params: list[str] = []
     if table is not None:
         sql += " AND query LIKE %s"
         params.append(f'%"{table}"%FOR %UPDATE%')  # FOR UPDATE, FOR NO KEY UPDATE
@@ -138,6 +178,42 @@ def another_transaction_waits_for_a_lock(table: str | None = None) -> bool:
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(sql, params)
         return cursor.fetchone()[0] > 0
+
+
+def other_transactions_open_or_waiting() -> int:
+    """How many other connections to this database are in a transaction that is idle or
+    waiting for a lock (PostgreSQL), or in any open transaction (InnoDB's, MySQL/MariaDB)."""
+    if connection.vendor == "mysql":
+        sql = (
+            "SELECT count(*) FROM information_schema.INNODB_TRX trx "
+            "JOIN information_schema.PROCESSLIST process ON process.ID = trx.trx_mysql_thread_id "
+            "WHERE process.DB = DATABASE() AND process.ID <> CONNECTION_ID()"
+        )
+    else:
+        sql = (
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND (state LIKE 'idle in transaction%%' "
+            "OR wait_event_type = 'Lock')"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        count: int = cursor.fetchone()[0]
+    return count
+
+
+def lock_waits_bounded_by(seconds: float, *, transaction_only: bool = False) -> None:
+    """Bound this connection's lock waits by ``seconds`` (the tests' own limit instead of
+    LOCK_TIMEOUT_SECONDS): PostgreSQL's ``lock_timeout`` (``transaction_only``: ``SET LOCAL``,
+    for the current transaction), InnoDB's ``innodb_lock_wait_timeout`` on MySQL/MariaDB (whole
+    seconds, at least one; for the session whatever ``transaction_only``, as it has no other)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
+            cursor.execute(
+                "SET SESSION innodb_lock_wait_timeout = %s", [max(1, math.ceil(seconds))]
+            )
+        elif connection.vendor == "postgresql":
+            scope = "LOCAL " if transaction_only else ""
+            cursor.execute(f"SET {scope}lock_timeout = %s", [f"{int(seconds * 1000)}ms"])
 
 
 def wait_for_rival(

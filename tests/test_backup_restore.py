@@ -5,7 +5,9 @@ table against the original, not only against the manifest), its audit chain veri
 document file's checksum matches. A damaged backup or a database that is not empty is refused
 before anything is written.
 
-Runs on SQLite always and on PostgreSQL when the suite does (DATABASE_URL)."""
+Runs on SQLite always and on PostgreSQL when the suite does (DATABASE_URL). On MySQL/MariaDB
+the backup command refuses, naming the tool to use (docs/adr/0039): that is what is tested
+there."""
 
 import json
 import os
@@ -19,8 +21,16 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.processes import database_url
+
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES = connection.vendor == "postgresql"
+MYSQL = connection.vendor == "mysql"
+drill = pytest.mark.skipif(
+    MYSQL,
+    reason="scripts/backup refuses MySQL/MariaDB (docs/adr/0039): the drill runs in the "
+    "SQLite and PostgreSQL suites",
+)
 
 
 class Installation:
@@ -140,6 +150,7 @@ def original(installations):
     return park
 
 
+@drill
 def test_restore_drill(original, installations, tmp_path):
     backup = tmp_path / "backup"
     made = original.run("scripts/backup", str(backup))
@@ -198,6 +209,7 @@ def table_count(installation: Installation) -> int:
     return int(result.stdout.strip())
 
 
+@drill
 def test_a_backup_goes_into_a_new_folder_only(tmp_path, installations):
     park = installations("original")
     folder = tmp_path / "used"
@@ -206,3 +218,14 @@ def test_a_backup_goes_into_a_new_folder_only(tmp_path, installations):
     result = park.run("scripts/backup", str(folder))
     assert result.returncode != 0
     assert "is not empty: give a new folder" in result.stderr
+
+
+@pytest.mark.skipif(not MYSQL, reason="the refusal of MySQL/MariaDB")
+@pytest.mark.django_db
+def test_a_backup_of_mysql_is_refused_with_the_tool_to_use(tmp_path):
+    park = Installation(tmp_path / "park", database_url())
+    park.folder.mkdir()
+    result = park.run("scripts/backup", str(tmp_path / "backup"))
+    assert result.returncode != 0
+    assert "Backups of mysql are not made by this command" in result.stderr
+    assert "mariadb-dump --single-transaction --routines --triggers" in result.stderr

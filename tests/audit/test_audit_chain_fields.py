@@ -14,7 +14,7 @@ from apps.support.audit import services as audit
 from apps.support.audit.chain import HASHED_FIELDS, entry_hash
 from apps.support.audit.models import AuditEvent
 from apps.support.audit.selectors import audit_chain_first_break
-from tests.audit.tampering import tamper
+from tests.audit.tampering import tamper, tampers
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +60,7 @@ def test_the_forged_fields_are_every_field_of_an_entry_and_all_are_hashed():
     assert (set(HASHED_FIELDS), len(HASHED_FIELDS)) == (columns, len(columns))
 
 
+@tampers
 @pytest.mark.parametrize("field", sorted(FORGED))
 def test_changing_any_field_of_an_entry_is_found_and_names_that_entry(field):
     events = entries()
@@ -93,6 +94,7 @@ def test_changing_any_field_of_an_entry_is_found_and_names_that_entry(field):
     )
 
 
+@tampers
 def test_an_entry_rewritten_with_a_fresh_hash_and_relinked_is_found_at_the_next_entry():
     """The attacker rewrites entry 3, computes its new hash, and points entry 4 at it: entry 4's
     own hash covers its previous_hash, so entry 4 no longer matches."""

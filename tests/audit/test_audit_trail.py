@@ -11,13 +11,14 @@ from apps.support.audit import services as audit
 from apps.support.audit.masking import MASK, mask
 from apps.support.audit.models import AppendOnlyError, AuditChainHead, AuditEvent
 from apps.support.security.roles import Role
-from tests.audit.tampering import tamper
+from tests.audit.tampering import tamper, tampers
 from tests.helpers import client_for, staff_member
 
 pytestmark = pytest.mark.django_db
 
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the append-only trigger exists on PostgreSQL/MySQL"
+with_the_trigger = pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="the append-only trigger exists on PostgreSQL and MySQL/MariaDB, not SQLite",
 )
 
 
@@ -130,7 +131,7 @@ def test_orm_cannot_change_or_delete_entries():
     assert (event.action, event.metadata) == ("test.immutable", {"n": 1})
 
 
-@on_postgresql
+@with_the_trigger
 @pytest.mark.parametrize(
     "statement",
     [
@@ -162,6 +163,7 @@ def test_audit_verify_passes_on_an_intact_chain():
     assert verify().strip() == "Audit chain intact: 5 entries verified."
 
 
+@tampers
 def test_audit_verify_names_the_altered_entry():
     events = [audit.record(action="test.chain", metadata={"index": index}) for index in range(5)]
     tamper(
@@ -175,6 +177,7 @@ def test_audit_verify_names_the_altered_entry():
     )
 
 
+@tampers
 def test_audit_verify_notices_a_removed_entry():
     events = [audit.record(action="test.chain") for _ in range(4)]
     tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[1].pk])
@@ -182,6 +185,7 @@ def test_audit_verify_notices_a_removed_entry():
         verify()
 
 
+@tampers
 def test_audit_verify_notices_the_newest_entry_removed():
     events = [audit.record(action="test.chain") for _ in range(3)]
     tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[2].pk])

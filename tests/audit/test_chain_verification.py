@@ -7,7 +7,7 @@ from apps.support.audit import services as audit
 from apps.support.audit.chain import HASHED_FIELDS, entry_hash
 from apps.support.audit.models import AuditChainHead, AuditEvent
 from apps.support.audit.selectors import audit_chain_first_break
-from tests.audit.tampering import tamper
+from tests.audit.tampering import tamper, tampers
 from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db
@@ -25,6 +25,7 @@ def test_entries_from_ipv6_clients_verify(api_client, user, address):
     assert audit_chain_first_break() == (None, "", AuditEvent.objects.count())
 
 
+@tampers
 def test_rewritten_newest_entry_is_caught_by_the_chain_head():
     audit.record(action="test.one")
     last = audit.record(action="test.two", metadata={"amount": "10.00"})

@@ -72,7 +72,9 @@ def test_the_command_empties_the_trash(curator, folders):
     assert out.getvalue().startswith("1 documents deleted for good (1 files), 0 skipped")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED needs PostgreSQL")
+@pytest.mark.skipif(
+    connection.vendor == "sqlite", reason="SKIP LOCKED needs PostgreSQL or MySQL/MariaDB"
+)
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_document_in_use_is_skipped_not_waited_for(curator, folders):
     import threading

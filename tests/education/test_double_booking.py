@@ -32,7 +32,8 @@ from tests.race import meet_after, post_retrying, race
 
 pytestmark = [
     pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="exclusion constraints are PostgreSQL's"
+        connection.vendor != "postgresql",
+        reason="PostgreSQL's exclusion constraints: MySQL/MariaDB and SQLite have none",
     ),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]

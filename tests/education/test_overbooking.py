@@ -57,7 +57,7 @@ from apps.business.payments.models import (
 )
 from apps.support.common.errors import NotFoundError
 from tests.factories import ProgramFactory, SessionFactory, UserFactory
-from tests.race import meet_after, post_retrying, race
+from tests.race import meet_after, other_transactions_open_or_waiting, post_retrying, race
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor == "sqlite", reason="row locks need PostgreSQL or MySQL"),
@@ -407,13 +407,7 @@ def assert_nothing_stuck(session: Session) -> None:
     free = session.capacity - confirmed - held - offered
     waiting = Enrollment.objects.filter(session=session, status=EnrollmentStatus.WAITLISTED)
     assert all(enrollment.seats > free for enrollment in waiting), (free, list(waiting))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND (state LIKE 'idle in transaction%%' "
-            "OR wait_event_type = 'Lock')"
-        )
-        assert cursor.fetchone()[0] == 0
+    assert other_transactions_open_or_waiting() == 0
 
 
 def assert_the_race_ended_right(session: Session, journeys: list[dict], most: int) -> None:
@@ -618,6 +612,13 @@ def test_enrolling_paying_cancelling_and_taking_offers_at_once_never_overbook(ch
     assert_the_race_ended_right(session, journeys, most)
 
 
+@pytest.mark.skipif(
+    connection.vendor == "mysql",
+    reason="InnoDB serialises this mixed race without the session lock too: a new enrollment's "
+    "foreign key check takes a shared lock on its session's row, which the racers' writes of "
+    "that row wait for, so no two racers read the last seats at once; the plain race's control "
+    "above shows the overbooking on MySQL/MariaDB",
+)
 def test_control_without_the_lock_everything_at_once_overbooks(checks_meet, monkeypatch):
     without_the_lock(monkeypatch)
     refusals = constraint_refusals(monkeypatch)

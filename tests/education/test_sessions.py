@@ -344,7 +344,10 @@ def test_moving_a_session_checks_the_new_time_and_tells_the_enrolled(
     assert [message.to for message in mailoutbox] == [["familia@example.org"]]
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="exclusion constraints")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL's exclusion constraints: MySQL/MariaDB and SQLite have none",
+)
 def test_the_database_refuses_an_overlap_the_services_did_not_see():
     """Migration 0002's exclusion constraint: one habitat, and a whole section against any
     habitat of it, never at overlapping times; two habitats of one section may."""

@@ -62,7 +62,7 @@ def issue(order_id: int) -> str:
         try:
             return services.invoice_issue(order_id=order_id).number
         except IntegrityError as error:
-            if "duplicate key" not in str(error):
+            if "duplicate key" not in str(error) and "Duplicate entry" not in str(error):
                 raise
             return DUPLICATE
         except Exception as error:  # busy: ConflictError, or a lock wait the database gave up

@@ -13,10 +13,11 @@ from apps.business.payments.models import Order, OrderStatus, Payment, PaymentSt
 from apps.business.payments.services import orders as order_services
 from apps.business.tickets.models import Reservation, ReservationStatus
 from apps.support.audit.models import AuditChainHead, AuditEvent
+from tests.race import lock_waits_bounded_by
 from tests.sales import place_order, run_out_hold
 
-on_postgresql = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="row locks held by another connection"
+with_row_locks = pytest.mark.skipif(
+    connection.vendor == "sqlite", reason="row locks need PostgreSQL or MySQL"
 )
 
 
@@ -54,7 +55,7 @@ def expiry_output() -> str:
     return output.getvalue()
 
 
-@on_postgresql
+@with_row_locks
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_order_in_use_is_skipped_at_once_and_expired_on_the_next_run(user, slot, adult):
     busy, idle = place_order(user, slot, adult), place_order(user, slot, adult)
@@ -78,7 +79,7 @@ def test_an_order_in_use_is_skipped_at_once_and_expired_on_the_next_run(user, sl
     assert AuditEvent.objects.filter(action="payments.order.expired").count() == 2
 
 
-@on_postgresql
+@with_row_locks
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_audit_chain_head_held_too_long_skips_the_order_instead_of_failing(
     user, slot, adult, monkeypatch
@@ -88,8 +89,7 @@ def test_an_audit_chain_head_held_too_long_skips_the_order_instead_of_failing(
     lock = lambda: list(AuditChainHead.objects.select_for_update())  # noqa: E731
 
     with LockHolder(lock):
-        with connection.cursor() as cursor:  # the job's lock waits, shortened for the test
-            cursor.execute("SET lock_timeout = '200ms'")
+        lock_waits_bounded_by(0.2)  # the job's lock waits, shortened for the test
         assert payments.orders_expire() == payments.ExpiryRun(expired=0, skipped=1)
     order.refresh_from_db()
     assert order.status == OrderStatus.PENDING

@@ -17,6 +17,7 @@ from apps.support.common.errors import ConflictError
 from apps.support.security.roles import Role
 from tests.factories import TicketTypeFactory, TimeSlotFactory
 from tests.helpers import client_for, staff_member
+from tests.race import lock_waits_bounded_by
 from tests.sales import paid_order
 
 REPORT = "/api/v1/payments/reports/reconciliation/"
@@ -152,8 +153,7 @@ WAIT = 120
 def blocked(write) -> bool:
     try:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '1s'")
+            lock_waits_bounded_by(1, transaction_only=True)
             write()
     except (OperationalError, ConflictError):
         return True

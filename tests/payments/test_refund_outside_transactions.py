@@ -22,6 +22,7 @@ from apps.support.common.errors import ConflictError
 from apps.support.security.roles import Role
 from tests.factories import TicketTypeFactory, TimeSlotFactory
 from tests.helpers import staff_member
+from tests.race import lock_waits_bounded_by
 from tests.sales import paid_order
 
 pytestmark = [
@@ -36,8 +37,7 @@ def blocked(write) -> bool:
     """True when ``write`` cannot get its locks within a second."""
     try:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL lock_timeout = '1s'")
+            lock_waits_bounded_by(1, transaction_only=True)
             write()
     except (OperationalError, ConflictError):
         return True

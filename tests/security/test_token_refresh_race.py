@@ -24,7 +24,7 @@ from apps.support.audit.models import AuditEvent
 from apps.support.security import services
 from apps.support.security.models import RefreshTokenRotation
 from tests.factories import UserFactory
-from tests.race import another_transaction_waits_for_a_lock
+from tests.race import another_transaction_waits_for_a_lock, lock_waits_bounded_by
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor == "sqlite", reason="row locks need PostgreSQL or MySQL"),
@@ -150,8 +150,7 @@ def test_a_sign_out_everywhere_during_a_refresh_leaves_no_session_behind(monkeyp
 
     def sign_out_everywhere():
         try:
-            with connection.cursor() as cursor:  # the wait is the point here, not its limit
-                cursor.execute("SET lock_timeout = %s", [f"{int(PAUSE_LIMIT * 1000)}ms"])
+            lock_waits_bounded_by(PAUSE_LIMIT)  # the wait is the point here, not its limit
             services.auth_logout(user=user, refresh=token, everywhere=True)
             return "signed out"
         except Exception as error:  # reported in the assertion below

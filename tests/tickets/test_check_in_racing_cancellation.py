@@ -25,7 +25,7 @@ from apps.support.common.errors import ConflictError
 from apps.support.security.roles import Role
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
 from tests.helpers import staff_member
-from tests.race import another_transaction_waits_for_a_lock
+from tests.race import another_transaction_waits_for_a_lock, lock_waits_bounded_by
 from tests.sales import paid_order
 
 pytestmark = [
@@ -76,8 +76,7 @@ def test_a_check_in_and_a_cancellation_at_once_never_both_admit_and_refund(monke
         try:
             # The wait on the ticket's lock outlasts LOCK_TIMEOUT_SECONDS on a loaded machine;
             # this test is about who wins, not about the timeout (bounded by PAUSE_LIMIT).
-            with connection.cursor() as cursor:
-                cursor.execute("SET lock_timeout = %s", [f"{int(PAUSE_LIMIT * 1000)}ms"])
+            lock_waits_bounded_by(PAUSE_LIMIT)
             payments.order_cancel(order=order, actor=office, reason="visitor called")
             return "cancelled"
         except ConflictError as error:

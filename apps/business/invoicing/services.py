@@ -17,7 +17,7 @@ the commit and the issue).
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -72,12 +72,16 @@ def _busy() -> ConflictError:
 
 
 def _database_now() -> datetime:
-    if connection.vendor != "postgresql":
+    if connection.vendor == "postgresql":
+        sql = "SELECT clock_timestamp()"
+    elif connection.vendor == "mysql":
+        sql = "SELECT UTC_TIMESTAMP(6)"  # naive, in UTC whatever the session's time zone
+    else:
         return timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT clock_timestamp()")
+        cursor.execute(sql)
         moment: datetime = cursor.fetchone()[0]
-    return moment
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
 
 
 def _take_number(*, series: str, now: datetime | None) -> tuple[int, int, datetime]:

@@ -64,6 +64,10 @@ def remove_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # MySQL/MariaDB cannot create a trigger inside a transaction (its DDL commits at once):
+    # each operation runs on its own there. PostgreSQL loses nothing by it.
+    atomic = False
+
     dependencies = [("audit", "0001_initial")]
 
     operations = [

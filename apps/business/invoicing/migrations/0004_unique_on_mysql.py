@@ -1,0 +1,18 @@
+"""The conditional or expression unique constraints Django leaves out on MySQL/MariaDB,
+enforced there with generated columns (apps/support/common/constraints.py); nothing elsewhere."""
+
+from django.db import migrations
+
+from apps.support.common.constraints import UniqueOnMySQL
+
+
+class Migration(migrations.Migration):
+    # MySQL/MariaDB commit each ALTER TABLE at once: no transaction around them.
+    atomic = False
+
+    dependencies = [("invoicing", "0003_role_permissions")]
+
+    operations = [
+        UniqueOnMySQL(model_name="invoice", name="invoice_one_per_order"),
+        UniqueOnMySQL(model_name="invoice", name="invoice_one_credit_note_per_refund"),
+    ]

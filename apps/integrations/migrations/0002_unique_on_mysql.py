@@ -1,0 +1,17 @@
+"""The conditional or expression unique constraints Django leaves out on MySQL/MariaDB,
+enforced there with generated columns (apps/support/common/constraints.py); nothing elsewhere."""
+
+from django.db import migrations
+
+from apps.support.common.constraints import UniqueOnMySQL
+
+
+class Migration(migrations.Migration):
+    # MySQL/MariaDB commit each ALTER TABLE at once: no transaction around them.
+    atomic = False
+
+    dependencies = [("integrations", "0001_sandbox_ledger")]
+
+    operations = [
+        UniqueOnMySQL(model_name="sandboxledgerentry", name="sandbox_ledger_key_unique"),
+    ]
