@@ -122,48 +122,33 @@ def post_retrying(client: Client, url: str, body: dict[str, Any], token: str) ->
         time.sleep(float(response.headers.get("Retry-After", "1")))
 
 
-# InnoDB refreshes its copy of the transaction list (information_schema.INNODB_TRX) only when
-# nobody has read it for 0.1 s: polled more often, by one poller or several together, it never
-# shows a new lock wait. Every read of it here takes this file lock and comes 0.12 s after the
-# machine's previous one (the time of which the file holds).
-INNODB_TRX_LOCK = Path(tempfile.gettempdir()) / "parque-marino-innodb-trx.lock"
-INNODB_TRX_IDLE_SECONDS = 0.12
-
-
-@contextlib.contextmanager
-def innodb_transactions_fresh() -> Iterator[None]:
-    with INNODB_TRX_LOCK.open("a+") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
-        try:
-            lock_file.seek(0)
-            last = float(lock_file.read() or 0)
-            time.sleep(max(0.0, last + INNODB_TRX_IDLE_SECONDS - time.time()))
-            yield
-        finally:
-            lock_file.seek(0)
-            lock_file.truncate()
-            lock_file.write(str(time.time()))
-            lock_file.flush()
-            fcntl.flock(lock_file, fcntl.LOCK_UN)
+# A statement blocked for this long on these small tables is waiting for a lock (MySQL/MariaDB).
+MYSQL_BLOCKED_MS = 50
 
 
 def another_transaction_waits_for_a_lock(table: str | None = None) -> bool:
     """True while some other connection to this database waits for a lock (PostgreSQL's
-    activity view, InnoDB's transactions on MySQL/MariaDB); with ``table``, only a wait in a
-    ``SELECT … FOR UPDATE`` on that table counts (waits for the audit chain head, say, are no
-    rival's)."""
+    activity view; on MySQL/MariaDB, a statement blocked in the process list); with
+    ``table``, only a wait in a ``SELECT … FOR UPDATE`` on that table counts (waits for the
+    audit chain head, say, are no rival's)."""
     params: list[str] = []
     if connection.vendor == "mysql":
+        # The process list, read fresh each time: InnoDB's own list of lock waits
+        # (information_schema.INNODB_TRX) is a copy refreshed only when nobody read it for
+        # 0.1 s, so a poller never sees a new wait there. A rival's statement still running
+        # after MYSQL_BLOCKED_MS waits for a lock (MariaDB counts milliseconds, MySQL seconds).
         sql = (
-            "SELECT count(*) FROM information_schema.INNODB_TRX trx "
-            "JOIN information_schema.PROCESSLIST process ON process.ID = trx.trx_mysql_thread_id "
-            "WHERE trx.trx_state = 'LOCK WAIT' AND process.DB = DATABASE() "
-            "AND process.ID <> CONNECTION_ID()"
+            "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
+            "AND ID <> CONNECTION_ID() AND COMMAND = 'Query' AND TIME_MS >= %s"
+            if connection.mysql_is_mariadb
+            else "SELECT count(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE() "
+            "AND ID <> CONNECTION_ID() AND COMMAND = 'Query' AND TIME * 1000 >= %s"
         )
-        if table is not None:  # the whole statement (INNODB_TRX cuts it at 1024 characters)
-            sql += " AND process.INFO LIKE %s"
-            params.append(f"%`{table}`%FOR UPDATE%")
-        with innodb_transactions_fresh(), connection.cursor() as cursor:
+        params.append(str(MYSQL_BLOCKED_MS))
+        if table is not None:  # rows of that table locked, not rows joined to it
+            sql += " AND INFO LIKE %s"
+            params.append(f"%FROM `{table}` WHERE%FOR UPDATE%")
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()[0] > 0
     sql = (
