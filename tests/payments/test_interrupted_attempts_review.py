@@ -196,17 +196,23 @@ def test_a_buyer_who_asks_for_stripe_gets_a_stripe_attempt(
     assert (attempt.status, attempt.failure_code) == (PaymentStatus.FAILED, "abandoned")
 
 
-@pytest.mark.django_db
-def test_an_attempt_of_a_gateway_switched_off_since_does_not_block_its_order(
-    user, slot, adult, monkeypatch, settings
-):
+def stripe_attempt_switched_off(user, order, settings, monkeypatch) -> Payment:
+    """A Stripe attempt interrupted, then Stripe switched off (keys rotated, the list edited)."""
     with stripe_switched_on(settings, monkeypatch):
-        order = place_order(user, slot, adult)
         attempt = killed_attempt(
             user, order, monkeypatch, method="stripe", gateway_class=StripeGateway
         )
     settings.PAYMENT_GATEWAYS = ["sandbox"]
     registry.reset()
+    return attempt
+
+
+@pytest.mark.django_db
+def test_an_attempt_of_a_gateway_switched_off_since_does_not_block_its_order(
+    user, slot, adult, monkeypatch, settings
+):
+    order = place_order(user, slot, adult)
+    attempt = stripe_attempt_switched_off(user, order, settings, monkeypatch)
     age(attempt, settings.PAYMENTS_ATTEMPT_ABANDONED_SECONDS + 1)
 
     answer = client_for(user).post(f"{ORDERS}{order.pk}/pay/", {"gateway": "sandbox"})
@@ -220,13 +226,8 @@ def test_an_attempt_of_a_gateway_switched_off_since_does_not_block_its_order(
 def test_the_job_fails_a_switched_off_gateway_s_attempt_once(
     user, slot, adult, monkeypatch, settings
 ):
-    with stripe_switched_on(settings, monkeypatch):
-        order = place_order(user, slot, adult)
-        attempt = killed_attempt(
-            user, order, monkeypatch, method="stripe", gateway_class=StripeGateway
-        )
-    settings.PAYMENT_GATEWAYS = ["sandbox"]
-    registry.reset()
+    order = place_order(user, slot, adult)
+    attempt = stripe_attempt_switched_off(user, order, settings, monkeypatch)
 
     taken = []
     for _ in range(3):
