@@ -104,11 +104,7 @@ def order_pay(
         if in_flight is not None and in_flight.gateway_outcome == "":
             interrupted = _attempt_take_over(in_flight)
             if interrupted is None:
-                raise ConflictError(
-                    _("A payment of this order is being confirmed; try again in a moment."),
-                    code=errors.PAYMENT_IN_PROGRESS,
-                    retry_after=5,
-                )
+                raise _in_progress()
             in_flight = None if interrupted.status == PaymentStatus.FAILED else interrupted
         if (
             in_flight is not None
@@ -190,11 +186,7 @@ def _payment_start(*, payment: Payment, options: dict[str, Any], actor: User | N
                     raise ConflictError(
                         _("The order is already paid."), code=errors.ALREADY_PAID
                     ) from error
-                raise ConflictError(
-                    _("A payment of this order is being confirmed; try again in a moment."),
-                    code=errors.PAYMENT_IN_PROGRESS,
-                    retry_after=5,
-                ) from error
+                raise _in_progress() from error
             raise ConflictError(
                 _("The payment provider did not answer; nothing was charged. Try again."),
                 code=errors.GATEWAY_UNAVAILABLE,
@@ -218,6 +210,14 @@ def _payment_start(*, payment: Payment, options: dict[str, Any], actor: User | N
     return _payment_apply(payment=payment, result=result, actor=actor)
 
 
+def _in_progress() -> ConflictError:
+    return ConflictError(
+        _("A payment of this order is being confirmed; try again in a moment."),
+        code=errors.PAYMENT_IN_PROGRESS,
+        retry_after=5,
+    )
+
+
 def _attempt_take_over(payment: Payment) -> Payment | None:
     """Inside a transaction holding the order's lock: an attempt whose gateway answer was never
     recorded. ``None`` while the call that started it may still be waiting for the gateway.
@@ -232,25 +232,22 @@ def _attempt_take_over(payment: Payment) -> Payment | None:
     now = timezone.now()
     if payment.updated_at > now - timedelta(seconds=settings.PAYMENTS_ATTEMPT_ABANDONED_SECONDS):
         return None
-    metadata = {"order": payment.order.code, "method": payment.method}
     gateway = None if payment.method in COUNTER_METHODS else get_gateway(payment.method)
     if gateway is None or not gateway.charges_on_start:
-        Payment.objects.filter(pk=payment.pk).update(
-            status=PaymentStatus.FAILED,
-            failure_code=errors.INTERRUPTED,
-            failure_message="Interrupted before the gateway's answer was recorded.",
-            updated_at=now,
-        )
-        payment.status = PaymentStatus.FAILED
-        audit.record(
+        _payment_abandon(
+            payment,
+            code=errors.INTERRUPTED,
+            message="Interrupted before the gateway's answer was recorded.",
             action="payments.payment.failed",
-            target=payment,
-            metadata=metadata | {"code": errors.INTERRUPTED},
         )
         return payment
     Payment.objects.filter(pk=payment.pk).update(updated_at=now)
     payment.updated_at = now
-    audit.record(action="payments.payment.resumed", target=payment, metadata=metadata)
+    audit.record(
+        action="payments.payment.resumed",
+        target=payment,
+        metadata={"order": payment.order.code, "method": payment.method},
+    )
     return payment
 
 
@@ -297,19 +294,27 @@ def payments_resume_interrupted(*, limit: int = 100) -> int:
     return taken
 
 
-def _payment_abandon(payment: Payment) -> None:
-    """Inside the paying transaction (order locked): an attempt left for another gateway."""
+def _payment_abandon(
+    payment: Payment,
+    *,
+    code: str = errors.ABANDONED,
+    message: str = "Left for another means of payment.",
+    action: str = "payments.payment.abandoned",
+) -> None:
+    """Inside the paying transaction (order locked): an attempt nobody will finish, failed
+    (left for another gateway, or interrupted, docs/adr/0046)."""
     Payment.objects.filter(pk=payment.pk).update(
         status=PaymentStatus.FAILED,
-        failure_code=errors.ABANDONED,
-        failure_message="Left for another means of payment.",
+        failure_code=code,
+        failure_message=message,
         next_action=None,
         updated_at=timezone.now(),
     )
+    payment.status = PaymentStatus.FAILED
     audit.record(
-        action="payments.payment.abandoned",
+        action=action,
         target=payment,
-        metadata={"order": payment.order.code, "method": payment.method},
+        metadata={"order": payment.order.code, "method": payment.method, "code": code},
     )
 
 
@@ -317,11 +322,7 @@ def _payment_resume(*, payment: Payment, actor: User | None) -> Payment:
     """Ask the gateway where a started payment stands (outside any transaction)."""
     gateway = get_gateway(payment.method)
     if gateway is None:
-        raise ConflictError(
-            _("A payment of this order is being confirmed; try again in a moment."),
-            code=errors.PAYMENT_IN_PROGRESS,
-            retry_after=5,
-        )
+        raise _in_progress()
     try:
         result = gateway.resume_payment(
             gateway_reference=payment.gateway_reference,
