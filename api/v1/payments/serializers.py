@@ -21,6 +21,33 @@ from apps.integrations.payments.sandbox import OUTCOMES
 MAX_LINES = 20
 
 
+class SandboxOptions(InputSerializer):
+    outcome = serializers.ChoiceField(
+        choices=OUTCOMES,
+        default="approve",
+        help_text="`approve` (default), `decline`, or `later` (settled by a sandbox webhook).",
+    )
+
+
+class PayInput(InputSerializer):
+    gateway = serializers.ChoiceField(
+        choices=PaymentMethod.choices,
+        help_text=(
+            "An online gateway enabled here (`sandbox` by default), or `cash` / `card_present` "
+            "recorded by the ticket office at the counter."
+        ),
+    )
+    sandbox = SandboxOptions(required=False, help_text="Test switches of the sandbox gateway.")
+
+    def validate_gateway(self, value: str) -> str:
+        counter = value in (PaymentMethod.CASH, PaymentMethod.CARD_PRESENT)
+        if not counter and value not in enabled_gateways():
+            raise serializers.ValidationError(
+                _("%(gateway)s is not enabled here.") % {"gateway": value}, code="unknown_gateway"
+            )
+        return value
+
+
 class OrderCreateInput(InputSerializer):
     lines = serializers.ListField(
         child=OrderLineInput(),
@@ -38,6 +65,15 @@ class OrderCreateInput(InputSerializer):
         required=False,
         allow_blank=True,
         help_text="Where the tickets go (default: the visitor's own email).",
+    )
+    pay = PayInput(
+        required=False,
+        help_text=(
+            'Buy in one request: create the order and pay it at once (`{"gateway": '
+            '"sandbox"}`, or `cash` / `card_present` at the counter). 201 with the paid order, '
+            "202 when the gateway confirms later; when the payment does not go through the error "
+            "carries `details.order`, the order created, payable with `pay/` while its hold lasts."
+        ),
     )
 
 
@@ -186,33 +222,6 @@ class OrderSerializer(serializers.ModelSerializer):
             "lines",
             "payments",
         )
-
-
-class SandboxOptions(InputSerializer):
-    outcome = serializers.ChoiceField(
-        choices=OUTCOMES,
-        default="approve",
-        help_text="`approve` (default), `decline`, or `later` (settled by a sandbox webhook).",
-    )
-
-
-class PayInput(InputSerializer):
-    gateway = serializers.ChoiceField(
-        choices=PaymentMethod.choices,
-        help_text=(
-            "An online gateway enabled here (`sandbox` by default), or `cash` / `card_present` "
-            "recorded by the ticket office at the counter."
-        ),
-    )
-    sandbox = SandboxOptions(required=False, help_text="Test switches of the sandbox gateway.")
-
-    def validate_gateway(self, value: str) -> str:
-        counter = value in (PaymentMethod.CASH, PaymentMethod.CARD_PRESENT)
-        if not counter and value not in enabled_gateways():
-            raise serializers.ValidationError(
-                _("%(gateway)s is not enabled here.") % {"gateway": value}, code="unknown_gateway"
-            )
-        return value
 
 
 class CancelInput(InputSerializer):

@@ -79,6 +79,16 @@ def _guest_token(request: Request) -> str:
         request=OrderCreateInput,
         responses={
             201: OrderCreatedSerializer,
+            202: OpenApiResponse(
+                OrderCreatedSerializer,
+                description="Bought with `pay`: the gateway confirms later (see the payment's "
+                "`next_action`).",
+            ),
+            402: OpenApiResponse(
+                ErrorSerializer,
+                description="Bought with `pay`: `payment_declined`; `details.order` is the order "
+                "created, payable with `pay/` while its hold lasts.",
+            ),
             401: OpenApiResponse(
                 ErrorSerializer,
                 description="`sign_in_required`: a guest may only make a donation.",
@@ -130,13 +140,26 @@ class OrderViewSet(
             )
             for index, line in enumerate(data.validated_data["lines"])
         ]
-        order = services.order_create(
-            actor=request.user if request.user.is_authenticated else None,
+        actor = request.user if request.user.is_authenticated else None
+        channel, email = data.validated_data["channel"], data.validated_data.get("email", "")
+        pay = data.validated_data.get("pay")
+        if pay is None:
+            order = services.order_create(actor=actor, lines=lines, channel=channel, email=email)
+            return Response(OrderCreatedSerializer(order).data, status=status.HTTP_201_CREATED)
+        payment = services.order_buy(
+            actor=actor,
             lines=lines,
-            channel=data.validated_data["channel"],
-            email=data.validated_data.get("email", ""),
+            channel=channel,
+            email=email,
+            method=pay["gateway"],
+            options=pay.get("sandbox") or {},
         )
-        return Response(OrderCreatedSerializer(order).data, status=status.HTTP_201_CREATED)
+        if payment.status == PaymentStatus.PENDING:
+            # The order as it stands: its payment's next_action says what the buyer does next.
+            body = OrderCreatedSerializer(selectors.order_list().get(pk=payment.order_id)).data
+            body["guest_token"] = getattr(payment.order, "guest_token", "") or None
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+        return Response(OrderCreatedSerializer(payment.order).data, status=status.HTTP_201_CREATED)
 
     def get_queryset(self) -> QuerySet[Any]:
         if not self.request.user.is_authenticated:

@@ -3,7 +3,8 @@
 After Stripe's and pretix's: a key belongs to one caller; its first complete answer is kept
 and replayed (a definitive 409 such as ``sold_out`` included: a retry must not charge again);
 a key reused for another request is refused; answers that say "try again" (409 ``busy`` and
-the like, 429, 5xx) are not kept, so the retry runs for real.
+the like, 429, 5xx) are not kept, so the retry runs for real — unless they name an order the
+request created (``details.order``), which a retry must not create again.
 """
 
 import hashlib
@@ -110,7 +111,11 @@ def idempotency_key_finish(*, user_id: int, key: str, status_code: int, body: An
     """
     keys = IdempotencyKey.objects.filter(user_id=user_id, key=key, status_code__isnull=True)
     code = body.get("code") if isinstance(body, dict) else None
-    if (
+    details = body.get("details") if isinstance(body, dict) else None
+    # A refusal that names an order it created (a one-request buy whose payment did not go
+    # through) is kept: running the retry for real would place a second order.
+    created = isinstance(details, dict) and "order" in details
+    if not created and (
         status_code == 429
         or status_code >= 500
         or (status_code == 409 and code in RETRYABLE_CONFLICTS)

@@ -9,7 +9,13 @@ recorded in a second short transaction (docs/adr/0026).
 from .common import lock_order as order_lock
 from .common import to_minor_units
 from .orders import ExpiryRun, guest_token_hash, order_cancel, order_create, orders_expire
-from .payments import order_pay, payment_resume, payment_succeed, payments_resume_interrupted
+from .payments import (
+    order_buy,
+    order_pay,
+    payment_resume,
+    payment_succeed,
+    payments_resume_interrupted,
+)
 from .refunds import (
     LineRefund,
     refund_items_open,
@@ -32,6 +38,7 @@ __all__ = [
     "ExpiryRun",
     "LineRefund",
     "guest_token_hash",
+    "order_buy",
     "order_cancel",
     "order_create",
     "order_dispute",

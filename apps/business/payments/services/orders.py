@@ -30,6 +30,7 @@ from ..models import (
     Order,
     OrderLine,
     OrderStatus,
+    Payment,
     PaymentStatus,
     Refund,
     RefundScope,
@@ -57,6 +58,19 @@ def order_create(
     may order only what its kinds allow guests (gifts), online, with an ``email``: the order's
     ``guest_token`` (set on the returned object, never stored) reaches it afterwards.
     """
+    return order_place(actor=actor, lines=lines, channel=channel, email=email)[0]
+
+
+def order_place(
+    *,
+    actor: User | None,
+    lines: Sequence[LineRequest],
+    channel: str = Channel.ONLINE,
+    email: str = "",
+    payment_method: str | None = None,
+) -> tuple[Order, Payment | None]:
+    """``order_create``; with ``payment_method``, the order's payment attempt is recorded in
+    the same transaction (``order_buy`` then asks the gateway, outside it)."""
     if not lines:
         raise ServiceError(_("An order needs at least one line."), code=errors.EMPTY_ORDER)
     guest_token = ""
@@ -108,6 +122,15 @@ def order_create(
         )
         for handler in handlers_for([line.kind for line in order_lines]):
             handler.hold(order=order, lines=[ln for ln in order_lines if ln.kind == handler.kind])
+        payment = None
+        if payment_method is not None:
+            payment = Payment.objects.create(
+                order=order,
+                method=payment_method,
+                amount=order.total,
+                currency=order.currency,
+                created_by=actor,
+            )
         audit.record(
             action="payments.order.created",
             actor=actor,
@@ -118,11 +141,14 @@ def order_create(
                 "total": order.total,
                 "currency": order.currency,
                 "lines": [line.reference | {"quantity": line.quantity} for line in order_lines],
+                **({"paying_with": payment_method} if payment is not None else {}),
             },
         )
-    order = order_with_relations(order, lines=order_lines, payments=[])
+    order = order_with_relations(
+        order, lines=order_lines, payments=[payment] if payment is not None else []
+    )
     order.guest_token = guest_token  # type: ignore[attr-defined]  # shown once, never stored
-    return order
+    return order, payment
 
 
 guest_token_hash = token_digest

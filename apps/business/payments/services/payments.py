@@ -2,8 +2,9 @@
 
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import OperationalError, transaction
@@ -34,9 +35,10 @@ from apps.support.security.models import User
 from apps.support.security.roles import COUNTER_STAFF, has_any_role
 
 from .. import errors
-from ..handlers import handlers_for
+from ..handlers import LineRequest, handlers_for
 from ..models import (
     COUNTER_METHODS,
+    Channel,
     Order,
     OrderStatus,
     Payment,
@@ -48,6 +50,7 @@ from ..selectors import order_with_relations
 from ..signals import order_paid
 from . import refunds
 from .common import lock_order, to_minor_units
+from .orders import order_place
 
 SETTLE_ATTEMPTS = 3
 
@@ -66,29 +69,7 @@ def order_pay(
     ``PaymentRequiredError`` and leaves the order payable until its hold expires.
     """
     options = options or {}
-    gateway = None
-    if method in COUNTER_METHODS:
-        if not has_any_role(actor, COUNTER_STAFF):
-            raise ForbiddenError(
-                _("Cash and card-present payments are recorded by the ticket office."),
-                code=errors.COUNTER_ONLY,
-                field="gateway",
-            )
-    else:
-        gateway = get_gateway(method)
-        if gateway is None:
-            raise ServiceError(
-                _("%(gateway)s is not a payment gateway enabled here.") % {"gateway": method},
-                code=errors.UNKNOWN_GATEWAY,
-                field="gateway",
-            )
-    if options and method != PaymentMethod.SANDBOX:
-        raise ServiceError(
-            _("Only the sandbox gateway takes test options."),
-            code=errors.SANDBOX_OPTION,
-            field="sandbox",
-        )
-
+    _method_check(actor=actor, method=method, options=options)
     with transaction.atomic():
         order = lock_order(order.pk)
         if order.status == OrderStatus.PAID:
@@ -150,6 +131,64 @@ def order_pay(
         return _payment_resume(payment=in_flight, actor=actor)
 
     return _payment_start(payment=payment, options=options, actor=actor)
+
+
+def _method_check(*, actor: User | None, method: str, options: dict[str, Any]) -> None:
+    """Refuse, before anything is written, a means of payment this caller may not use."""
+    if method in COUNTER_METHODS:
+        if not has_any_role(actor, COUNTER_STAFF):
+            raise ForbiddenError(
+                _("Cash and card-present payments are recorded by the ticket office."),
+                code=errors.COUNTER_ONLY,
+                field="gateway",
+            )
+    elif get_gateway(method) is None:
+        raise ServiceError(
+            _("%(gateway)s is not a payment gateway enabled here.") % {"gateway": method},
+            code=errors.UNKNOWN_GATEWAY,
+            field="gateway",
+        )
+    if options and method != PaymentMethod.SANDBOX:
+        raise ServiceError(
+            _("Only the sandbox gateway takes test options."),
+            code=errors.SANDBOX_OPTION,
+            field="sandbox",
+        )
+
+
+def order_buy(
+    *,
+    actor: User | None,
+    lines: Sequence[LineRequest],
+    method: str,
+    options: dict[str, Any] | None = None,
+    channel: str = Channel.ONLINE,
+    email: str = "",
+) -> Payment:
+    """Create an order and pay it in one call: ``order_create`` with its payment attempt
+    recorded in the same transaction, then the gateway asked outside it, as ``order_pay``
+    would. Returns the payment (``succeeded``, or ``pending`` when the gateway confirms later;
+    ``payment.order`` is the order, with ``guest_token`` for a guest).
+
+    Refusals about the order or the means of payment come before anything is written. Once
+    the order exists, a payment that did not go through (declined, gateway unavailable, busy)
+    raises its usual error with ``details["order"]``: the order stays payable with ``pay``
+    while its hold lasts.
+    """
+    options = options or {}
+    _method_check(actor=actor, method=method, options=options)
+    order, placed = order_place(
+        actor=actor, lines=lines, channel=channel, email=email, payment_method=method
+    )
+    payment = cast(Payment, placed)  # recorded with the order: a method was given
+    payment.order = order
+    try:
+        payment = _payment_start(payment=payment, options=options, actor=actor)
+    except ServiceError as error:
+        error.details = {**(error.details or {}), "order": order.pk}
+        raise
+    payment.order.guest_token = order.guest_token  # type: ignore[attr-defined]  # shown once
+    return payment
 
 
 def _payment_start(*, payment: Payment, options: dict[str, Any], actor: User | None) -> Payment:
