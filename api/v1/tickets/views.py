@@ -179,11 +179,11 @@ class SlotViewSet(CachedReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         paginator = cast(StandardPagination, self.paginator)
         size = paginator.get_page_size(request)
         start = (query.validated_data.get("page", 1) - 1) * size  # a whole number from 1
-        rows = ReadPage(
+        rows: Any = ReadPage(
             *selectors.slot_availability_rows(now=timezone.now(), start=start, size=size, **days),
             start=start,
         )
-        page = self.paginate_queryset(rows)
+        page: Any = self.paginate_queryset(rows)
         return self.get_paginated_response([_slot_json(row) for row in page or ()])
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
