@@ -273,7 +273,9 @@ def ticket_check_in(*, code: str, gate: str, actor: User, now: datetime | None =
             _("This is not a Parque Marino ticket code."), code=errors.INVALID_CODE, field="code"
         )
     with transaction.atomic():
-        tickets = lock_rows(Ticket.objects.filter(secret=secret))
+        tickets = lock_rows(
+            Ticket.objects.filter(secret=secret), with_related=("slot", "order", "ticket_type")
+        )
         if not tickets:
             raise NotFoundError(_("No ticket has this code."), code=errors.UNKNOWN_TICKET)
         ticket = tickets[0]
@@ -321,11 +323,11 @@ def ticket_check_in(*, code: str, gate: str, actor: User, now: datetime | None =
                 details=slot_details,
             )
         try:
-            with transaction.atomic():
-                check_in = CheckIn.objects.create(
-                    ticket=ticket, gate=gate, checked_in_at=now, checked_in_by=actor
-                )
+            check_in = CheckIn.objects.create(
+                ticket=ticket, gate=gate, checked_in_at=now, checked_in_by=actor
+            )
         except IntegrityError as error:  # only without row locks (SQLite): the other gate won
+            # Nothing else is read or written: the refusal rolls the whole transaction back.
             raise ConflictError(_("Already used."), code=errors.ALREADY_CHECKED_IN) from error
         audit.record(
             action="tickets.ticket.checked_in",

@@ -42,18 +42,29 @@ def lock_row_if_free(queryset: QuerySet[ModelT]) -> ModelT | None:
     return queryset.select_for_update(skip_locked=True).order_by("pk").first()
 
 
-def lock_rows(queryset: QuerySet[ModelT], *, no_key: bool = False) -> list[ModelT]:
+def lock_rows(
+    queryset: QuerySet[ModelT], *, no_key: bool = False, with_related: tuple[str, ...] = ()
+) -> list[ModelT]:
     """The rows of ``queryset``, locked until the surrounding transaction ends.
 
     ``no_key``: a lock that lets other transactions insert rows referring to these (PostgreSQL's
     ``FOR NO KEY UPDATE``; a plain ``FOR UPDATE`` where the database has nothing lighter), for
-    rows whose columns change but never their key."""
+    rows whose columns change but never their key.
+
+    ``with_related``: rows these refer to (``select_related`` names), read in the same statement
+    where the database can lock only the rows of ``queryset`` (``FOR UPDATE OF``: PostgreSQL,
+    MySQL); elsewhere (MariaDB, whose lock would take them too) they are read when first used.
+    They are read as the statement began, not as of the lock: use them for what does not
+    change under a lock of these rows."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("lock_rows() must run inside transaction.atomic().")
     no_key = no_key and connection.features.has_select_for_no_key_update
+    of: tuple[str, ...] = ()
+    if with_related and connection.features.has_select_for_update_of:
+        queryset, of = queryset.select_related(*with_related), ("self",)
     try:
-        return list(queryset.select_for_update(no_key=no_key).order_by("pk"))
+        return list(queryset.select_for_update(no_key=no_key, of=of).order_by("pk"))
     except OperationalError as error:
         if is_lock_failure(error):
             raise ConflictError(
