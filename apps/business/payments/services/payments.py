@@ -555,8 +555,6 @@ def _payment_settle(
                 code=errors.ORDER_NOT_PAYABLE,
             )
         lines = list(order.lines.all())
-        for handler in handlers_for([line.kind for line in lines]):
-            handler.paid(order=order)
         now = timezone.now()
         payment.status = PaymentStatus.SUCCEEDED
         payment.gateway_reference = gateway_reference or payment.gateway_reference
@@ -579,9 +577,12 @@ def _payment_settle(
         order.status = OrderStatus.PAID
         order.paid_at = now
         order.save(update_fields=["status", "paid_at", "updated_at"])
-        order_paid.send(sender=Order, order=order)
         order_with_relations(order, lines=lines, payments=list(order.payments.order_by("id")))
         payment = next(p for p in order.payments.all() if p.pk == payment.pk)
+        # What the items lock (a slot's seats) is locked last: only the audit entry follows.
+        for handler in handlers_for([line.kind for line in lines]):
+            handler.paid(order=order)
+        order_paid.send(sender=Order, order=order)
         audit.record(
             action="payments.order.paid",
             actor=actor if actor is not None else audit.SYSTEM,
