@@ -25,8 +25,11 @@ GATE_EMAIL = "gate@bench.parque-marino.test"
 
 
 def seed(options: argparse.Namespace) -> dict[str, Any]:
-    """One ticket type, the hot slot, the scarce slot and 15 more of today; visitors and a
-    member of the gate staff."""
+    """One ticket type and, all today and open now, the slots each path writes to on its own
+    (so each path's rows can be checked against its answers): the hot slot (the API's
+    purchases), the scarce slot, the baseline's hot slot (its purchases), the gate slot (the
+    API's check-ins), the baseline's gate slot and the probe slot (the one-request probe and
+    the answers' shape checks); 15 more of today; visitors and a member of the gate staff."""
     from django.contrib.auth.models import Group
     from django.utils import timezone
 
@@ -39,20 +42,25 @@ def seed(options: argparse.Namespace) -> dict[str, Any]:
     ticket_type = TicketType.objects.create(
         code="bench-adult", name_es="Adulto (bench)", name_en="Adult (bench)", price=Decimal(2900)
     )
-    # The hot slot is open now (check-in accepts it) and long enough for every phase.
-    hot = TimeSlot.objects.create(
-        date=today,
-        starts_at=now - timedelta(minutes=10),
-        ends_at=now + timedelta(hours=6),
-        capacity=options.hot_capacity,
-    )
-    scarce = TimeSlot.objects.create(
-        date=today,
-        starts_at=now - timedelta(minutes=10, seconds=-1),
-        ends_at=now + timedelta(hours=6),
-        capacity=options.scarce_capacity,
-    )
-    taken = {hot.starts_at, scarce.starts_at}
+    # Open now (check-in accepts them) and long enough for every phase; one second apart
+    # (starts_at is unique).
+    capacities = {
+        "hot_slot": options.hot_capacity,
+        "scarce_slot": options.scarce_capacity,
+        "baseline_slot": options.hot_capacity,
+        "gate_slot": options.hot_capacity,
+        "baseline_gate_slot": options.hot_capacity,
+        "probe_slot": 1000,
+    }
+    slots = {}
+    for n, (name, capacity) in enumerate(capacities.items()):
+        slots[name] = TimeSlot.objects.create(
+            date=today,
+            starts_at=now - timedelta(minutes=10, seconds=-n),
+            ends_at=now + timedelta(hours=6),
+            capacity=capacity,
+        ).pk
+    taken = set(TimeSlot.objects.filter(date=today).values_list("starts_at", flat=True))
     first = timezone.make_aware(datetime.combine(today, datetime.min.time())) + timedelta(hours=6)
     for n in range(15):
         starts_at = first + timedelta(minutes=45 * n)
@@ -75,8 +83,7 @@ def seed(options: argparse.Namespace) -> dict[str, Any]:
     return {
         "date": today.isoformat(),
         "ticket_type": ticket_type.pk,
-        "hot_slot": hot.pk,
-        "scarce_slot": scarce.pk,
+        **slots,
         "slots": TimeSlot.objects.filter(date=today).count(),
         "visitors": len(visitors),
     }
@@ -99,8 +106,9 @@ def tokens(options: argparse.Namespace) -> dict[str, Any]:
 
 
 def issue(options: argparse.Namespace) -> dict[str, Any]:
-    """``--count`` paid tickets for the slot through the order services (create, then pay with
-    the sandbox), and the codes of every unused ticket of the slot, shuffled, in ``--codes``."""
+    """For each ``--plan SLOT:COUNT:FILE``: ``COUNT`` paid tickets for the slot through the
+    order services (create, then pay with the sandbox), and the codes of every unused ticket
+    of the slot, shuffled, in ``FILE``."""
     from django.conf import settings
 
     from apps.business.payments import services
@@ -112,34 +120,37 @@ def issue(options: argparse.Namespace) -> dict[str, Any]:
 
     visitor = User.objects.get(email=VISITOR_EMAIL.format(0))
     per_line, lines_per_order = settings.TICKETS_MAX_PER_LINE, 10
-    started, left, orders = time.perf_counter(), options.count, 0
-    while left > 0:
-        lines: list[LineRequest] = []
-        while left > 0 and len(lines) < lines_per_order:
-            quantity = min(per_line, left)
-            lines.append(
-                LineRequest(
-                    kind="ticket",
-                    quantity=quantity,
-                    fields={"slot": options.slot, "ticket_type": options.ticket_type},
-                    index=len(lines),
+    started, orders, issued = time.perf_counter(), 0, 0
+    for plan in options.plan:
+        slot, count, codes = plan.split(":", 2)
+        left = int(count)
+        issued += left
+        while left > 0:
+            lines: list[LineRequest] = []
+            while left > 0 and len(lines) < lines_per_order:
+                quantity = min(per_line, left)
+                lines.append(
+                    LineRequest(
+                        kind="ticket",
+                        quantity=quantity,
+                        fields={"slot": int(slot), "ticket_type": options.ticket_type},
+                        index=len(lines),
+                    )
                 )
-            )
-            left -= quantity
-        order = services.order_create(actor=visitor, lines=lines)
-        services.order_pay(order=order, actor=visitor, method=PaymentMethod.SANDBOX)
-        orders += 1
-    secrets = list(
-        Ticket.objects.filter(
-            slot_id=options.slot, status=TicketStatus.VALID, check_in__isnull=True
-        ).values_list("secret", flat=True)
-    )
-    random.shuffle(secrets)
-    Path(options.codes).write_text("".join(ticket_code(secret) + "\n" for secret in secrets))
+                left -= quantity
+            order = services.order_create(actor=visitor, lines=lines)
+            services.order_pay(order=order, actor=visitor, method=PaymentMethod.SANDBOX)
+            orders += 1
+        secrets = list(
+            Ticket.objects.filter(
+                slot_id=int(slot), status=TicketStatus.VALID, check_in__isnull=True
+            ).values_list("secret", flat=True)
+        )
+        random.shuffle(secrets)
+        Path(codes).write_text("".join(ticket_code(secret) + "\n" for secret in secrets))
     return {
         "orders": orders,
-        "issued": options.count,
-        "codes": len(secrets),
+        "issued": issued,
         "seconds": round(time.perf_counter() - started, 1),
     }
 
@@ -272,7 +283,9 @@ def profile(options: argparse.Namespace) -> dict[str, Any]:
     codes = iter(
         ticket_code(secret)
         for secret in Ticket.objects.filter(
-            slot_id=options.slot, status=TicketStatus.VALID, check_in__isnull=True
+            slot_id=options.codes_slot or options.slot,
+            status=TicketStatus.VALID,
+            check_in__isnull=True,
         ).values_list("secret", flat=True)[: 3 * options.repeat + 20]
     )
     unpaid: list[int] = []
@@ -292,6 +305,15 @@ def profile(options: argparse.Namespace) -> dict[str, Any]:
         )
         assert response.status_code == 200, response.content
 
+    def buy() -> None:  # create and pay in one request
+        response = buyer.post(
+            "/api/v1/payments/orders/",
+            {"lines": [line], "pay": {"gateway": "sandbox"}},
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content
+        assert response.json()["status"] == "paid", response.content
+
     def check_in() -> None:
         response = scanner.post(
             "/api/v1/tickets/check-ins/",
@@ -304,7 +326,8 @@ def profile(options: argparse.Namespace) -> dict[str, Any]:
         response = anonymous.get(f"/api/v1/tickets/slots/?date={options.date}")
         assert response.status_code == 200, response.content
 
-    requests = {"create": create, "pay": pay, "check_in": check_in, "availability": availability}
+    purchase = {"buy": buy} if options.purchase == "one-request" else {"create": create, "pay": pay}
+    requests = {**purchase, "check_in": check_in, "availability": availability}
     for _ in range(5):  # warm up: imports, caches, the connection
         for call in requests.values():
             call()
@@ -387,9 +410,12 @@ def main() -> None:
     parser.add_argument("--scarce-capacity", type=int, default=200)
     parser.add_argument("--slot", type=int)
     parser.add_argument("--ticket-type", type=int)
-    parser.add_argument("--count", type=int, default=20_000)
-    parser.add_argument("--codes")
+    parser.add_argument("--plan", action="append", default=[], help="issue: SLOT:COUNT:FILE")
     parser.add_argument("--date")
+    parser.add_argument("--codes-slot", type=int, help="profile: the check-ins' slot")
+    parser.add_argument(
+        "--purchase", choices=("one-request", "two-requests"), default="two-requests"
+    )
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--in-flight", nargs="*", default=[])
     options = parser.parse_args()
