@@ -1,6 +1,6 @@
 """The database side of bench/tickets.py, run with the benchmark's environment:
 
-    python -m bench.tickets_db seed|tokens|issue|verify-purchases|verify-check-ins|profile ...
+    python -m bench.tickets_db seed|tokens|issue|verify|profile ...
 
 Each command prints one JSON object on its last line of output.
 """
@@ -155,15 +155,24 @@ def issue(options: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def verify_purchases(options: argparse.Namespace) -> dict[str, Any]:
-    """What the database says about the slot's sales (every number should agree)."""
+def verify(options: argparse.Namespace) -> dict[str, Any]:
+    """What the database says of each ``--purchases`` slot's sales and each ``--check-ins``
+    slot's admissions (every number should agree). ``--in-flight``: the orders whose pay and
+    the codes whose scan were unanswered when the load generator stopped."""
+    return {
+        "purchases": {str(slot): _purchases(slot, options.in_flight) for slot in options.purchases},
+        "check_ins": {str(slot): _check_ins(slot, options.in_flight) for slot in options.check_ins},
+    }
+
+
+def _purchases(slot_id: int, in_flight: list[str]) -> dict[str, Any]:
     from django.db.models import Sum
     from django.utils import timezone
 
     from apps.business.payments.models import Order, OrderStatus, Payment, PaymentStatus
     from apps.business.tickets.models import Reservation, ReservationStatus, Ticket, TimeSlot
 
-    slot = TimeSlot.objects.get(pk=options.slot)
+    slot = TimeSlot.objects.get(pk=slot_id)
     orders = Order.objects.filter(ticket_reservations__slot=slot).distinct()
     by_status: dict[str, int] = defaultdict(int)
     for status in orders.values_list("status", flat=True):
@@ -174,6 +183,7 @@ def verify_purchases(options: argparse.Namespace) -> dict[str, Any]:
         return reservations.filter(**filters).aggregate(seats=Sum("quantity"))["seats"] or 0
 
     payments = Payment.objects.filter(order__in=orders)
+    order_ids = [int(value) for value in in_flight if value.isdigit()]
     return {
         "capacity": slot.capacity,
         "sold": slot.sold,
@@ -185,29 +195,28 @@ def verify_purchases(options: argparse.Namespace) -> dict[str, Any]:
         "live_held_seats": seats(status=ReservationStatus.HELD, expires_at__gt=timezone.now()),
         "succeeded_payments": payments.filter(status=PaymentStatus.SUCCEEDED).count(),
         "pending_payments": payments.filter(status=PaymentStatus.PENDING).count(),
-        "in_flight_paid": Order.objects.filter(
-            pk__in=options.in_flight, status=OrderStatus.PAID
-        ).count(),
+        "in_flight_paid": orders.filter(pk__in=order_ids, status=OrderStatus.PAID).count(),
     }
 
 
-def verify_check_ins(options: argparse.Namespace) -> dict[str, Any]:
+def _check_ins(slot_id: int, in_flight: list[str]) -> dict[str, Any]:
     from django.db.models import Count
 
     from apps.business.tickets.models import CheckIn, Ticket
     from apps.business.tickets.signing import secret_from_code
 
-    in_flight = [secret_from_code(code) for code in options.in_flight]
+    secrets = [secret_from_code(code) for code in in_flight if code.startswith("PM1-")]
+    check_ins = CheckIn.objects.filter(ticket__slot_id=slot_id)
     return {
-        "check_ins": CheckIn.objects.filter(ticket__slot_id=options.slot).count(),
+        "check_ins": check_ins.count(),
         "tickets_checked_in": Ticket.objects.filter(
-            slot_id=options.slot, check_in__isnull=False
+            slot_id=slot_id, check_in__isnull=False
         ).count(),
         "tickets_with_two": CheckIn.objects.values("ticket")
         .annotate(scans=Count("id"))
         .filter(scans__gt=1)
         .count(),
-        "in_flight_accepted": CheckIn.objects.filter(ticket__secret__in=in_flight).count(),
+        "in_flight_accepted": check_ins.filter(ticket__secret__in=secrets).count(),
     }
 
 
@@ -396,8 +405,7 @@ COMMANDS = {
     "seed": seed,
     "tokens": tokens,
     "issue": issue,
-    "verify-purchases": verify_purchases,
-    "verify-check-ins": verify_check_ins,
+    "verify": verify,
     "profile": profile,
 }
 
@@ -418,6 +426,8 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--in-flight", nargs="*", default=[])
+    parser.add_argument("--purchases", type=int, action="append", default=[], help="verify")
+    parser.add_argument("--check-ins", type=int, action="append", default=[], help="verify")
     options = parser.parse_args()
     django.setup()
     print(json.dumps(COMMANDS[options.command](options)))
