@@ -62,7 +62,7 @@ bench: install-dev
 	$(PY) bench/reports.py $(BENCH_REPORTS_ARGS)
 	$(PY) bench/exhibitions.py
 
-## bench-tickets: purchases on a hot slot, check-ins, availability against a raw-SQL baseline
+## bench-tickets: purchases, check-ins and availability against raw-SQL baselines, the audit chain's cost, open-loop latency
 bench-tickets: install-dev
 	$(PY) bench/tickets.py $(BENCH_TICKETS_ARGS)
 

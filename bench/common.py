@@ -1,11 +1,13 @@
 """What the benchmarks share: the environment of a production-like run, its PostgreSQL
 database, gunicorn (2 workers, production settings) and wrk."""
 
+import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -18,8 +20,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-PORT = 8765
+PORT = 8765  # the default; a benchmark may take another (--port) so that two can run at once
 HOST = f"http://127.0.0.1:{PORT}"
+
+
+def host_url(port: int = PORT) -> str:
+    """The base URL of a server of this machine on ``port``."""
+    return f"http://127.0.0.1:{port}"
 
 
 def run(command: list[str], env: dict[str, str], **kwargs: object) -> subprocess.CompletedProcess:
@@ -44,11 +51,13 @@ def fetch(url: str) -> Any:
         return json.loads(response.read())
 
 
-def measure(wrk: str, url: str, seconds: int, connections: int) -> float:
-    """Requests/s of GET ``url`` (after a 3 s warm-up); any non-2xx answer stops the run."""
-    subprocess.run(
-        [wrk, "-t2", f"-c{connections}", "-d3s", url], check=True, capture_output=True
-    )  # warm-up
+def measure(wrk: str, url: str, seconds: int, connections: int, warm_up: int = 3) -> float:
+    """Requests/s of GET ``url`` (a full URL: any host and port), after ``warm_up`` seconds of
+    the same; any non-2xx answer stops the run."""
+    if warm_up > 0:
+        subprocess.run(
+            [wrk, "-t2", f"-c{connections}", f"-d{warm_up}s", url], check=True, capture_output=True
+        )
     result = subprocess.run(
         [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", url],
         check=True,
@@ -94,22 +103,66 @@ def _psql(sql: str) -> str:
     ).stdout.strip()
 
 
-def prepare_database(env: dict[str, str], name: str, *, fresh: bool = False) -> None:
-    """Create ``name`` (dropped first when ``fresh``) and migrate it."""
+def prepare_database(
+    env: dict[str, str], name: str, *, fresh: bool = False, template: bool = False
+) -> None:
+    """Create ``name`` (dropped first when ``fresh``) and migrate it.
+
+    With ``template`` (and ``fresh``), the new database is a copy (``createdb -T``) of
+    ``<name>_migrated``, a database migrated once and kept: migrating takes most of half a
+    minute, a copy a second. The template is migrated anew whenever a migration file or the
+    locked dependencies change (their digest is its comment)."""
     if fresh:
         run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", "--force", name], env)
+    if fresh and template:
+        source, digest = f"{name}_migrated", _migrations_digest()
+        comment = _psql(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+            f"WHERE datname = '{source}'"
+        )
+        if comment != digest:
+            prepare_database(
+                {**env, "DATABASE_URL": env["DATABASE_URL"].rsplit("/", 1)[0] + f"/{source}"},
+                source,
+                fresh=True,
+            )
+            _psql(f"COMMENT ON DATABASE {source} IS '{digest}'")
+        run(["createdb", "-h", "127.0.0.1", "-U", "postgres", "-T", source, name], env)
+        return
     if not _psql(f"SELECT 1 FROM pg_database WHERE datname='{name}'"):
         run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], env)
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
 
 
+def _migrations_digest() -> str:
+    """What a migrated database depends on: the project's migrations, the locked packages."""
+    digest = hashlib.sha256()
+    files = [*sorted(ROOT.glob("apps/**/migrations/*.py")), ROOT / "uv.lock"]
+    for path in files:
+        if path.exists():
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 @contextmanager
 def gunicorn(
-    env: dict[str, str], workers: int = 2, output: Path | None = None
+    env: dict[str, str],
+    workers: int = 2,
+    output: Path | None = None,
+    *,
+    port: int | None = None,
+    module: str = "config.wsgi",
 ) -> Iterator[subprocess.Popen]:
-    """gunicorn serving config.wsgi on PORT, up (health answered) until the block ends; its
-    output goes to ``output`` when given."""
-    log = output.open("w") if output is not None else None
+    """gunicorn serving ``module`` on ``port`` (PORT by default), up (health answered) until
+    the block ends; its output goes to ``output`` when given."""
+    port = PORT if port is None else port
+    try:  # never measure somebody else's server by mistake
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        pass
+    else:
+        raise SystemExit(f"port {port} is taken by another server: choose another (--port)")
+    log = output.open("a") if output is not None else None
     server = subprocess.Popen(
         [
             PYTHON,
@@ -118,10 +171,10 @@ def gunicorn(
             "-w",
             str(workers),
             "-b",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--log-level",
             "warning",
-            "config.wsgi",
+            module,
         ],
         cwd=ROOT,
         env=env,
@@ -129,12 +182,16 @@ def gunicorn(
         stderr=log,
     )
     try:
-        for _ in range(50):
+        for _ in range(150):
+            if server.poll() is not None:
+                raise SystemExit(f"gunicorn ({module} on port {port}) exited: {server.returncode}")
             try:
-                fetch(f"{HOST}/health/live/")
+                fetch(f"{host_url(port)}/health/live/")
                 break
             except OSError:
                 time.sleep(0.2)
+        else:
+            raise SystemExit(f"gunicorn ({module} on port {port}) never answered its health check")
         yield server
     finally:
         server.terminate()

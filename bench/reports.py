@@ -192,7 +192,7 @@ def main() -> None:
         "--port", type=int, default=common.PORT, help="gunicorn's (another bench may use 8765)"
     )
     options = parser.parse_args()
-    common.PORT, common.HOST = options.port, f"http://127.0.0.1:{options.port}"
+    host = common.host_url(options.port)
 
     env = bench_env(options.database, REDIS_URL="redis://127.0.0.1:6379/9")
     conninfo = f"postgresql://postgres@127.0.0.1:5432/{options.database}"
@@ -241,7 +241,7 @@ def main() -> None:
 
     def get(path: str, **params: str) -> Any:
         query = "&".join(f"{key}={value}" for key, value in {**month, **params}.items())
-        request = urllib.request.Request(f"{common.HOST}{path}?{query}", headers=headers)
+        request = urllib.request.Request(f"{host}{path}?{query}", headers=headers)
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
 
@@ -253,7 +253,7 @@ def main() -> None:
     with psycopg.connect(conninfo, autocommit=True) as connection:
         connection.execute("DELETE FROM finance_salesdaytotal")
         connection.execute("DELETE FROM finance_salesday")
-    with gunicorn(env):
+    with gunicorn(env, port=options.port):
         by_day = get(sales, group_by="day")
         print(
             f"month {month['from']}..{month['to']}: {by_day['totals']['orders']:,} orders, "

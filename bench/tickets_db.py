@@ -1,6 +1,6 @@
 """The database side of bench/tickets.py, run with the benchmark's environment:
 
-    python -m bench.tickets_db seed|tokens|issue|verify-purchases|verify-check-ins|profile ...
+    python -m bench.tickets_db seed|tokens|issue|verify|profile ...
 
 Each command prints one JSON object on its last line of output.
 """
@@ -25,8 +25,11 @@ GATE_EMAIL = "gate@bench.parque-marino.test"
 
 
 def seed(options: argparse.Namespace) -> dict[str, Any]:
-    """One ticket type, the hot slot, the scarce slot and 15 more of today; visitors and a
-    member of the gate staff."""
+    """One ticket type and, all today and open now, the slots each path writes to on its own
+    (so each path's rows can be checked against its answers): the hot slot (the API's
+    purchases), the scarce slot, the baseline's hot slot (its purchases), the gate slot (the
+    API's check-ins), the baseline's gate slot and the probe slot (the one-request probe and
+    the answers' shape checks); 15 more of today; visitors and a member of the gate staff."""
     from django.contrib.auth.models import Group
     from django.utils import timezone
 
@@ -39,20 +42,25 @@ def seed(options: argparse.Namespace) -> dict[str, Any]:
     ticket_type = TicketType.objects.create(
         code="bench-adult", name_es="Adulto (bench)", name_en="Adult (bench)", price=Decimal(2900)
     )
-    # The hot slot is open now (check-in accepts it) and long enough for every phase.
-    hot = TimeSlot.objects.create(
-        date=today,
-        starts_at=now - timedelta(minutes=10),
-        ends_at=now + timedelta(hours=6),
-        capacity=options.hot_capacity,
-    )
-    scarce = TimeSlot.objects.create(
-        date=today,
-        starts_at=now - timedelta(minutes=10, seconds=-1),
-        ends_at=now + timedelta(hours=6),
-        capacity=options.scarce_capacity,
-    )
-    taken = {hot.starts_at, scarce.starts_at}
+    # Open now (check-in accepts them) and long enough for every phase; one second apart
+    # (starts_at is unique).
+    capacities = {
+        "hot_slot": options.hot_capacity,
+        "scarce_slot": options.scarce_capacity,
+        "baseline_slot": options.hot_capacity,
+        "gate_slot": options.hot_capacity,
+        "baseline_gate_slot": options.hot_capacity,
+        "probe_slot": 1000,
+    }
+    slots = {}
+    for n, (name, capacity) in enumerate(capacities.items()):
+        slots[name] = TimeSlot.objects.create(
+            date=today,
+            starts_at=now - timedelta(minutes=10, seconds=-n),
+            ends_at=now + timedelta(hours=6),
+            capacity=capacity,
+        ).pk
+    taken = set(TimeSlot.objects.filter(date=today).values_list("starts_at", flat=True))
     first = timezone.make_aware(datetime.combine(today, datetime.min.time())) + timedelta(hours=6)
     for n in range(15):
         starts_at = first + timedelta(minutes=45 * n)
@@ -75,8 +83,7 @@ def seed(options: argparse.Namespace) -> dict[str, Any]:
     return {
         "date": today.isoformat(),
         "ticket_type": ticket_type.pk,
-        "hot_slot": hot.pk,
-        "scarce_slot": scarce.pk,
+        **slots,
         "slots": TimeSlot.objects.filter(date=today).count(),
         "visitors": len(visitors),
     }
@@ -99,8 +106,9 @@ def tokens(options: argparse.Namespace) -> dict[str, Any]:
 
 
 def issue(options: argparse.Namespace) -> dict[str, Any]:
-    """``--count`` paid tickets for the slot through the order services (create, then pay with
-    the sandbox), and the codes of every unused ticket of the slot, shuffled, in ``--codes``."""
+    """For each ``--plan SLOT:COUNT:FILE``: ``COUNT`` paid tickets for the slot through the
+    order services (create, then pay with the sandbox), and the codes of every unused ticket
+    of the slot, shuffled, in ``FILE``."""
     from django.conf import settings
 
     from apps.business.payments import services
@@ -112,47 +120,59 @@ def issue(options: argparse.Namespace) -> dict[str, Any]:
 
     visitor = User.objects.get(email=VISITOR_EMAIL.format(0))
     per_line, lines_per_order = settings.TICKETS_MAX_PER_LINE, 10
-    started, left, orders = time.perf_counter(), options.count, 0
-    while left > 0:
-        lines: list[LineRequest] = []
-        while left > 0 and len(lines) < lines_per_order:
-            quantity = min(per_line, left)
-            lines.append(
-                LineRequest(
-                    kind="ticket",
-                    quantity=quantity,
-                    fields={"slot": options.slot, "ticket_type": options.ticket_type},
-                    index=len(lines),
+    started, orders, issued = time.perf_counter(), 0, 0
+    for plan in options.plan:
+        slot, count, codes = plan.split(":", 2)
+        left = int(count)
+        issued += left
+        while left > 0:
+            lines: list[LineRequest] = []
+            while left > 0 and len(lines) < lines_per_order:
+                quantity = min(per_line, left)
+                lines.append(
+                    LineRequest(
+                        kind="ticket",
+                        quantity=quantity,
+                        fields={"slot": int(slot), "ticket_type": options.ticket_type},
+                        index=len(lines),
+                    )
                 )
-            )
-            left -= quantity
-        order = services.order_create(actor=visitor, lines=lines)
-        services.order_pay(order=order, actor=visitor, method=PaymentMethod.SANDBOX)
-        orders += 1
-    secrets = list(
-        Ticket.objects.filter(
-            slot_id=options.slot, status=TicketStatus.VALID, check_in__isnull=True
-        ).values_list("secret", flat=True)
-    )
-    random.shuffle(secrets)
-    Path(options.codes).write_text("".join(ticket_code(secret) + "\n" for secret in secrets))
+                left -= quantity
+            order = services.order_create(actor=visitor, lines=lines)
+            services.order_pay(order=order, actor=visitor, method=PaymentMethod.SANDBOX)
+            orders += 1
+        secrets = list(
+            Ticket.objects.filter(
+                slot_id=int(slot), status=TicketStatus.VALID, check_in__isnull=True
+            ).values_list("secret", flat=True)
+        )
+        random.shuffle(secrets)
+        Path(codes).write_text("".join(ticket_code(secret) + "\n" for secret in secrets))
     return {
         "orders": orders,
-        "issued": options.count,
-        "codes": len(secrets),
+        "issued": issued,
         "seconds": round(time.perf_counter() - started, 1),
     }
 
 
-def verify_purchases(options: argparse.Namespace) -> dict[str, Any]:
-    """What the database says about the slot's sales (every number should agree)."""
+def verify(options: argparse.Namespace) -> dict[str, Any]:
+    """What the database says of each ``--purchases`` slot's sales and each ``--check-ins``
+    slot's admissions (every number should agree). ``--in-flight``: the orders whose pay and
+    the codes whose scan were unanswered when the load generator stopped."""
+    return {
+        "purchases": {str(slot): _purchases(slot, options.in_flight) for slot in options.purchases},
+        "check_ins": {str(slot): _check_ins(slot, options.in_flight) for slot in options.check_ins},
+    }
+
+
+def _purchases(slot_id: int, in_flight: list[str]) -> dict[str, Any]:
     from django.db.models import Sum
     from django.utils import timezone
 
     from apps.business.payments.models import Order, OrderStatus, Payment, PaymentStatus
     from apps.business.tickets.models import Reservation, ReservationStatus, Ticket, TimeSlot
 
-    slot = TimeSlot.objects.get(pk=options.slot)
+    slot = TimeSlot.objects.get(pk=slot_id)
     orders = Order.objects.filter(ticket_reservations__slot=slot).distinct()
     by_status: dict[str, int] = defaultdict(int)
     for status in orders.values_list("status", flat=True):
@@ -163,6 +183,7 @@ def verify_purchases(options: argparse.Namespace) -> dict[str, Any]:
         return reservations.filter(**filters).aggregate(seats=Sum("quantity"))["seats"] or 0
 
     payments = Payment.objects.filter(order__in=orders)
+    order_ids = [int(value) for value in in_flight if value.isdigit()]
     return {
         "capacity": slot.capacity,
         "sold": slot.sold,
@@ -174,29 +195,28 @@ def verify_purchases(options: argparse.Namespace) -> dict[str, Any]:
         "live_held_seats": seats(status=ReservationStatus.HELD, expires_at__gt=timezone.now()),
         "succeeded_payments": payments.filter(status=PaymentStatus.SUCCEEDED).count(),
         "pending_payments": payments.filter(status=PaymentStatus.PENDING).count(),
-        "in_flight_paid": Order.objects.filter(
-            pk__in=options.in_flight, status=OrderStatus.PAID
-        ).count(),
+        "in_flight_paid": orders.filter(pk__in=order_ids, status=OrderStatus.PAID).count(),
     }
 
 
-def verify_check_ins(options: argparse.Namespace) -> dict[str, Any]:
+def _check_ins(slot_id: int, in_flight: list[str]) -> dict[str, Any]:
     from django.db.models import Count
 
     from apps.business.tickets.models import CheckIn, Ticket
     from apps.business.tickets.signing import secret_from_code
 
-    in_flight = [secret_from_code(code) for code in options.in_flight]
+    secrets = [secret_from_code(code) for code in in_flight if code.startswith("PM1-")]
+    check_ins = CheckIn.objects.filter(ticket__slot_id=slot_id)
     return {
-        "check_ins": CheckIn.objects.filter(ticket__slot_id=options.slot).count(),
+        "check_ins": check_ins.count(),
         "tickets_checked_in": Ticket.objects.filter(
-            slot_id=options.slot, check_in__isnull=False
+            slot_id=slot_id, check_in__isnull=False
         ).count(),
         "tickets_with_two": CheckIn.objects.values("ticket")
         .annotate(scans=Count("id"))
         .filter(scans__gt=1)
         .count(),
-        "in_flight_accepted": CheckIn.objects.filter(ticket__secret__in=in_flight).count(),
+        "in_flight_accepted": check_ins.filter(ticket__secret__in=secrets).count(),
     }
 
 
@@ -272,7 +292,9 @@ def profile(options: argparse.Namespace) -> dict[str, Any]:
     codes = iter(
         ticket_code(secret)
         for secret in Ticket.objects.filter(
-            slot_id=options.slot, status=TicketStatus.VALID, check_in__isnull=True
+            slot_id=options.codes_slot or options.slot,
+            status=TicketStatus.VALID,
+            check_in__isnull=True,
         ).values_list("secret", flat=True)[: 3 * options.repeat + 20]
     )
     unpaid: list[int] = []
@@ -292,6 +314,15 @@ def profile(options: argparse.Namespace) -> dict[str, Any]:
         )
         assert response.status_code == 200, response.content
 
+    def buy() -> None:  # create and pay in one request
+        response = buyer.post(
+            "/api/v1/payments/orders/",
+            {"lines": [line], "pay": {"gateway": "sandbox"}},
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content
+        assert response.json()["status"] == "paid", response.content
+
     def check_in() -> None:
         response = scanner.post(
             "/api/v1/tickets/check-ins/",
@@ -304,7 +335,8 @@ def profile(options: argparse.Namespace) -> dict[str, Any]:
         response = anonymous.get(f"/api/v1/tickets/slots/?date={options.date}")
         assert response.status_code == 200, response.content
 
-    requests = {"create": create, "pay": pay, "check_in": check_in, "availability": availability}
+    purchase = {"buy": buy} if options.purchase == "one-request" else {"create": create, "pay": pay}
+    requests = {**purchase, "check_in": check_in, "availability": availability}
     for _ in range(5):  # warm up: imports, caches, the connection
         for call in requests.values():
             call()
@@ -373,8 +405,7 @@ COMMANDS = {
     "seed": seed,
     "tokens": tokens,
     "issue": issue,
-    "verify-purchases": verify_purchases,
-    "verify-check-ins": verify_check_ins,
+    "verify": verify,
     "profile": profile,
 }
 
@@ -387,11 +418,16 @@ def main() -> None:
     parser.add_argument("--scarce-capacity", type=int, default=200)
     parser.add_argument("--slot", type=int)
     parser.add_argument("--ticket-type", type=int)
-    parser.add_argument("--count", type=int, default=20_000)
-    parser.add_argument("--codes")
+    parser.add_argument("--plan", action="append", default=[], help="issue: SLOT:COUNT:FILE")
     parser.add_argument("--date")
+    parser.add_argument("--codes-slot", type=int, help="profile: the check-ins' slot")
+    parser.add_argument(
+        "--purchase", choices=("one-request", "two-requests"), default="two-requests"
+    )
     parser.add_argument("--repeat", type=int, default=100)
     parser.add_argument("--in-flight", nargs="*", default=[])
+    parser.add_argument("--purchases", type=int, action="append", default=[], help="verify")
+    parser.add_argument("--check-ins", type=int, action="append", default=[], help="verify")
     options = parser.parse_args()
     django.setup()
     print(json.dumps(COMMANDS[options.command](options)))
