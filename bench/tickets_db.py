@@ -258,12 +258,16 @@ class Sampler:
         }
 
 
+# SELECT ... FOR UPDATE, FOR NO KEY UPDATE, FOR UPDATE OF "table" (the rows of one table).
+_LOCKING = re.compile(r'FOR (NO KEY )?UPDATE( OF [\w", ]+)?\s*$')
+
+
 def brief(sql: str) -> str:
     """``SELECT tickets_timeslot FOR UPDATE``, ``INSERT payments_order``, ``BEGIN``…"""
     found = re.match(r'(SELECT .*? FROM|INSERT INTO|UPDATE|DELETE FROM) "(\w+)"', sql, re.S)
     if found is None:
         return sql.split()[0] if sql.split() else sql
-    lock = " FOR UPDATE" if sql.rstrip().endswith("FOR UPDATE") else ""
+    lock = " FOR UPDATE" if _LOCKING.search(sql) else ""
     return f"{found.group(1).split()[0]} {found.group(2)}{lock}"
 
 
@@ -348,7 +352,7 @@ def profile(options: argparse.Namespace) -> dict[str, Any]:
 
     def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
-        if sql.rstrip().endswith("FOR UPDATE"):
+        if _LOCKING.search(sql):
             table = brief(sql).split()[1]
 
             def released() -> None:
