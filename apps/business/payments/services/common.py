@@ -1,12 +1,14 @@
 """What the payments services share."""
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from apps.integrations.payments.currency import currency_exponent
 from apps.support.common.locking import lock_rows
 
 from ..models import (
     Order,
+    Payment,
 )
 
 
@@ -27,3 +29,10 @@ def lock_order(order_id: int) -> Order:
 
 def order_kinds(order: Order) -> list[str]:
     return sorted({line.kind for line in order.lines.all()})
+
+
+def payment_attempt_new(*, order: Order, method: str, actor: Any) -> Payment:
+    """A new attempt to pay the whole of ``order`` (pending until its gateway answers)."""
+    return Payment.objects.create(
+        order=order, method=method, amount=order.total, currency=order.currency, created_by=actor
+    )

@@ -36,7 +36,7 @@ from ..models import (
     RefundScope,
 )
 from ..selectors import order_with_relations
-from .common import lock_order, order_kinds
+from .common import lock_order, order_kinds, payment_attempt_new
 from .refunds import refund_open, refund_send, refundable_amount
 
 logger = logging.getLogger(__name__)
@@ -124,13 +124,7 @@ def order_place(
             handler.hold(order=order, lines=[ln for ln in order_lines if ln.kind == handler.kind])
         payment = None
         if payment_method is not None:
-            payment = Payment.objects.create(
-                order=order,
-                method=payment_method,
-                amount=order.total,
-                currency=order.currency,
-                created_by=actor,
-            )
+            payment = payment_attempt_new(order=order, method=payment_method, actor=actor)
         audit.record(
             action="payments.order.created",
             actor=actor,

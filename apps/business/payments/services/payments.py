@@ -49,7 +49,7 @@ from ..models import (
 from ..selectors import order_with_relations
 from ..signals import order_paid
 from . import refunds
-from .common import lock_order, to_minor_units
+from .common import lock_order, payment_attempt_new, to_minor_units
 from .orders import order_place
 
 SETTLE_ATTEMPTS = 3
@@ -97,13 +97,7 @@ def order_pay(
             _payment_abandon(in_flight)
             in_flight = None
         if in_flight is None:
-            payment = Payment.objects.create(
-                order=order,
-                method=method,
-                amount=order.total,
-                currency=order.currency,
-                created_by=actor,
-            )
+            payment = payment_attempt_new(order=order, method=method, actor=actor)
     if interrupted is not None and in_flight is not None:
         # The call that started this attempt died before it recorded the gateway's answer, and
         # that start may have charged: ask again under the attempt's own key, so the gateway
