@@ -21,7 +21,7 @@ from apps.support.common.errors import (
 from apps.support.common.locking import BUSY, is_lock_failure, lock_row_if_free
 from apps.support.common.tokens import new_token, token_digest
 from apps.support.security.models import User
-from apps.support.security.roles import COUNTER_STAFF, has_any_role
+from apps.support.security.roles import COUNTER_STAFF, has_any_role, role_names
 
 from .. import errors
 from ..handlers import LineRequest, guests_may_order, handlers_for, item_handler
@@ -95,6 +95,7 @@ def order_place(
             _("All lines of an order must be in one currency."), code=errors.MIXED_CURRENCIES
         )
     total = sum((line.unit_price * line.quantity for line in priced), Decimal("0.00"))
+    role_names(actor)  # read now, not under the slots' locks: the audit entry names them
     with transaction.atomic():
         order = Order.objects.create(
             user=actor if channel == Channel.ONLINE else None,
