@@ -231,3 +231,27 @@ def test_an_unavailable_gateway_after_the_order_exists_is_kept_for_the_key(
     monkeypatch.undo()
     paid = client.post(f"{ORDERS}{order.pk}/pay/", {"gateway": "sandbox"}, format="json")
     assert (paid.status_code, paid.json()["status"]) == (200, "paid")
+
+
+def test_a_guest_whose_gift_is_declined_gets_the_token_to_pay_it_again(api_client, db):
+    declined = api_client.post(
+        ORDERS,
+        {
+            "lines": [{"kind": "donation", "amount": "5000.00"}],
+            "email": "amiga@example.com",
+            "pay": {"gateway": "sandbox", "sandbox": {"outcome": "decline"}},
+        },
+        format="json",
+    )
+
+    assert declined.status_code == 402
+    order = Order.objects.get()
+    details = declined.json()["details"]
+    assert (details["order"], len(details["guest_token"]) >= 20) == (order.pk, True)
+    paid = api_client.post(
+        f"{ORDERS}{order.pk}/pay/",
+        {"gateway": "sandbox"},
+        format="json",
+        headers={"X-Order-Token": details["guest_token"]},
+    )
+    assert (paid.status_code, paid.json()["status"]) == (200, "paid")

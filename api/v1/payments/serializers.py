@@ -72,7 +72,8 @@ class OrderCreateInput(InputSerializer):
             'Buy in one request: create the order and pay it at once (`{"gateway": '
             '"sandbox"}`, or `cash` / `card_present` at the counter). 201 with the paid order, '
             "202 when the gateway confirms later; when the payment does not go through the error "
-            "carries `details.order`, the order created, payable with `pay/` while its hold lasts."
+            "carries `details.order` (a guest's also `details.guest_token`), the order created, "
+            "payable with `pay/` while its hold lasts."
         ),
     )
 

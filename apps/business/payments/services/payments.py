@@ -166,8 +166,8 @@ def order_buy(
 
     Refusals about the order or the means of payment come before anything is written. Once
     the order exists, a payment that did not go through (declined, gateway unavailable, busy)
-    raises its usual error with ``details["order"]``: the order stays payable with ``pay``
-    while its hold lasts.
+    raises its usual error with ``details["order"]`` (and a guest's ``guest_token``): the order
+    stays payable with ``pay`` while its hold lasts.
     """
     options = options or {}
     _method_check(actor=actor, method=method, options=options)
@@ -179,7 +179,13 @@ def order_buy(
     try:
         payment = _payment_start(payment=payment, options=options, actor=actor)
     except ServiceError as error:
-        error.details = {**(error.details or {}), "order": order.pk}
+        # A guest reaches the order only with its token, shown this once.
+        token = getattr(order, "guest_token", "")
+        error.details = {
+            **(error.details or {}),
+            "order": order.pk,
+            **({"guest_token": token} if token else {}),
+        }
         raise
     payment.order.guest_token = order.guest_token  # type: ignore[attr-defined]  # shown once
     return payment
