@@ -1,8 +1,9 @@
 """The same webhook event delivered ten times at once has one effect.
 
-``checks_meet`` forces the interleaving that would settle twice: a delivery that has found the
-payment still pending waits until another delivery has found it too — or is seen waiting for
-the order's lock, which serialises them. The control run takes that lock away.
+``meet_having_read_the_payment`` forces the interleaving that would settle twice: a delivery
+that has read the payment (still pending) waits, before it writes anything, until another
+delivery has read it too — or is seen waiting for the order's lock, which serialises them. The
+control run reads the order and the payment without their locks.
 """
 
 import json
@@ -13,6 +14,7 @@ from django.db import connection
 from apps.business.payments.models import Order, OrderStatus, Payment, WebhookEvent
 from apps.business.payments.services import payments as payment_services
 from apps.business.tickets.models import Ticket, TimeSlot
+from apps.support.audit.models import AuditEvent
 from apps.support.common.locking import lock_rows
 from tests.factories import TicketTypeFactory, TimeSlotFactory
 from tests.payments.conftest import WEBHOOK
@@ -27,18 +29,34 @@ pytestmark = [
 DELIVERIES = 10
 
 
-@pytest.fixture
-def checks_meet(monkeypatch):
-    """Having found the payment pending, wait for a rival delivery (module docstring)."""
-    meet_after(monkeypatch, payment_services, "handlers_for", table="payments_order", armed=True)
+class PaymentRead:
+    """How a delivery reads the payment it settles: locked, as the product does, or not."""
+
+    rows = staticmethod(lock_rows)
 
 
-def deliver_at_once(user):
+def meet_having_read_the_payment(monkeypatch):
+    """Having read the payment, wait for a rival delivery (module docstring). Returns ``arm``."""
+    arm = meet_after(monkeypatch, PaymentRead, "rows", table="payments_order")
+    monkeypatch.setattr(
+        payment_services,
+        "lock_rows",
+        lambda queryset, **kwargs: (
+            PaymentRead.rows(queryset, **kwargs)
+            if queryset.model is Payment
+            else lock_rows(queryset, **kwargs)
+        ),
+    )
+    return arm
+
+
+def deliver_at_once(user, arm):
     order = place_order(user, TimeSlotFactory(capacity=10), TicketTypeFactory(), 2)
     payment = payment_services.order_pay(
         order=order, actor=user, method="sandbox", options={"outcome": "later"}
     )
     assert payment.next_action is not None
+    arm()
     approve = payment.next_action["approve"]
 
     def deliver(client):
@@ -54,8 +72,8 @@ def deliver_at_once(user):
     return order, json.loads(approve["body"])["id"], race([deliver] * DELIVERIES, processes=2)
 
 
-def test_ten_deliveries_at_once_settle_once(user, checks_meet):
-    order, event_id, results = deliver_at_once(user)
+def test_ten_deliveries_at_once_settle_once(user, monkeypatch):
+    order, event_id, results = deliver_at_once(user, meet_having_read_the_payment(monkeypatch))
     assert sorted(status for _kind, status, _answer in results) == [200] * DELIVERIES, results
     order.refresh_from_db()
     assert order.status == OrderStatus.PAID
@@ -64,18 +82,26 @@ def test_ten_deliveries_at_once_settle_once(user, checks_meet):
     event = WebhookEvent.objects.get(event_id=event_id)
     assert (event.status, event.deliveries) == ("processed", DELIVERIES)
     assert list(Payment.objects.values_list("status", flat=True)) == ["succeeded"]
+    assert paid_entries(order) == 1
 
 
-def test_control_without_the_locks_two_deliveries_issue_tickets_twice(
-    user, checks_meet, monkeypatch
-):
+def paid_entries(order):
+    """How many times the order was recorded as paid (and ``order_paid`` was sent)."""
+    return AuditEvent.objects.filter(
+        action="payments.order.paid", target_type="payments.order", target_id=str(order.pk)
+    ).count()
+
+
+def test_control_without_the_locks_two_deliveries_settle_the_order_twice(user, monkeypatch):
     monkeypatch.setattr(
         payment_services, "lock_order", lambda order_id: Order.objects.get(pk=order_id)
     )
     monkeypatch.setattr(
-        payment_services,
-        "lock_rows",
-        lambda queryset: list(queryset) if queryset.model is Payment else lock_rows(queryset),
+        PaymentRead, "rows", staticmethod(lambda queryset, **kwargs: list(queryset))
     )
-    order, _event_id, _results = deliver_at_once(user)
-    assert Ticket.objects.filter(order=order).count() > 2
+    order, _event_id, _results = deliver_at_once(user, meet_having_read_the_payment(monkeypatch))
+    # The second settlement waits for the first one's write of the payment, then sends
+    # ``order_paid`` again; only the tickets' own check (holds already confirmed) stops it
+    # from issuing them twice.
+    assert paid_entries(order) > 1
+    assert Ticket.objects.filter(order=order).count() == 2
