@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -44,6 +45,9 @@ from .serializers import (
     TicketSerializer,
     TicketTypeSerializer,
 )
+
+# No range of days holds this many pages of slots, even one slot a page.
+MAX_PAGE = 1_000_000
 
 
 class TicketTypeViewSet(CatalogViewSet):
@@ -178,7 +182,10 @@ class SlotViewSet(CachedReadMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         days = {name: query.validated_data[name] for name in ("date_from", "date_to")}
         paginator = cast(StandardPagination, self.paginator)
         size = paginator.get_page_size(request)
-        start = (query.validated_data.get("page", 1) - 1) * size  # a whole number from 1
+        number = query.validated_data.get("page", 1)  # a whole number from 1
+        if number > MAX_PAGE:  # past the last of any range (its offset would not fit a bigint)
+            raise NotFound(paginator.invalid_page_message)
+        start = (number - 1) * size
         rows: Any = ReadPage(
             *selectors.slot_availability_rows(now=timezone.now(), start=start, size=size, **days),
             start=start,
