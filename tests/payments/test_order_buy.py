@@ -4,8 +4,11 @@ the same rules as the two requests it replaces, and nothing written when it is r
 from decimal import Decimal
 
 import pytest
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.business.payments.models import Order, OrderStatus, Payment
+from apps.business.payments.services import payments as payment_services
 from apps.business.tickets.models import Reservation, Ticket, TimeSlot
 from apps.integrations.payments import GatewayError
 from apps.integrations.payments.sandbox import SandboxGateway
@@ -67,7 +70,11 @@ def test_one_request_pays_the_order_and_issues_its_tickets(user, slot, adult):
 def test_a_declined_buy_leaves_the_order_payable_and_names_it(user, slot, adult):
     client = client_for(user)
     declined = buy(
-        client, slot, adult, pay={"gateway": "sandbox", "sandbox": {"outcome": "decline"}}
+        client,
+        slot,
+        adult,
+        headers={"Accept-Language": "en"},
+        pay={"gateway": "sandbox", "sandbox": {"outcome": "decline"}},
     )
 
     assert declined.status_code == 402
@@ -75,6 +82,9 @@ def test_a_declined_buy_leaves_the_order_payable_and_names_it(user, slot, adult)
     assert (declined.json()["code"], declined.json()["details"]) == (
         "payment_declined",
         {"order": order.pk},
+    )
+    assert declined.json()["message"].endswith(
+        f"Order {order.code} was kept: pay it while its seats are held."
     )
     assert order.status == OrderStatus.PENDING
     assert list(Payment.objects.values_list("status", "failure_code")) == [
@@ -255,3 +265,51 @@ def test_a_guest_whose_gift_is_declined_gets_the_token_to_pay_it_again(api_clien
         headers={"X-Order-Token": details["guest_token"]},
     )
     assert (paid.status_code, paid.json()["status"]) == (200, "paid")
+
+
+def test_a_lock_not_had_in_time_after_the_order_exists_names_it_and_keeps_the_key(
+    user, slot, adult, monkeypatch
+):
+    """A lock wait that ran out while paying (MySQL's error 1205, PostgreSQL's 55P03) is a
+    "try again" answer: it names the order it created, so the retry does not place another."""
+
+    def lock_wait_timeout(**kwargs):
+        raise OperationalError(1205, "Lock wait timeout exceeded; try restarting transaction")
+
+    monkeypatch.setattr(payment_services, "_payment_start", lock_wait_timeout)
+    client = client_for(user)
+    key = {"Idempotency-Key": "buy-3", "Accept-Language": "en"}
+    first = buy(client, slot, adult, headers=key)
+
+    order = Order.objects.get()
+    assert first.status_code == 409
+    assert (first.json()["code"], first.json()["details"], first.headers["Retry-After"]) == (
+        "busy",
+        {"order": order.pk},
+        "1",
+    )
+    assert first.json()["message"] == (
+        "Many people are buying right now; please try again in a moment. "
+        f"Order {order.code} was kept: pay it while its seats are held."
+    )
+    again = buy(client, slot, adult, headers=key)
+    assert (again.status_code, again.json()) == (409, first.json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert (Order.objects.count(), Payment.objects.count()) == (1, 1)
+    assert list(Reservation.objects.values_list("status", "quantity")) == [("held", 1)]
+
+
+def test_a_buy_records_its_payment_attempt_before_it_locks_the_seats(user, slot, adult):
+    """Only the audit entry is written after the slot's lock is taken (shorter lock)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert buy(client_for(user), slot, adult).status_code == 201
+    statements = [query["sql"].replace("`", '"') for query in queries.captured_queries]
+
+    def first(prefix, after=-1):
+        return next(i for i, sql in enumerate(statements) if i > after and sql.startswith(prefix))
+
+    order_insert = first('INSERT INTO "payments_order"')
+    slot_lock = next(
+        i for i, sql in enumerate(statements) if i > order_insert and "tickets_timeslot" in sql
+    )
+    assert order_insert < first('INSERT INTO "payments_payment"', order_insert) < slot_lock

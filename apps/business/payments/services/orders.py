@@ -121,11 +121,12 @@ def order_place(
                 for line in priced
             ]
         )
-        for handler in handlers_for([line.kind for line in order_lines]):
-            handler.hold(order=order, lines=[ln for ln in order_lines if ln.kind == handler.kind])
         payment = None
         if payment_method is not None:
             payment = payment_attempt_new(order=order, method=payment_method, actor=actor)
+        # What the items lock (a slot's seats) is locked last: only the audit entry follows.
+        for handler in handlers_for([line.kind for line in order_lines]):
+            handler.hold(order=order, lines=[ln for ln in order_lines if ln.kind == handler.kind])
         audit.record(
             action="payments.order.created",
             actor=actor,

@@ -179,16 +179,32 @@ def order_buy(
     try:
         payment = _payment_start(payment=payment, options=options, actor=actor)
     except ServiceError as error:
-        # A guest reaches the order only with its token, shown this once.
-        token = getattr(order, "guest_token", "")
-        error.details = {
-            **(error.details or {}),
-            "order": order.pk,
-            **({"guest_token": token} if token else {}),
-        }
+        _order_kept(error, order)
         raise
+    except OperationalError as error:  # a lock not had in time, outside the retried settling
+        if not is_lock_failure(error):
+            raise
+        raise _order_kept(_busy(), order) from error
     payment.order.guest_token = order.guest_token  # type: ignore[attr-defined]  # shown once
     return payment
+
+
+def _order_kept(error: ServiceError, order: Order) -> ServiceError:
+    """Make ``error`` tell of an order that was created and stays payable: it names the order
+    (and a guest's token, shown this once), and says so, since a retry of the same request with the
+    same Idempotency-Key is answered with this very refusal: the order is paid with ``pay``."""
+    token = getattr(order, "guest_token", "")
+    error.details = {
+        **(error.details or {}),
+        "order": order.pk,
+        **({"guest_token": token} if token else {}),
+    }
+    error.message = _("%(refusal)s Order %(code)s was kept: pay it while its seats are held.") % {
+        "refusal": error.message,
+        "code": order.code,
+    }
+    error.args = (error.message,)
+    return error
 
 
 def _payment_start(*, payment: Payment, options: dict[str, Any], actor: User | None) -> Payment:
