@@ -1,13 +1,15 @@
 """Check-in at the gate: each ticket once, on its day and slot (plus the grace), genuine
 codes only; two gates scanning one ticket at once admit it once."""
 
+import json
 from datetime import timedelta
 from threading import Barrier
 
 import pytest
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from api.v1.tickets.serializers import CheckInSerializer
 from apps.business.payments import services as payments
 from apps.business.tickets.models import CheckIn, Ticket
 from apps.business.tickets.services import ticket_check_in
@@ -194,3 +196,23 @@ def test_two_gates_scanning_one_ticket_at_once_admit_it_once():
         outcomes = sorted(pool.map(scan_at_gate, range(len(tokens))))
     assert outcomes == [(201, "accepted")] + [(409, "already_checked_in")] * 5
     assert CheckIn.objects.filter(ticket=ticket).count() == 1
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_the_answer_to_a_scan_is_what_the_check_in_serializer_writes(gate, language):
+    """The view writes it by hand (a gate scans many a minute); the list reads it through
+    ``CheckInSerializer``: both say the same."""
+    ticket = ticket_for(TimeSlotFactory())
+    answer = gate.post(
+        CHECK_INS,
+        {"code": ticket_code(ticket.secret), "gate": "Norte"},
+        format="json",
+        headers={"Accept-Language": language},
+    )
+
+    assert answer.status_code == 201
+    with translation.override(language):
+        written = CheckInSerializer(CheckIn.objects.get()).data
+    assert answer.json() == json.loads(json.dumps(written))
+    assert (answer.json()["ticket"]["status"], answer.json()["gate"]) == ("valid", "Norte")
+    assert answer.json()["ticket"]["checked_in_at"] == answer.json()["checked_in_at"]
