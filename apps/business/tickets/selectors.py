@@ -99,7 +99,7 @@ ORDER BY s.starts_at{page}
 """
 
 
-def _aware(value: Any) -> datetime:
+def datetime_from_cursor(value: Any) -> datetime:
     """A datetime as a raw cursor gives it: aware (PostgreSQL), naive UTC (MySQL) or text
     (SQLite)."""
     if isinstance(value, str):
@@ -141,12 +141,12 @@ def slot_availability_rows(
         found = cursor.fetchall()
     rows = []
     for slot_id, day, starts_at, ends_at, capacity, sold, is_closed, held, _count in found:
-        ends_at, held, is_closed = _aware(ends_at), int(held), bool(is_closed)
+        ends_at, held, is_closed = datetime_from_cursor(ends_at), int(held), bool(is_closed)
         rows.append(
             {
                 "id": slot_id,
                 "date": date.fromisoformat(day) if isinstance(day, str) else day,
-                "starts_at": _aware(starts_at),
+                "starts_at": datetime_from_cursor(starts_at),
                 "ends_at": ends_at,
                 "capacity": capacity,
                 "sold": sold,
