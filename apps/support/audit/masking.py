@@ -1,6 +1,7 @@
 """Secrets never reach the audit trail: values under sensitive keys are replaced."""
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -13,10 +14,15 @@ def _word_matches(word: str, marker: str) -> bool:
 
 
 def _is_sensitive(key: str) -> bool:
+    return _is_sensitive_under(key, tuple(settings.AUDIT_MASKED_KEYS))
+
+
+@lru_cache(maxsize=4096)  # an audited write names the same few keys every time
+def _is_sensitive_under(key: str, markers: tuple[str, ...]) -> bool:
     # "newPassword" and "new_password" are the same words.
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key)
     words = [word for word in re.split(r"[^a-z0-9]+", spaced.lower()) if word]
-    for marker in settings.AUDIT_MASKED_KEYS:
+    for marker in markers:
         marker_words = marker.split("_")
         size = len(marker_words)
         for start in range(len(words) - size + 1):
