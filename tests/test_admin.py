@@ -344,3 +344,38 @@ def test_failed_refunds_are_tried_again_from_the_back_office(back_office, monkey
     refund.refresh_from_db()
     assert (refund.status, refund.attempts) == ("succeeded", 2)
     assert Refund.objects.count() == 1
+
+
+def test_slot_labels_in_the_back_office_are_in_the_parks_time(back_office, administrator):
+    """A 10:00 slot is "10:00" in the lists (it was its UTC time, 16:00 in Costa Rica)."""
+    from zoneinfo import ZoneInfo
+
+    from apps.business.infrastructure.models import WaterReading
+    from apps.business.tickets.models import TimeSlot
+    from tests.factories import HabitatFactory, TicketTypeFactory, UserFactory
+    from tests.sales import paid_order
+
+    park = ZoneInfo("America/Costa_Rica")
+    starts_at = datetime.datetime(NEXT_CHRISTMAS.year, 12, 24, 10, 0, tzinfo=park)
+    slot = TimeSlot.objects.create(
+        date=starts_at.date(),
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(hours=2),
+        capacity=60,
+    )
+    assert str(slot) == f"{NEXT_CHRISTMAS.year}-12-24 10:00"
+    paid_order(UserFactory(), slot, TicketTypeFactory(name_es="Adulto", name_en="Adulto"), 1)
+    response = back_office.get("/admin/tickets/ticket/")
+    assert [str(ticket) for ticket in response.context["cl"].result_list] == [
+        f"Adulto {NEXT_CHRISTMAS.year}-12-24 10:00 ({ticket.secret[:6]}…)"
+        for ticket in response.context["cl"].result_list
+    ]
+    assert f"{NEXT_CHRISTMAS.year}-12-24 10:00" in response.content.decode()
+    assert f"{NEXT_CHRISTMAS.year}-12-24 16:00" not in response.content.decode()
+    reading = WaterReading.objects.create(
+        habitat=HabitatFactory(name="Arrecife"),
+        taken_at=datetime.datetime(2026, 3, 1, 7, 30, tzinfo=park),
+        temperature="25.0",
+        taken_by=administrator,
+    )
+    assert str(reading) == "Arrecife @ 2026-03-01 07:30"
