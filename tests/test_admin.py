@@ -379,3 +379,26 @@ def test_slot_labels_in_the_back_office_are_in_the_parks_time(back_office, admin
         taken_by=administrator,
     )
     assert str(reading) == "Arrecife @ 2026-03-01 07:30"
+
+
+def test_the_ticket_office_sees_orders_but_not_payments_in_the_back_office(client, sales_records):
+    """As in the API (``GET /api/v1/payments/payments/`` is finance's): the ticket office
+    opens orders, without their payments, and never the list of payments."""
+    from apps.support.security.roles import Role
+    from tests.helpers import staff_member
+
+    client.force_login(staff_member(Role.TICKET_OFFICE))
+    assert client.get("/admin/payments/payment/").status_code == 403
+    assert client.get("/admin/payments/refund/").status_code == 403
+    apps = {app["app_label"]: app for app in client.get("/admin/").context["app_list"]}
+    assert [model["object_name"] for model in apps["payments"]["models"]] == [
+        "OrderLine",
+        "Order",
+    ]
+    response = client.get(f"/admin/payments/order/{sales_records.pk}/change/")
+    assert response.status_code == 200
+    assert [inline.opts.model.__name__ for inline in response.context["inline_admin_formsets"]] == [
+        "OrderLine"
+    ]
+    client.force_login(staff_member(Role.FINANCE))
+    assert client.get("/admin/payments/payment/").status_code == 200

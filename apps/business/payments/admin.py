@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from apps.support.common.admin import RecordAdmin
+from apps.support.common.admin import BackOfficeInline, RecordAdmin
 from apps.support.common.errors import ServiceError
 from apps.support.security.models import User
 from apps.support.security.roles import Role, has_any_role
@@ -26,7 +26,7 @@ from .models import (
 )
 
 
-class RecordInline(admin.TabularInline):
+class RecordInline(BackOfficeInline):
     """Rows of a record shown inside it: never added, changed or deleted here."""
 
     extra = 0

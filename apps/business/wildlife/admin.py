@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from apps.business.infrastructure.models import Habitat
-from apps.support.common.admin import RecordAdmin, ServiceForm, ServiceFormAdmin
+from apps.support.common.admin import BackOfficeInline, RecordAdmin, ServiceForm, ServiceFormAdmin
 from apps.support.common.errors import ServiceError
 from apps.support.common.images import checked_image
 
@@ -68,7 +68,7 @@ class SpeciesImageForm(forms.ModelForm):
         return image
 
 
-class SpeciesImageInline(admin.TabularInline):
+class SpeciesImageInline(BackOfficeInline):
     model = SpeciesImage
     form = SpeciesImageForm
     extra = 0
@@ -93,7 +93,7 @@ class SpeciesAdmin(ServiceFormAdmin):
     inlines = (SpeciesImageInline,)
 
 
-class AnimalLocationInline(admin.TabularInline):
+class AnimalLocationInline(BackOfficeInline):
     model = AnimalLocation
     extra = 0
     can_delete = False
