@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from apps.support.common.request_context import user_id_var
+from apps.support.security.roles import has_any_role
 
 from .permissions import ModelPermissions
 
@@ -29,9 +30,15 @@ class BaseViewSet(viewsets.GenericViewSet):
     - ``selector``: a module selector returning the queryset with its related objects loaded.
     - ``serializer_class``: the output representation.
     - ``input_serializer_class``: what create and update accept, when it differs.
+    - ``every_row_roles``: when the list hides rows from some callers (what is not public,
+      not on sale, in folders of other roles), the roles that list every row (administrators
+      always do); ``None``: whoever may list sees every row. Resources of visitors (orders,
+      tickets) say it with ``owner_staff_roles`` instead. The back office shows a model to the
+      roles that list every row of it here (``api.back_office``).
     """
 
     permission_classes = [ModelPermissions]
+    every_row_roles: tuple[str, ...] | None = None
     selector: Callable[[], QuerySet[Any]] | None = None
     input_serializer_class: type[BaseSerializer] | None = None
 
@@ -39,6 +46,11 @@ class BaseViewSet(viewsets.GenericViewSet):
         super().initial(request, *args, **kwargs)
         if request.user and request.user.is_authenticated:
             user_id_var.set(str(request.user.pk))
+
+    def sees_every_row(self) -> bool:
+        """Whether the caller lists every row (``every_row_roles``)."""
+        roles = self.every_row_roles
+        return roles is None or has_any_role(self.request.user, roles)
 
     def get_queryset(self) -> QuerySet[Any]:
         selector = type(self).selector

@@ -344,3 +344,157 @@ def test_failed_refunds_are_tried_again_from_the_back_office(back_office, monkey
     refund.refresh_from_db()
     assert (refund.status, refund.attempts) == ("succeeded", 2)
     assert Refund.objects.count() == 1
+
+
+def test_slot_labels_in_the_back_office_are_in_the_parks_time(back_office, administrator):
+    """A 10:00 slot is "10:00" in the lists (it was its UTC time, 16:00 in Costa Rica)."""
+    from zoneinfo import ZoneInfo
+
+    from apps.business.infrastructure.models import WaterReading
+    from apps.business.tickets.models import TimeSlot
+    from tests.factories import HabitatFactory, TicketTypeFactory, UserFactory
+    from tests.sales import paid_order
+
+    park = ZoneInfo("America/Costa_Rica")
+    starts_at = datetime.datetime(NEXT_CHRISTMAS.year, 12, 24, 10, 0, tzinfo=park)
+    slot = TimeSlot.objects.create(
+        date=starts_at.date(),
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(hours=2),
+        capacity=60,
+    )
+    assert str(slot) == f"{NEXT_CHRISTMAS.year}-12-24 10:00"
+    paid_order(UserFactory(), slot, TicketTypeFactory(name_es="Adulto", name_en="Adulto"), 1)
+    response = back_office.get("/admin/tickets/ticket/")
+    assert [str(ticket) for ticket in response.context["cl"].result_list] == [
+        f"Adulto {NEXT_CHRISTMAS.year}-12-24 10:00 ({ticket.secret[:6]}…)"
+        for ticket in response.context["cl"].result_list
+    ]
+    assert f"{NEXT_CHRISTMAS.year}-12-24 10:00" in response.content.decode()
+    assert f"{NEXT_CHRISTMAS.year}-12-24 16:00" not in response.content.decode()
+    reading = WaterReading.objects.create(
+        habitat=HabitatFactory(name="Arrecife"),
+        taken_at=datetime.datetime(2026, 3, 1, 7, 30, tzinfo=park),
+        temperature="25.0",
+        taken_by=administrator,
+    )
+    assert str(reading) == "Arrecife @ 2026-03-01 07:30"
+
+
+@pytest.mark.parametrize(
+    ("language", "header", "index_title"),
+    [
+        ("en", "Parque Marino back office", "Park operations"),
+        ("es", "Administración de Parque Marino", "Operación del parque"),
+    ],
+)
+def test_the_back_office_carries_the_parks_name(back_office, language, header, index_title):
+    response = back_office.get("/admin/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    assert (
+        str(response.context["site_header"]),
+        str(response.context["site_title"]),
+        str(response.context["title"]),
+    ) == (header, header, index_title)
+    html = response.content.decode()
+    assert f"<title>{index_title} | {header}</title>" in html
+    assert "Django" not in html
+
+
+def test_sign_in_and_token_records_are_for_superusers_only(client, administrator):
+    """An administrator (the role, not a superuser) sees neither Axes' records nor the
+    token blacklist, even holding their permissions (a superuser may have granted them); a
+    superuser sees both (test_security_and_audit_records_...)."""
+    from django.contrib.auth.models import Permission
+
+    administrator.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label__in=["axes", "token_blacklist"])
+    )
+    client.force_login(administrator)
+    apps = [app["app_label"] for app in client.get("/admin/").context["app_list"]]
+    assert {"axes", "token_blacklist"} & set(apps) == set()
+    assert "security" in apps
+    for url in (
+        "/admin/axes/accessattempt/",
+        "/admin/axes/accessfailurelog/",
+        "/admin/axes/accesslog/",
+        "/admin/token_blacklist/outstandingtoken/",
+        "/admin/token_blacklist/blacklistedtoken/",
+    ):
+        assert client.get(url).status_code == 403, url
+
+
+def test_the_ticket_office_sees_orders_but_not_payments_in_the_back_office(client, sales_records):
+    """As in the API (``GET /api/v1/payments/payments/`` is finance's): the ticket office
+    opens orders, without their payments, and never the list of payments."""
+    from apps.support.security.roles import Role
+    from tests.helpers import staff_member
+
+    client.force_login(staff_member(Role.TICKET_OFFICE))
+    assert client.get("/admin/payments/payment/").status_code == 403
+    assert client.get("/admin/payments/refund/").status_code == 403
+    apps = {app["app_label"]: app for app in client.get("/admin/").context["app_list"]}
+    assert [model["object_name"] for model in apps["payments"]["models"]] == [
+        "OrderLine",
+        "Order",
+    ]
+    response = client.get(f"/admin/payments/order/{sales_records.pk}/change/")
+    assert response.status_code == 200
+    assert [inline.opts.model.__name__ for inline in response.context["inline_admin_formsets"]] == [
+        "OrderLine"
+    ]
+    client.force_login(staff_member(Role.FINANCE))
+    assert client.get("/admin/payments/payment/").status_code == 200
+
+
+def test_the_orders_list_shows_what_the_ticket_office_needs(back_office, sales_records):
+    response = back_office.get("/admin/payments/order/", HTTP_ACCEPT_LANGUAGE="en")
+    assert list(response.context["cl"].list_display) == [
+        "code",
+        "status",
+        "channel",
+        "email",
+        "amount",
+        "created_at",
+    ]
+    paid = response.context["cl"].result_list.get(pk=sales_records.pk)
+    assert response.context["cl"].model_admin.amount(paid) == "5800.00 CRC"
+
+
+@pytest.mark.parametrize(
+    ("status", "help_text"),
+    [
+        ("pending", "Unpaid, its seats stop counting at this moment."),
+        ("paid", "Paid: its seats are confirmed; the hold no longer applies."),
+        ("expired", "Not paid in time: its seats stopped counting at this moment."),
+        ("canceled", "Cancelled: its seats were given back."),
+    ],
+)
+def test_an_orders_page_explains_its_hold_by_its_status(
+    back_office, sales_records, status, help_text
+):
+    from apps.business.payments.models import Order
+
+    Order.objects.filter(pk=sales_records.pk).update(status=status)
+    response = back_office.get(
+        f"/admin/payments/order/{sales_records.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    help_texts = {
+        field.field["name"]: str(field.field["help_text"])
+        for fieldset in response.context["adminform"]
+        for line in fieldset
+        for field in line
+    }
+    assert help_texts["expires_at"] == help_text
+    others = {
+        text
+        for text in (
+            "Unpaid, its seats stop counting at this moment.",
+            "Paid: its seats are confirmed; the hold no longer applies.",
+            "Not paid in time: its seats stopped counting at this moment.",
+            "Cancelled: its seats were given back.",
+        )
+        if text != help_text
+    }
+    html = response.content.decode()
+    assert [text for text in others if text in html] == []

@@ -33,7 +33,7 @@ CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # --- Applications -----------------------------------------------------------------------
 
 DJANGO_APPS = [
-    "django.contrib.admin",
+    "config.apps.BackOfficeAdminConfig",  # django.contrib.admin on the park's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -190,6 +190,7 @@ class FolderViewSet(
     create, change and delete them (a sub-folder is never seen by more people than its
     parent; only an empty folder is deleted)."""
 
+    every_row_roles = selectors.SEE_EVERY_FOLDER
     serializer_class = FolderSerializer
     filterset_class = FolderFilter
     search_fields = ("name",)
@@ -228,6 +229,7 @@ class DocumentViewSet(CatalogReadViewSet):
     """Documents in the folders the caller sees, with their current version; every upload
     is a new version. See the module's docstring for who may do what."""
 
+    every_row_roles = selectors.SEE_EVERY_FOLDER
     serializer_class = DocumentSerializer
     filterset_class = DocumentFilter
     filter_backends = [DjangoFilterBackend, DocumentSearchFilter, OrderingFilter]

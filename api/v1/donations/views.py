@@ -30,7 +30,7 @@ from apps.business.donations.models import DonationStatus
 from apps.business.donations.receipts import receipt_pdf
 from apps.support.common import readcache
 from apps.support.common.errors import ConflictError
-from apps.support.security.roles import CAMPAIGN_EDITORS, DONATION_STAFF, has_any_role
+from apps.support.security.roles import CAMPAIGN_EDITORS, DONATION_STAFF
 
 from .filters import CampaignFilter, DonationFilter
 from .serializers import (
@@ -53,6 +53,7 @@ class CampaignViewSet(CachedReadMixin, ServiceCreateMixin, ServiceUpdateMixin, C
     ``is_public``."""
 
     permission_classes = [role_permission(public_read=True, write=CAMPAIGN_EDITORS)]
+    every_row_roles = CAMPAIGN_STAFF
     serializer_class = CampaignSerializer
     filterset_class = CampaignFilter
     search_fields = ("title_es", "title_en", "slug")
@@ -66,7 +67,7 @@ class CampaignViewSet(CachedReadMixin, ServiceCreateMixin, ServiceUpdateMixin, C
         return selectors.campaigns_change_at(since)
 
     def get_queryset(self) -> QuerySet[Any]:
-        return selectors.campaign_list(staff=has_any_role(self.request.user, CAMPAIGN_STAFF))
+        return selectors.campaign_list(staff=self.sees_every_row())
 
     def perform_create(self, serializer: Any) -> Any:
         return services.campaign_create(data=serializer.validated_data)

@@ -60,6 +60,7 @@ class ProgramViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet)
     ``is_public``."""
 
     permission_classes = [role_permission(public_read=True, write=PROGRAM_EDITORS)]
+    every_row_roles = CATALOGUE_STAFF
     serializer_class = ProgramSerializer
     filterset_class = ProgramFilter
     search_fields = ("title_es", "title_en", "summary_es", "summary_en", "slug")
@@ -67,9 +68,7 @@ class ProgramViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewSet)
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return selectors.program_list(
-            public_only=not has_any_role(self.request.user, CATALOGUE_STAFF)
-        )
+        return selectors.program_list(public_only=not self.sees_every_row())
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         return super().filter_queryset(queryset) if self.action == "list" else queryset
@@ -116,6 +115,7 @@ class InstructorViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewS
     bios for the website); educators keep them."""
 
     permission_classes = [role_permission(public_read=True, write=EDUCATION_STAFF)]
+    every_row_roles = EDUCATION_STAFF
     serializer_class = InstructorSerializer
     input_serializer_class = InstructorCreateInput
     filterset_fields = ("is_active",)
@@ -127,9 +127,7 @@ class InstructorViewSet(ServiceCreateMixin, ServiceUpdateMixin, CatalogReadViewS
         return super().get_serializer_class()
 
     def get_queryset(self) -> QuerySet[Any]:
-        return selectors.instructor_list(
-            active_only=not has_any_role(self.request.user, EDUCATION_STAFF)
-        )
+        return selectors.instructor_list(active_only=not self.sees_every_row())
 
     def perform_create(self, serializer: Any) -> Any:
         data = dict(serializer.validated_data)
@@ -164,15 +162,14 @@ class SessionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BaseViewS
     overlapping times is a 409 naming the other session."""
 
     permission_classes = [role_permission(public_read=True, write=EDUCATION_STAFF)]
+    every_row_roles = CATALOGUE_STAFF
     serializer_class = SessionSerializer
     filterset_class = SessionFilter
     ordering_fields = ("starts_at",)
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        sessions = selectors.session_availability(
-            public_only=not has_any_role(self.request.user, CATALOGUE_STAFF)
-        )
+        sessions = selectors.session_availability(public_only=not self.sees_every_row())
         if self.action == "list" and boolean_query_parameter(self.request, "mine"):
             if not self.request.user.is_authenticated:
                 return sessions.none()

@@ -158,6 +158,7 @@ class ExhibitionViewSet(ETagMixin, BaseViewSet):
     compare and restore revisions, and make preview links."""
 
     permission_classes = [EDITORS]
+    every_row_roles = EXHIBITION_EDITORS  # drafts and scheduled ones, with ?preview=true
     lookup_field = "slug"
     lookup_value_regex = r"[-a-zA-Z0-9_]+"
     filter_backends: list[Any] = []

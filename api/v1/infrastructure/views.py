@@ -45,6 +45,7 @@ class SectionViewSet(CachedReadMixin, CatalogViewSet):
     cache_namespaces = (readcache.CATALOGUE,)
 
     permission_classes = [role_permission(public_read=True)]
+    every_row_roles = COLLECTION_STAFF
     serializer_class = SectionSerializer
     filterset_fields = ("is_public",)
     search_fields = ("name_es", "name_en")
@@ -52,7 +53,7 @@ class SectionViewSet(CachedReadMixin, CatalogViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return selectors.section_list(public_only=not sees_private(self.request))
+        return selectors.section_list(public_only=not self.sees_every_row())
 
     def perform_create(self, serializer: Any) -> Any:
         return services.section_create(data=serializer.validated_data)
@@ -67,6 +68,7 @@ class HabitatViewSet(CachedReadMixin, CatalogViewSet):
     cache_namespaces = (readcache.CATALOGUE,)
 
     permission_classes = [role_permission(public_read=True)]
+    every_row_roles = COLLECTION_STAFF
     serializer_class = HabitatSerializer
     filterset_class = HabitatFilter
     search_fields = ("name", "section__name_es")
@@ -74,7 +76,7 @@ class HabitatViewSet(CachedReadMixin, CatalogViewSet):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return selectors.habitat_list(public_only=not sees_private(self.request))
+        return selectors.habitat_list(public_only=not self.sees_every_row())
 
     def get_permissions(self) -> list[Any]:
         if self.action == "water_series":

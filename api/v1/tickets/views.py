@@ -27,7 +27,7 @@ from apps.business.tickets.models import CheckIn
 from apps.business.tickets.rendering import qr_png, qr_svg, tickets_pdf
 from apps.business.tickets.signing import ticket_code
 from apps.support.common import readcache
-from apps.support.security.roles import COUNTER_STAFF, TICKET_STAFF, Role, has_any_role
+from apps.support.security.roles import COUNTER_STAFF, TICKET_STAFF, Role
 
 from .filters import TicketFilter
 from .serializers import (
@@ -57,15 +57,14 @@ class TicketTypeViewSet(CatalogViewSet):
     ``is_active``."""
 
     permission_classes = [role_permission(public_read=True, write=COUNTER_STAFF)]
+    every_row_roles = TICKET_STAFF
     serializer_class = TicketTypeSerializer
     filterset_fields = ("is_active",)
     ordering_fields = ("display_order", "price")
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Any]:
-        return selectors.ticket_type_list(
-            on_sale_only=not has_any_role(self.request.user, TICKET_STAFF)
-        )
+        return selectors.ticket_type_list(on_sale_only=not self.sees_every_row())
 
     def perform_create(self, serializer: Any) -> Any:
         return services.ticket_type_create(data=serializer.validated_data)

@@ -68,6 +68,7 @@ class SpeciesViewSet(CachedReadMixin, ServiceCreateMixin, ServiceUpdateMixin, Ca
     deleted (animals and their history refer to them): hide one with ``is_public``."""
 
     permission_classes = [role_permission(public_read=True, write=(Role.CURATOR,))]
+    every_row_roles = COLLECTION_STAFF
     serializer_class = SpeciesSerializer
     filterset_class = SpeciesFilter
     search_key_field = "search_text"
@@ -76,7 +77,7 @@ class SpeciesViewSet(CachedReadMixin, ServiceCreateMixin, ServiceUpdateMixin, Ca
     cache_namespaces = (readcache.CATALOGUE,)
 
     def get_queryset(self) -> QuerySet[Any]:
-        return selectors.species_list(public_only=not sees_private(self.request))
+        return selectors.species_list(public_only=not self.sees_every_row())
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The catalogue's fast read path: plain rows, two queries for the page."""
@@ -151,6 +152,7 @@ class AnimalViewSet(CatalogViewSet):
     collection see the whole record; curators register, edit, move and release."""
 
     permission_classes = [role_permission(public_read=True, write=(Role.CURATOR,))]
+    every_row_roles = COLLECTION_STAFF
     search_fields = (
         "institutional_id",
         "house_name",
@@ -171,7 +173,7 @@ class AnimalViewSet(CatalogViewSet):
         return ("institutional_id", "house_name")
 
     def get_queryset(self) -> QuerySet[Any]:
-        return selectors.animal_list(public_only=not sees_private(self.request))
+        return selectors.animal_list(public_only=not self.sees_every_row())
 
     def get_serializer_class(self) -> Any:
         if self.action == "create":

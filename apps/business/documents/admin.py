@@ -10,7 +10,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from apps.support.common.admin import RecordAdmin, ServiceForm, ServiceFormAdmin
+from apps.support.common.admin import (
+    BackOfficeAdmin,
+    BackOfficeInline,
+    RecordAdmin,
+    ServiceForm,
+    ServiceFormAdmin,
+)
 
 from . import services
 from .models import Document, DocumentAccess, DocumentVersion, Folder, ShareLink, Tag
@@ -46,7 +52,7 @@ class FolderAdmin(ServiceFormAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(BackOfficeAdmin):
     list_display = ("name",)
     search_fields = ("name",)
 
@@ -54,7 +60,7 @@ class TagAdmin(admin.ModelAdmin):
         return False
 
 
-class VersionInline(admin.TabularInline):
+class VersionInline(BackOfficeInline):
     model = DocumentVersion
     fields = (
         "number",

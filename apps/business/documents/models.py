@@ -262,7 +262,8 @@ class DocumentAccess(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.document_id} v{self.version_id} {self.accessed_at:%Y-%m-%d %H:%M}"
+        accessed_at = timezone.localtime(self.accessed_at)
+        return f"{self.document_id} v{self.version_id} {accessed_at:%Y-%m-%d %H:%M}"
 
 
 class ShareLink(models.Model):
@@ -313,7 +314,7 @@ class ShareLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.document_id} → {self.expires_at:%Y-%m-%d %H:%M}"
+        return f"{self.document_id} → {timezone.localtime(self.expires_at):%Y-%m-%d %H:%M}"
 
     def is_live(self, now: object = None) -> bool:
         now = now or timezone.now()

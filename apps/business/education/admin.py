@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.business.payments.admin import RecordInline
-from apps.support.common.admin import RecordAdmin, ServiceForm, ServiceFormAdmin
+from apps.support.common.admin import BackOfficeInline, RecordAdmin, ServiceForm, ServiceFormAdmin
 from apps.support.common.errors import ServiceError
 from apps.support.common.images import checked_image
 from apps.support.security.models import User
@@ -129,7 +129,7 @@ class ProgramImageForm(forms.ModelForm):
         return image
 
 
-class ProgramImageInline(admin.TabularInline):
+class ProgramImageInline(BackOfficeInline):
     model = ProgramImage
     form = ProgramImageForm
     extra = 0

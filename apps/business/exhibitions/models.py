@@ -202,7 +202,8 @@ class PreviewLink(models.Model):
         ordering = ("-created_at",)
 
     def __str__(self) -> str:
-        return f"{self.exhibition.slug} r{self.revision_id} → {self.expires_at:%Y-%m-%d %H:%M}"
+        expires_at = timezone.localtime(self.expires_at)
+        return f"{self.exhibition.slug} r{self.revision_id} → {expires_at:%Y-%m-%d %H:%M}"
 
     def is_active(self, now: object = None) -> bool:
         moment = now or timezone.now()

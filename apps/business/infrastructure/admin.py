@@ -1,25 +1,25 @@
 from django.contrib import admin
 
-from apps.support.common.admin import RecordAdmin
+from apps.support.common.admin import BackOfficeAdmin, BackOfficeInline, RecordAdmin
 
 from .models import Habitat, Section, WaterAlert, WaterReading, WaterTargetRange
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(BackOfficeAdmin):
     list_display = ("name_es", "name_en", "is_public", "display_order")
     list_filter = ("is_public",)
     search_fields = ("name_es", "name_en")
     ordering = ("display_order", "name_es")
 
 
-class WaterTargetRangeInline(admin.TabularInline):
+class WaterTargetRangeInline(BackOfficeInline):
     model = WaterTargetRange
     extra = 0
 
 
 @admin.register(Habitat)
-class HabitatAdmin(admin.ModelAdmin):
+class HabitatAdmin(BackOfficeAdmin):
     list_display = (
         "name",
         "section",

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.support.common.models import TimeStampedModel
@@ -181,7 +182,7 @@ class WaterReading(TimeStampedModel):
         )
 
     def __str__(self) -> str:
-        return f"{self.habitat} @ {self.taken_at:%Y-%m-%d %H:%M}"
+        return f"{self.habitat} @ {timezone.localtime(self.taken_at):%Y-%m-%d %H:%M}"
 
     def values(self) -> dict[str, Decimal]:
         return {

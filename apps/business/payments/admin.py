@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from apps.support.common.admin import RecordAdmin
+from apps.support.common.admin import BackOfficeInline, RecordAdmin
 from apps.support.common.errors import ServiceError
 from apps.support.security.models import User
 from apps.support.security.roles import Role, has_any_role
@@ -18,6 +18,7 @@ from .models import (
     GatewayStatementLine,
     Order,
     OrderLine,
+    OrderStatus,
     Payment,
     Refund,
     RefundStatus,
@@ -26,7 +27,7 @@ from .models import (
 )
 
 
-class RecordInline(admin.TabularInline):
+class RecordInline(BackOfficeInline):
     """Rows of a record shown inside it: never added, changed or deleted here."""
 
     extra = 0
@@ -63,27 +64,40 @@ class PaymentInline(RecordInline):
     show_change_link = True
 
 
+# What the hold's moment means once the order is no longer pending.
+HOLD_HELP = {
+    OrderStatus.PENDING: _("Unpaid, its seats stop counting at this moment."),
+    OrderStatus.PAID: _("Paid: its seats are confirmed; the hold no longer applies."),
+    OrderStatus.EXPIRED: _("Not paid in time: its seats stopped counting at this moment."),
+    OrderStatus.CANCELED: _("Cancelled: its seats were given back."),
+}
+
+
 @admin.register(Order)
 class OrderAdmin(RecordAdmin):
-    """Orders are created, paid and cancelled through the API (payments services)."""
+    """Orders are created, paid and cancelled through the API (payments services). The list
+    shows what the ticket office looks for (code, state, channel, buyer's email, amount,
+    when); the rest is on the order's page."""
 
-    list_display = (
-        "code",
-        "status",
-        "channel",
-        "user",
-        "email",
-        "total",
-        "currency",
-        "created_at",
-        "paid_at",
-        "disputed_at",
-    )
+    list_display = ("code", "status", "channel", "email", "amount", "created_at")
     list_filter = ("status", "channel", "currency", "created_at", "paid_at", "disputed_at")
     search_fields = ("code", "email", "user__email", "user__last_name")
     list_select_related = ("user",)
     date_hierarchy = "created_at"
     inlines = (OrderLineInline, PaymentInline)
+
+    @admin.display(description=_("total"), ordering="total")
+    def amount(self, order: Order) -> str:
+        return f"{order.total} {order.currency}"
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        # The model's help text of the hold speaks of an unpaid order: say what it means for
+        # this one.
+        if obj is not None:
+            kwargs["help_texts"] = {"expires_at": HOLD_HELP[obj.status]}
+        return super().get_form(request, obj, change=change, **kwargs)
 
 
 @admin.register(OrderLine)

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from apps.support.common.admin import RecordAdmin
+from apps.support.common.admin import BackOfficeAdmin, RecordAdmin
 from apps.support.common.errors import ServiceError
 from apps.support.security.models import User
 
@@ -29,7 +29,7 @@ def _actor(request: HttpRequest) -> User:
 
 
 @admin.register(TicketType)
-class TicketTypeAdmin(admin.ModelAdmin):
+class TicketTypeAdmin(BackOfficeAdmin):
     """Prices and their categories. Never deleted (sold tickets refer to them): take one off
     sale with "on sale"."""
 
@@ -54,7 +54,7 @@ class TicketTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(OpeningSchedule)
-class OpeningScheduleAdmin(admin.ModelAdmin):
+class OpeningScheduleAdmin(BackOfficeAdmin):
     """Shapes the slots generated from now on; slots already generated keep their capacity."""
 
     list_display = (
@@ -86,7 +86,7 @@ class ClosureForm(forms.ModelForm):
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(BackOfficeAdmin):
     """Adding a closure closes that day's slots and deleting it reopens them (both audited,
     through the tickets services). To move a closure, delete it and add another."""
 

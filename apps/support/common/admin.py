@@ -14,7 +14,60 @@ from apps.support.common.models import EmailDelivery
 from apps.support.security.models import User
 
 
-class RecordAdmin(admin.ModelAdmin):
+class RoleAccessMixin:
+    """Who may view, add, change and delete a model in the back office: what the API lets
+    them do with it, when the API lists it (the site's ``access``, ``config.admin``, reads the
+    API's own permission classes); else the model permissions of their roles. Above this, an
+    admin only narrows (records are never added, changed or deleted)."""
+
+    admin_site: admin.AdminSite
+    model: type[models.Model]
+
+    def _access(self, request: HttpRequest, permission: str) -> bool | None:
+        access = getattr(self.admin_site, "access", None)
+        return None if access is None else access(request, self.model, permission)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = self._access(request, "view")
+        if allowed is None:
+            return super().has_view_permission(request, obj)  # type: ignore[misc]
+        return allowed
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        allowed = self._access(request, "add")
+        if allowed is None:
+            return super().has_add_permission(request, *args)  # type: ignore[misc]
+        return allowed
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = self._access(request, "change")
+        if allowed is None:
+            return super().has_change_permission(request, obj)  # type: ignore[misc]
+        return allowed
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        allowed = self._access(request, "delete")
+        if allowed is None:
+            return super().has_delete_permission(request, obj)  # type: ignore[misc]
+        return allowed
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        # The roles' model permissions are no longer the whole story: a model the API lets a
+        # role see is listed in its app even when the role holds no permission there.
+        return super().has_module_permission(request) or any(  # type: ignore[misc]
+            self.get_model_perms(request).values()  # type: ignore[attr-defined]
+        )
+
+
+class BackOfficeAdmin(RoleAccessMixin, admin.ModelAdmin):
+    """The base of every ModelAdmin of the project."""
+
+
+class BackOfficeInline(RoleAccessMixin, admin.TabularInline):
+    """The base of every inline of the project."""
+
+
+class RecordAdmin(BackOfficeAdmin):
     """For records (audit entries, payments, versions): visible, never added, changed or
     deleted in the back office."""
 
@@ -83,7 +136,7 @@ class ServiceForm(forms.ModelForm):
         return self.instance  # written by the service in _post_clean
 
 
-class ServiceFormAdmin(admin.ModelAdmin):
+class ServiceFormAdmin(BackOfficeAdmin):
     """A ModelAdmin whose forms are ``ServiceForm``: the admin itself saves nothing."""
 
     def get_form(

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm, U
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from apps.support.common.admin import RecordAdmin
+from apps.support.common.admin import RecordAdmin, RoleAccessMixin
 from apps.support.common.request_context import request_var
 
 from . import services
@@ -41,7 +41,7 @@ class PasswordSetForm(AdminPasswordChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(RoleAccessMixin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreateForm
     change_password_form = PasswordSetForm
