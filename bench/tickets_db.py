@@ -264,7 +264,10 @@ _LOCKING = re.compile(r'FOR (NO KEY )?UPDATE( OF [\w", ]+)?\s*$')
 
 def brief(sql: str) -> str:
     """``SELECT tickets_timeslot FOR UPDATE``, ``INSERT payments_order``, ``BEGIN``…"""
-    found = re.match(r'(SELECT .*? FROM|INSERT INTO|UPDATE|DELETE FROM) "(\w+)"', sql, re.S)
+    # The ORM quotes table names; the statements written by hand do not.
+    found = re.match(
+        r'\s*(SELECT .*?\sFROM|INSERT INTO|UPDATE|DELETE FROM)\s+"?(\w+)"?', sql, re.S | re.I
+    )
     if found is None:
         return sql.split()[0] if sql.split() else sql
     lock = " FOR UPDATE" if _LOCKING.search(sql) else ""
