@@ -240,12 +240,18 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
-# The home page's style sheet.
+# The home page's style sheet; the back office dashboard's script and its charting library.
 STATICFILES_DIRS = [BASE_DIR / "api" / "static"]
 # Files served at the site's root by WhiteNoise: /favicon.ico, which browsers ask for on every
 # page (the back office, the API docs) whatever the page links to.
 WHITENOISE_ROOT = BASE_DIR / "api" / "root"
 MEDIA_URL = "/media/"
+
+# --- Back office ------------------------------------------------------------------------
+
+# The dashboard lists an animal in our care as "weight overdue" when it has no weight recorded
+# in this many days (or none at all). Thirty days: a monthly weighing, the usual routine.
+BACK_OFFICE_WEIGHT_OVERDUE_DAYS = 30
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")

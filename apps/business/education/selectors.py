@@ -105,6 +105,16 @@ def session_availability(*, public_only: bool) -> QuerySet[Session]:
     )
 
 
+def sessions_upcoming(*, now: datetime) -> QuerySet[Session]:
+    """Scheduled sessions not started yet, soonest first, with ``seats_left`` (as
+    ``session_availability``), without their instructors."""
+    return (
+        session_availability(public_only=False)
+        .prefetch_related(None)
+        .filter(status=SessionStatus.SCHEDULED, starts_at__gte=now)
+    )
+
+
 def session_find(*, session_id: int) -> Session | None:
     return Session.objects.select_related("program").filter(pk=session_id).first()
 

@@ -48,6 +48,11 @@ def water_alert_list(*, open_only: bool = True) -> QuerySet[WaterAlert]:
     return alerts.filter(closed_at__isnull=True) if open_only else alerts
 
 
+def water_alerts_open() -> QuerySet[WaterAlert]:
+    """Open alerts with their habitat, the longest open first."""
+    return water_alert_list(open_only=True).order_by("opened_at", "id")
+
+
 def water_series(
     *, habitat: Habitat, parameter: str, start: datetime | None, end: datetime | None
 ) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from .models import (
     OrderLine,
     Payment,
     Refund,
+    RefundStatus,
     WebhookEvent,
+    WebhookStatus,
 )
 from .reconciliation import reconciliation
 
@@ -98,3 +100,21 @@ def refund_counts() -> list[dict[str, Any]]:
 def webhook_event_counts() -> list[dict[str, Any]]:
     """Webhook deliveries by gateway and status (``failed``: to look at and replay)."""
     return _counted(WebhookEvent.objects.all(), "gateway", "status")
+
+
+# Refunds finance still has to look at: asked for and not confirmed, or failed (to retry).
+REFUNDS_WAITING = (RefundStatus.PENDING, RefundStatus.FAILED)
+
+
+def webhook_events_failed() -> QuerySet[WebhookEvent]:
+    """Deliveries that failed to process (to look at and replay), newest first."""
+    return webhook_event_list().filter(status=WebhookStatus.FAILED).order_by("-received_at", "-id")
+
+
+def refunds_waiting() -> QuerySet[Refund]:
+    """Refunds pending at the gateway or failed, oldest first, with their order."""
+    return (
+        Refund.objects.filter(status__in=REFUNDS_WAITING)
+        .select_related("payment__order")
+        .order_by("created_at", "id")
+    )

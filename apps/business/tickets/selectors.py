@@ -31,6 +31,21 @@ from .models import (
 )
 
 
+def slots_of_day(*, day: date) -> QuerySet[Any]:
+    """The slots of the park's ``day`` with ``sold``, ``held`` (unexpired holds) and
+    ``checked_in`` (tickets of the slot admitted at a gate) beside ``capacity``: one query."""
+    checked_in = (
+        CheckIn.objects.filter(ticket__slot=OuterRef("pk"))
+        .order_by()
+        .values("ticket__slot")
+        .annotate(count=Count("id"))
+        .values("count")
+    )
+    return slot_availability(date_from=day, date_to=day).annotate(
+        checked_in=Coalesce(Subquery(checked_in, output_field=IntegerField()), Value(0))
+    )
+
+
 def ticket_type_list(*, on_sale_only: bool) -> QuerySet[TicketType]:
     types = TicketType.objects.all()
     if on_sale_only:

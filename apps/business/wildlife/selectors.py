@@ -1,8 +1,11 @@
 """Reads of the wildlife module."""
 
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet
+
+from apps.business.infrastructure.models import HabitatKind
 
 from .models import (
     RESIDENT_STATUSES,
@@ -53,6 +56,34 @@ def animal_weights(*, animal: Animal) -> QuerySet[Weight]:
 
 def medical_record_list() -> QuerySet[MedicalRecord]:
     return MedicalRecord.objects.select_related("animal", "animal__species", "veterinarian")
+
+
+# Units where an animal is kept apart: for observation on arrival, or to be treated.
+CARE_UNITS = (HabitatKind.QUARANTINE, HabitatKind.REHABILITATION)
+
+
+def animals_in_care() -> QuerySet[Animal]:
+    """Animals in our care that are in quarantine or being treated: in rehabilitation, or
+    housed in a quarantine or rehabilitation unit (a medical record has no end date, so a
+    treatment is read from the status and the unit, never guessed from the records)."""
+    return (
+        Animal.objects.filter(status__in=RESIDENT_STATUSES)
+        .filter(Q(status=AnimalStatus.IN_REHABILITATION) | Q(current_habitat__kind__in=CARE_UNITS))
+        .select_related("species", "current_habitat")
+        .order_by("current_habitat__name", "institutional_id")
+    )
+
+
+def animals_weight_overdue(*, since: datetime) -> QuerySet[Animal]:
+    """Animals in our care not weighed since ``since`` (never weighed included), with
+    ``last_weighed_at`` (None for never), the longest overdue first."""
+    return (
+        Animal.objects.filter(status__in=RESIDENT_STATUSES)
+        .annotate(last_weighed_at=Max("weights__weighed_at"))
+        .filter(Q(last_weighed_at__lt=since) | Q(last_weighed_at__isnull=True))
+        .select_related("species", "current_habitat")
+        .order_by(F("last_weighed_at").asc(nulls_first=True), "institutional_id")
+    )
 
 
 CENSUS_GROUPS = {
