@@ -388,8 +388,13 @@ def test_slot_labels_in_the_back_office_are_in_the_parks_time(back_office, admin
         ("es", "Administración de Parque Marino", "Operación del parque"),
     ],
 )
-def test_the_back_office_carries_the_parks_name(back_office, language, header, index_title):
-    response = back_office.get("/admin/", HTTP_ACCEPT_LANGUAGE=language)
+def test_the_back_office_carries_the_parks_name(
+    back_office, administrator, language, header, index_title
+):
+    # The staff member's profile decides the language, not the browser (docs/adr/0049).
+    administrator.preferred_language = language
+    administrator.save(update_fields=["preferred_language"])
+    response = back_office.get("/admin/", HTTP_ACCEPT_LANGUAGE="es" if language == "en" else "en")
     assert response.status_code == 200
     assert (
         str(response.context["site_header"]),
@@ -471,10 +476,12 @@ def test_the_orders_list_shows_what_the_ticket_office_needs(back_office, sales_r
     ],
 )
 def test_an_orders_page_explains_its_hold_by_its_status(
-    back_office, sales_records, status, help_text
+    back_office, administrator, sales_records, status, help_text
 ):
     from apps.business.payments.models import Order
 
+    administrator.preferred_language = "en"
+    administrator.save(update_fields=["preferred_language"])
     Order.objects.filter(pk=sales_records.pk).update(status=status)
     response = back_office.get(
         f"/admin/payments/order/{sales_records.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
