@@ -109,11 +109,29 @@ def test_collection_models_are_searchable_in_the_back_office(client, administrat
 
 
 def test_records_of_the_collection_are_read_only(client, administrator):
+    """Locations are written by the workflows only; a water reading is recorded through its
+    service (tests/infrastructure/test_admin.py) and never changed afterwards."""
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from apps.business.infrastructure import services as infrastructure
+    from tests.factories import HabitatFactory
+
     administrator.is_superuser = True
     administrator.save()
+    reading = infrastructure.water_reading_record(
+        actor=administrator,
+        habitat=HabitatFactory(),
+        taken_at=timezone.now(),
+        values={"ph": Decimal("8.1")},
+    )
     client.force_login(administrator)
-    for url in ("/admin/infrastructure/waterreading/add/", "/admin/wildlife/animallocation/add/"):
-        assert client.get(url).status_code == 403
+    assert client.get("/admin/wildlife/animallocation/add/").status_code == 403
+    page = client.get(f"/admin/infrastructure/waterreading/{reading.pk}/change/")
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+    assert 'name="_save"' not in page.content.decode()
 
 
 def slot_on_sale():

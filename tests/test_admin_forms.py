@@ -133,6 +133,12 @@ def new_rows(administrator) -> dict:
             "capacity": "10",
         },
         "infrastructure.section": {"name_es": "Manglar", "display_order": "5"},
+        "infrastructure.waterreading": {
+            "habitat": str(habitat.pk),
+            "taken_at_0": f"{NEXT_YEAR}-01-02",
+            "taken_at_1": "08:00:00",
+            "temperature": "26.500",
+        },
         "security.user": {
             "email": "nueva@parquemarino.test",
             "password1": "Un-buen-secreto-2026",
@@ -207,7 +213,6 @@ NEVER_ADDED = [
     "finance.salesday",
     "finance.salesdaytotal",
     "infrastructure.wateralert",
-    "infrastructure.waterreading",
     "integrations.sandboxledgerentry",
     "invoicing.invoice",
     "invoicing.invoicecounter",

@@ -126,6 +126,8 @@ def test_a_stored_animal_changes_only_what_describes_it_in_the_back_office(clien
             "status": "deceased",
             "locations-TOTAL_FORMS": "0",
             "locations-INITIAL_FORMS": "0",
+            "weights-TOTAL_FORMS": "0",
+            "weights-INITIAL_FORMS": "0",
         },
     )
     assert response.status_code == 302

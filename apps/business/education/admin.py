@@ -14,25 +14,30 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from apps.business.payments.admin import RecordInline
-from apps.support.common.admin import BackOfficeInline, RecordAdmin, ServiceForm, ServiceFormAdmin
+from apps.support.common.admin import (
+    BackOfficeInline,
+    CheckedImageForm,
+    RecordAdmin,
+    ServiceForm,
+    ServiceFormAdmin,
+)
 from apps.support.common.errors import ServiceError
-from apps.support.common.images import checked_image
 from apps.support.security.models import User
 from apps.support.security.roles import EDUCATION_STAFF, Role, has_any_role
 
-from . import errors, services
+from . import errors, selectors, services
 from .models import (
     Enrollment,
     Instructor,
@@ -111,22 +116,12 @@ class ProgramForm(ServiceForm):
         return services.program_update(program=self.instance, data=data)
 
 
-class ProgramImageForm(forms.ModelForm):
-    """A new picture is checked as the API checks it: by its content, JPEG, PNG or WebP,
-    at most ``SPECIES_IMAGE_MAX_BYTES``."""
+class ProgramImageForm(CheckedImageForm):
+    """A new picture is checked as the API checks a program's pictures."""
 
     class Meta:
         model = ProgramImage
         fields = ("image", "alt_text_es", "alt_text_en", "credit", "display_order")
-
-    def clean_image(self) -> Any:
-        image = self.cleaned_data["image"]
-        if "image" in self.changed_data and image:
-            try:
-                image = checked_image(image, max_bytes=settings.SPECIES_IMAGE_MAX_BYTES)
-            except ServiceError as error:
-                raise forms.ValidationError(str(error.message), code=error.code) from error
-        return image
 
 
 class ProgramImageInline(BackOfficeInline):
@@ -287,6 +282,24 @@ class SessionForm(ServiceForm):
         return services.session_update(actor=self.actor, session=self.instance, data=data)
 
 
+class WhenFilter(admin.SimpleListFilter):
+    """Upcoming (not started yet) or past sessions."""
+
+    title = _("when")
+    parameter_name = "when"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("upcoming", _("Upcoming")), ("past", _("Past"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        now = timezone.now()
+        if self.value() == "upcoming":
+            return queryset.filter(starts_at__gte=now)
+        if self.value() == "past":
+            return queryset.filter(starts_at__lt=now)
+        return queryset
+
+
 class SessionInstructorInline(RecordInline):
     model = SessionInstructor
     fields = ("instructor", "starts_at", "ends_at", "is_active")
@@ -309,8 +322,16 @@ class SessionAdmin(ServiceFormAdmin):
     form = SessionForm
     action_form = CancelActionForm
     actions = ("cancel_sessions",)
-    list_display = ("program", "starts_at", "place", "capacity", "confirmed", "status")
-    list_filter = ("status", "program")
+    list_display = (
+        "program",
+        "starts_at",
+        "place",
+        "capacity",
+        "confirmed",
+        "seats_left",
+        "status",
+    )
+    list_filter = (WhenFilter, "status", "program")
     search_fields = ("program__title_es", "program__title_en")
     list_select_related = ("program", "section", "habitat")
     date_hierarchy = "starts_at"
@@ -329,6 +350,17 @@ class SessionAdmin(ServiceFormAdmin):
             },
         ),
     )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Session]:
+        """With the seats the API counts (``selectors.session_availability``): confirmed,
+        held by pending payments and offered to the waitlist are not left."""
+        sessions = selectors.session_availability(public_only=False)
+        ordering = self.get_ordering(request)
+        return sessions.order_by(*ordering) if ordering else sessions
+
+    @admin.display(description=_("seats left"), ordering="seats_left")
+    def seats_left(self, session: Session) -> int:
+        return session.seats_left  # type: ignore[attr-defined]
 
     @admin.display(description=_("place"))
     def place(self, session: Session) -> str:

@@ -1,16 +1,27 @@
 """Exhibitions in the staff back office: what exists and its state, searchable and filtered,
 read-only. They are written in the editors' screen (/cms/, Wagtail) or through the API, where
-every save is a revision; each row here links there."""
+every save is a revision; each row here links there. "Publish" and "Unpublish" on the list
+call ``services.exhibition_publish`` and ``services.exhibition_unpublish`` as the API's
+``publish/`` and ``unpublish/`` do, for whom the API lets write exhibitions (content editors,
+curators, administrators)."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from apps.support.common.admin import RecordAdmin
+from apps.support.common.errors import ServiceError
+from apps.support.security.models import User
 
+from . import services
 from .models import Exhibition, ExhibitionImage, PreviewLink
 
 
@@ -52,6 +63,69 @@ class ExhibitionAdmin(RecordAdmin):
         "locked",
         "locked_by",
     )
+
+    actions = ("publish", "unpublish")
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        """Who may write exhibitions through the API (``PATCH``) may publish and unpublish
+        them there: the same roles."""
+        return bool(self._access(request, "change"))
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Exhibition],
+        service: Callable[..., Exhibition],
+        done: Callable[[int], str],
+    ) -> None:
+        actor = cast(User, request.user)  # admin_view: a signed-in member of staff
+        count = 0
+        for exhibition in queryset.order_by("slug"):
+            try:
+                service(actor=actor, exhibition=exhibition)
+            except ServiceError as error:
+                self._refused(request, exhibition, str(error.message))
+            except ValidationError as error:  # the draft does not validate (its body...)
+                self._refused(request, exhibition, " ".join(error.messages))
+            else:
+                count += 1
+        if count:
+            self.message_user(request, done(count), messages.SUCCESS)
+
+    def _refused(self, request: HttpRequest, exhibition: Exhibition, reason: str) -> None:
+        self.message_user(
+            request,
+            _("%(exhibition)s: %(reason)s") % {"exhibition": exhibition.slug, "reason": reason},
+            messages.ERROR,
+        )
+
+    @admin.action(description=_("Publish the latest draft now"), permissions=["publish"])
+    def publish(self, request: HttpRequest, queryset: QuerySet[Exhibition]) -> None:
+        self._each(
+            request,
+            queryset,
+            services.exhibition_publish,
+            lambda count: (
+                ngettext(
+                    "%(count)d exhibition published.", "%(count)d exhibitions published.", count
+                )
+                % {"count": count}
+            ),
+        )
+
+    @admin.action(description=_("Unpublish now"), permissions=["publish"])
+    def unpublish(self, request: HttpRequest, queryset: QuerySet[Exhibition]) -> None:
+        self._each(
+            request,
+            queryset,
+            services.exhibition_unpublish,
+            lambda count: (
+                ngettext(
+                    "%(count)d exhibition unpublished.", "%(count)d exhibitions unpublished.", count
+                )
+                % {"count": count}
+            ),
+        )
 
     @admin.display(description=_("editors' screen"))
     def editors_screen(self, exhibition: Exhibition) -> Any:

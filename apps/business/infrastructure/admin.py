@@ -1,8 +1,33 @@
+"""The park's places and their water in the back office. A water reading is recorded
+through ``services.water_reading_record``, as the API records it (values flagged against the
+habitat's ranges, alerts opened and closed, audit), by the signed-in aquarist; the alerts are
+records, listed with the hours they have been open."""
+
+from typing import Any
+
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
-from apps.support.common.admin import BackOfficeAdmin, BackOfficeInline, RecordAdmin
+from apps.support.common.admin import (
+    BackOfficeAdmin,
+    BackOfficeInline,
+    RecordAdmin,
+    ServiceForm,
+    ServiceFormAdmin,
+)
 
-from .models import Habitat, Section, WaterAlert, WaterReading, WaterTargetRange
+from . import services
+from .models import (
+    Habitat,
+    Section,
+    WaterAlert,
+    WaterParameter,
+    WaterReading,
+    WaterTargetRange,
+)
 
 
 @admin.register(Section)
@@ -35,10 +60,31 @@ class HabitatAdmin(BackOfficeAdmin):
     inlines = (WaterTargetRangeInline,)
 
 
-@admin.register(WaterReading)
-class WaterReadingAdmin(RecordAdmin):
-    """Readings are entered through the API, which flags them and opens alerts."""
+class WaterReadingForm(ServiceForm):
+    class Meta:
+        model = WaterReading
+        fields = ("habitat", "taken_at", *WaterParameter.values, "notes")
 
+    def write(self) -> WaterReading:
+        data = self.cleaned_data
+        return services.water_reading_record(
+            actor=self.actor,  # who took it is whoever is signed in
+            habitat=data["habitat"],
+            taken_at=data["taken_at"],
+            values={
+                name: data[name] for name in WaterParameter.values if data.get(name) is not None
+            },
+            notes=data.get("notes", ""),
+        )
+
+
+@admin.register(WaterReading)
+class WaterReadingAdmin(ServiceFormAdmin):
+    """Recorded as the API records them (aquarists, administrators): a value outside the
+    habitat's range is flagged and opens an alert, one back within range closes it. A recorded
+    reading is not changed (a new one is taken)."""
+
+    form = WaterReadingForm
     list_display = (
         "habitat",
         "taken_at",
@@ -53,10 +99,47 @@ class WaterReadingAdmin(RecordAdmin):
     date_hierarchy = "taken_at"
     list_select_related = ("habitat",)
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ("habitat", "taken_at", *WaterParameter.values, "notes")
+        return fields if obj is None else (*fields, "taken_by", "out_of_range")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AlertStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("open", _("Open")), ("closed", _("Closed"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in ("open", "closed"):
+            return queryset.filter(closed_at__isnull=self.value() == "open")
+        return queryset
+
 
 @admin.register(WaterAlert)
 class WaterAlertAdmin(RecordAdmin):
-    list_display = ("habitat", "parameter", "direction", "last_value", "opened_at", "closed_at")
-    list_filter = ("parameter", "direction", ("closed_at", admin.EmptyFieldListFilter), "habitat")
+    """Opened and closed by the readings (``services.water_reading_record``): the API has no
+    other way to close one, so neither has the back office."""
+
+    list_display = (
+        "habitat",
+        "parameter",
+        "direction",
+        "last_value",
+        "opened_at",
+        "hours_open",
+        "closed_at",
+    )
+    list_filter = (AlertStateFilter, "habitat", "parameter", "direction")
     search_fields = ("habitat__name",)
     list_select_related = ("habitat",)
+
+    @admin.display(description=_("hours open"))
+    def hours_open(self, alert: WaterAlert) -> str:
+        """Until now while open; until the reading that closed it once closed."""
+        until = alert.closed_at or timezone.now()
+        return formats.number_format((until - alert.opened_at).total_seconds() / 3600, 1)

@@ -2,32 +2,59 @@
 written through the wildlife services, as the API writes them (``ServiceForm``): an animal is
 registered in its first habitat (``services.animal_register``: capacity, location history,
 audit), and who recorded a weight or wrote a medical record is the signed-in member of staff,
-never a choice on the form."""
+never a choice on the form.
 
-from typing import Any
+The animal's workflows are the API's (``/api/v1/wildlife/animals/{id}/move/``, ``release/``,
+``status/``): a page each, reached from the animal's page (``<id>/move/``...), and "Move to
+another habitat" on the list, each calling the service with the signed-in member of staff.
+Who may run them is who may change the animal through the API (curators, administrators),
+which is who the API lets run them."""
+
+from collections import Counter
+from typing import Any, ClassVar, cast
 
 from django import forms
-from django.conf import settings
-from django.contrib import admin
-from django.contrib.admin.widgets import AdminSplitDateTime
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import AdminDateWidget, AdminSplitDateTime
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from apps.business.infrastructure.models import Habitat
-from apps.support.common.admin import BackOfficeInline, RecordAdmin, ServiceForm, ServiceFormAdmin
+from apps.business.payments.admin import RecordInline
+from apps.support.common.admin import (
+    BackOfficeInline,
+    CheckedImageForm,
+    RecordAdmin,
+    ServiceForm,
+    ServiceFormAdmin,
+)
 from apps.support.common.errors import ServiceError
-from apps.support.common.images import checked_image
+from apps.support.security.models import User
 
 from . import services
 from .models import (
+    RESIDENT_STATUSES,
     Animal,
     AnimalLocation,
+    AnimalStatus,
     ConservationStatus,
     MedicalRecord,
+    Origin,
     Species,
     SpeciesImage,
     Weight,
 )
+
+
+def _habitats() -> QuerySet[Habitat]:
+    return Habitat.objects.select_related("section").order_by("name")
 
 
 @admin.register(ConservationStatus)
@@ -50,22 +77,12 @@ class SpeciesForm(ServiceForm):
         return services.species_update(species=self.instance, data=data)
 
 
-class SpeciesImageForm(forms.ModelForm):
-    """A new picture is checked as the API checks it (``services.species_image_add``): by its
-    content, JPEG, PNG or WebP, at most ``SPECIES_IMAGE_MAX_BYTES``."""
+class SpeciesImageForm(CheckedImageForm):
+    """A new picture is checked as ``services.species_image_add`` checks it."""
 
     class Meta:
         model = SpeciesImage
         fields = ("image", "alt_text_es", "alt_text_en", "credit", "display_order")
-
-    def clean_image(self) -> Any:
-        image = self.cleaned_data["image"]
-        if "image" in self.changed_data and image:
-            try:
-                image = checked_image(image, max_bytes=settings.SPECIES_IMAGE_MAX_BYTES)
-            except ServiceError as error:
-                raise forms.ValidationError(str(error.message), code=error.code) from error
-        return image
 
 
 class SpeciesImageInline(BackOfficeInline):
@@ -93,14 +110,32 @@ class SpeciesAdmin(ServiceFormAdmin):
     inlines = (SpeciesImageInline,)
 
 
-class AnimalLocationInline(BackOfficeInline):
-    model = AnimalLocation
-    extra = 0
-    can_delete = False
-    readonly_fields = ("habitat", "moved_at", "reason", "moved_by")
+class AnimalLocationInline(RecordInline):
+    """Where it has lived: one row per arrival, move, release, transfer or death."""
 
-    def has_add_permission(self, request, obj=None):
-        return False
+    model = AnimalLocation
+    fields = ("habitat", "moved_at", "reason", "moved_by")
+    readonly_fields = fields
+    ordering = ("-moved_at", "-id")
+    verbose_name_plural = _("moves")
+
+
+class WeightInline(RecordInline):
+    model = Weight
+    fields = ("weighed_at", "weight_kg", "recorded_by", "notes")
+    readonly_fields = fields
+    ordering = ("-weighed_at", "-id")
+
+
+class MedicalRecordInline(RecordInline):
+    """Shown to whom the API shows medical records (veterinarians, administrators): to
+    anyone else the inline is not there at all."""
+
+    model = MedicalRecord
+    fields = ("performed_on", "kind", "summary", "veterinarian", "medication")
+    readonly_fields = fields
+    ordering = ("-performed_on", "-id")
+    show_change_link = True
 
 
 class AnimalForm(ServiceForm):
@@ -144,14 +179,107 @@ class AnimalForm(ServiceForm):
         )
 
 
+class WorkflowForm(forms.Form):
+    """One of the animal's workflows: ``perform`` calls its service. A refusal of the service
+    becomes the form's error (next to its field when it names one) and nothing is written."""
+
+    title: ClassVar[Any]
+    done: ClassVar[Any]
+
+    def perform(self, *, actor: User, animal: Animal) -> Animal:
+        raise NotImplementedError
+
+    def run(self, *, actor: User, animal: Animal) -> bool:
+        try:
+            self.perform(actor=actor, animal=animal)
+        except ServiceError as error:
+            field = error.field if error.field in self.fields else NON_FIELD_ERRORS
+            self.add_error(None if field == NON_FIELD_ERRORS else field, str(error.message))
+            return False
+        return True
+
+
+class MoveForm(WorkflowForm):
+    title = _("Move to another habitat")
+    done = _("%(animal)s moved to %(habitat)s.")
+
+    habitat = forms.ModelChoiceField(queryset=_habitats(), label=_("destination habitat"))
+    reason = forms.CharField(label=_("reason"), max_length=255)
+    moved_at = forms.SplitDateTimeField(
+        label=_("moved at"),
+        required=False,
+        widget=AdminSplitDateTime,
+        help_text=_("Now, when left empty."),
+    )
+
+    def perform(self, *, actor: User, animal: Animal) -> Animal:
+        return services.animal_move(
+            actor=actor,
+            animal=animal,
+            habitat=self.cleaned_data["habitat"],
+            reason=self.cleaned_data["reason"],
+            moved_at=self.cleaned_data.get("moved_at"),
+        )
+
+
+class ReleaseForm(WorkflowForm):
+    title = _("Release to the wild")
+    done = _("%(animal)s released.")
+
+    released_on = forms.DateField(label=_("released on"), widget=AdminDateWidget)
+    place = forms.CharField(label=_("place"), max_length=255)
+    notes = forms.CharField(label=_("notes"), required=False, max_length=2000)
+
+    def perform(self, *, actor: User, animal: Animal) -> Animal:
+        return services.animal_release(actor=actor, animal=animal, **self.cleaned_data)
+
+
+class StatusForm(WorkflowForm):
+    title = _("Transferred out or deceased")
+    done = _("The status of %(animal)s is changed.")
+
+    status = forms.ChoiceField(
+        label=_("status"),
+        choices=[
+            (AnimalStatus.TRANSFERRED_OUT.value, AnimalStatus.TRANSFERRED_OUT.label),
+            (AnimalStatus.DECEASED.value, AnimalStatus.DECEASED.label),
+        ],
+    )
+    status_date = forms.DateField(label=_("date"), widget=AdminDateWidget)
+    reason = forms.CharField(label=_("reason"), max_length=255)
+
+    def perform(self, *, actor: User, animal: Animal) -> Animal:
+        return services.animal_status_set(actor=actor, animal=animal, **self.cleaned_data)
+
+
+# The workflows of an animal's page, by the last part of their address.
+WORKFLOWS: dict[str, type[WorkflowForm]] = {
+    "move": MoveForm,
+    "release": ReleaseForm,
+    "status": StatusForm,
+}
+
+
+class MoveActionForm(ActionForm):
+    """Beside the list's actions: where "Move to another habitat" takes the chosen animals."""
+
+    habitat = forms.ModelChoiceField(
+        queryset=_habitats(), required=False, label=_("destination habitat")
+    )
+    reason = forms.CharField(label=_("reason"), required=False, max_length=255)
+
+
 @admin.register(Animal)
 class AnimalAdmin(ServiceFormAdmin):
     """Registered in their first habitat through ``services.animal_register``. Where an
-    animal is and its status change through the API's move, release and status workflows
-    (capacity, history, audit); here they are read-only, as are its identifier, species and
-    origin once registered. Never deleted: its history refers to it."""
+    animal is and its status change through the workflows (move, release, transfer or death:
+    capacity, history, audit); on the form they are read-only, as are its identifier, species
+    and origin once registered. Never deleted: its history refers to it."""
 
     form = AnimalForm
+    action_form = MoveActionForm
+    actions = ("move_animals",)
+    change_form_template = "admin/wildlife/animal/change_form.html"
 
     list_display = (
         "institutional_id",
@@ -175,6 +303,7 @@ class AnimalAdmin(ServiceFormAdmin):
         "house_name",
         "transponder_id",
         "species__common_name_es",
+        "species__common_name_en",
         "species__scientific_name",
     )
     list_select_related = ("species", "current_habitat")
@@ -198,7 +327,127 @@ class AnimalAdmin(ServiceFormAdmin):
         return ("institutional_id", "species", "origin", *self.fieldsets[2][1]["fields"])
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
-        return (AnimalLocationInline,) if obj is not None else ()
+        if obj is None:
+            return ()
+        return (AnimalLocationInline, WeightInline, MedicalRecordInline)
+
+    # --- Workflows -----------------------------------------------------------------------
+
+    def has_move_permission(self, request: HttpRequest) -> bool:
+        """Move, release, transfer or death: who may change the animal through the API
+        (``PATCH``) is who the API lets run its workflows (curators, administrators)."""
+        return self.has_change_permission(request)
+
+    def workflows_of(self, animal: Animal) -> list[tuple[str, Any]]:
+        """The workflows that apply to ``animal`` now: (address, title)."""
+        if animal.status not in RESIDENT_STATUSES:
+            return []
+        names = ["move", "status"]
+        if animal.origin in (Origin.RESCUED, Origin.CONFISCATED):
+            names.insert(1, "release")
+        return [(name, WORKFLOWS[name].title) for name in names]
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        workflows = [
+            path(
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(self.workflow_view),
+                {"workflow": name},
+                name=f"{info[0]}_{info[1]}_{name}",
+            )
+            for name in WORKFLOWS
+        ]
+        return workflows + super().get_urls()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        animal = self.get_object(request, unquote(object_id))
+        workflows = []
+        if animal is not None and self.has_move_permission(request):
+            workflows = self.workflows_of(animal)
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "workflows": workflows}
+        )
+
+    def workflow_view(self, request: HttpRequest, object_id: str, workflow: str) -> HttpResponse:
+        """The page of one workflow: its form, and the service's answer."""
+        if not self.has_move_permission(request):
+            raise PermissionDenied
+        animal = self.get_object(request, unquote(object_id))
+        if animal is None:
+            raise Http404
+        form_class = WORKFLOWS[workflow]
+        form = form_class(request.POST or None)
+        actor = cast(User, request.user)  # admin_view: a signed-in member of staff
+        if request.method == "POST" and form.is_valid() and form.run(actor=actor, animal=animal):
+            animal.refresh_from_db()
+            self.message_user(
+                request,
+                form.done % {"animal": animal, "habitat": animal.current_habitat},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(
+                reverse(
+                    f"{self.admin_site.name}:wildlife_animal_change",
+                    args=[animal.pk],
+                )
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": form_class.title,
+            "subtitle": str(animal),
+            "opts": self.opts,
+            "original": animal,
+            "form": form,
+            "media": self.media + form.media,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, "admin/wildlife/animal/workflow.html", context)
+
+    @admin.action(description=_("Move to another habitat"), permissions=["move"])
+    def move_animals(self, request: HttpRequest, queryset: QuerySet[Animal]) -> None:
+        """``services.animal_move`` for each chosen animal, to the habitat and with the reason
+        chosen beside the action; the refused ones are named with the service's reason."""
+        form = MoveActionForm(request.POST)
+        form.is_valid()
+        habitat = form.cleaned_data.get("habitat")
+        reason = (form.cleaned_data.get("reason") or "").strip()
+        if habitat is None or not reason:
+            self.message_user(
+                request, _("Choose the destination habitat and give the reason."), messages.ERROR
+            )
+            return
+        actor = cast(User, request.user)
+        moved = 0
+        refused: Counter[str] = Counter()
+        for animal in queryset.order_by("institutional_id", "id"):
+            try:
+                services.animal_move(actor=actor, animal=animal, habitat=habitat, reason=reason)
+            except ServiceError as error:
+                refused[f"{animal}: {error.message}"] += 1
+            else:
+                moved += 1
+        if moved:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d animal moved to %(habitat)s.",
+                    "%(count)d animals moved to %(habitat)s.",
+                    moved,
+                )
+                % {"count": moved, "habitat": habitat},
+                messages.SUCCESS,
+            )
+        for message in sorted(refused):
+            self.message_user(
+                request, _("Not moved: %(reason)s") % {"reason": message}, messages.ERROR
+            )
 
 
 @admin.register(AnimalLocation)

@@ -4,12 +4,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse
 
 from apps.support.common.errors import ServiceError
+from apps.support.common.images import checked_image
 from apps.support.common.models import EmailDelivery
 from apps.support.security.models import User
 
@@ -134,6 +136,21 @@ class ServiceForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> Any:
         return self.instance  # written by the service in _post_clean
+
+
+class CheckedImageForm(forms.ModelForm):
+    """A form with an ``image`` field whose new picture is checked as the API checks it
+    (``checked_image``): by its content, JPEG, PNG or WebP, at most
+    ``SPECIES_IMAGE_MAX_BYTES``."""
+
+    def clean_image(self) -> Any:
+        image = self.cleaned_data["image"]
+        if "image" in self.changed_data and image:
+            try:
+                image = checked_image(image, max_bytes=settings.SPECIES_IMAGE_MAX_BYTES)
+            except ServiceError as error:
+                raise forms.ValidationError(str(error.message), code=error.code) from error
+        return image
 
 
 class ServiceFormAdmin(BackOfficeAdmin):
