@@ -1,0 +1,214 @@
+"""The gate's page of the back office (``/admin/tickets/checkin/scan/``): one POST per scan,
+through ``tickets.ticket_check_in`` as ``POST /api/v1/tickets/check-ins/``; the answer in
+words (and colour), the field empty for the next scan."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from apps.business.payments import services as payments
+from apps.business.tickets.models import CheckIn, Ticket, TimeSlot
+from apps.business.tickets.signing import ticket_code
+from apps.support.audit.models import AuditEvent
+from apps.support.security.roles import Role
+from tests.factories import TicketTypeFactory, UserFactory
+from tests.helpers import staff_member
+from tests.sales import paid_order
+
+pytestmark = pytest.mark.django_db
+
+SCAN = "/admin/tickets/checkin/scan/"
+
+
+def slot_at(starts_at, *, date=None, hours=2):
+    return TimeSlot.objects.create(
+        date=date or timezone.localtime(starts_at).date(),
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(hours=hours),
+        capacity=10,
+    )
+
+
+@pytest.fixture
+def adult():
+    return TicketTypeFactory(code="adult", name_en="Adult", price=Decimal("2900.00"))
+
+
+@pytest.fixture
+def now_slot():
+    return slot_at(timezone.localtime().replace(minute=0, second=0, microsecond=0))
+
+
+def ticket_of(user, slot, adult) -> Ticket:
+    return paid_order(user, slot, adult).tickets.get()
+
+
+@pytest.fixture
+def gate(client):
+    user = staff_member(Role.GATE_STAFF)
+    client.force_login(user)
+    return user
+
+
+def scan(client, code, gate="Norte", language="en"):
+    return client.post(SCAN, {"code": code, "gate": gate}, HTTP_ACCEPT_LANGUAGE=language)
+
+
+def answer(response):
+    return response.context["answer"]["word"], response.context["answer"]["kind"]
+
+
+def test_a_valid_ticket_is_admitted_once_with_its_type_and_slot(
+    client, gate, user, now_slot, adult
+):
+    ticket = ticket_of(user, now_slot, adult)
+
+    response = scan(client, ticket_code(ticket.secret))
+
+    assert response.status_code == 200
+    assert answer(response) == ("VALID", "valid")
+    starts, ends = timezone.localtime(now_slot.starts_at), timezone.localtime(now_slot.ends_at)
+    check_in = CheckIn.objects.get()
+    assert response.context["answer"]["detail"] == (
+        f"Adult · {starts:%Y-%m-%d %H:%M}-{ends:%H:%M} · admitted at "
+        f"{timezone.localtime(check_in.checked_in_at):%H:%M:%S}"
+    )
+    assert (check_in.ticket, check_in.gate, check_in.checked_in_by) == (ticket, "Norte", gate)
+    assert AuditEvent.objects.filter(action="tickets.ticket.checked_in").count() == 1
+    html = response.content.decode()
+    assert '<span class="pm-word">VALID</span>' in html
+    assert 'class="pm-scan-answer pm-valid"' in html
+    # Ready for the next scan: the code field empty and focused, the gate remembered.
+    assert (
+        'name="code" id="id_code" maxlength="200" required autofocus autocomplete="off" '
+        'spellcheck="false" value=""'
+    ) in html
+    assert 'name="gate" id="id_gate" maxlength="64" required value="Norte"' in html
+    assert client.session["tickets.gate"] == "Norte"
+    assert 'value="Norte"' in client.get(SCAN).content.decode()
+
+
+def test_a_second_scan_says_already_used_when_and_where(client, gate, user, now_slot, adult):
+    ticket = ticket_of(user, now_slot, adult)
+    scan(client, ticket_code(ticket.secret), gate="Norte")
+
+    response = scan(client, ticket_code(ticket.secret), gate="Sur")
+
+    first = CheckIn.objects.get()
+    assert answer(response) == ("ALREADY USED", "used")
+    assert response.context["answer"]["detail"] == (
+        f"Already used at {timezone.localtime(first.checked_in_at):%H:%M:%S} at Norte."
+    )
+    assert CheckIn.objects.count() == 1
+    assert client.session["tickets.gate"] == "Sur"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "not a ticket",
+        "PM1-0123456789ABCDEF0123-0123456789ABCDEF",  # a forged signature
+        ticket_code("0123456789ABCDEF0123"),  # genuine, but no ticket has it
+    ],
+)
+def test_a_bad_or_unknown_code_is_invalid(client, gate, code):
+    response = scan(client, code)
+
+    assert answer(response) == ("INVALID", "invalid")
+    assert CheckIn.objects.count() == 0
+    assert '<span class="pm-word">INVALID</span>' in response.content.decode()
+
+
+def test_a_ticket_of_another_day_is_not_today(client, gate, user, adult):
+    tomorrow = timezone.localtime() + datetime.timedelta(days=1)
+    ticket = ticket_of(user, slot_at(tomorrow), adult)
+
+    response = scan(client, ticket_code(ticket.secret))
+
+    assert answer(response) == ("NOT TODAY", "wrong-time")
+    assert response.context["answer"]["detail"] == (
+        f"This ticket is for {timezone.localtime(tomorrow).date().isoformat()}."
+    )
+    assert CheckIn.objects.count() == 0
+
+
+def test_a_ticket_of_a_later_slot_today_is_the_wrong_slot(client, gate, user, adult):
+    later = timezone.localtime() + datetime.timedelta(hours=5)
+    today = timezone.localdate()
+    ticket = ticket_of(user, slot_at(later, date=today), adult)
+
+    response = scan(client, ticket_code(ticket.secret))
+
+    assert answer(response) == ("WRONG SLOT", "wrong-time")
+    assert response.context["answer"]["detail"].startswith("Too early: entry from ")
+    assert CheckIn.objects.count() == 0
+
+
+def test_a_cancelled_ticket_is_void(client, gate, user, administrator, now_slot, adult):
+    ticket = ticket_of(user, now_slot, adult)
+    payments.order_cancel(order=ticket.order, actor=administrator)
+
+    response = scan(client, ticket_code(ticket.secret))
+
+    assert answer(response) == ("VOID", "void")
+    assert response.context["answer"]["detail"] == "This ticket was cancelled."
+    assert CheckIn.objects.count() == 0
+
+
+def test_the_answer_is_in_spanish_for_spanish_staff(client, gate, user, now_slot, adult):
+    ticket = ticket_of(user, now_slot, adult)
+    scan(client, ticket_code(ticket.secret), language="es")
+
+    response = scan(client, ticket_code(ticket.secret), language="es")
+
+    assert answer(response)[0] == "YA USADO"
+
+
+def test_a_missing_gate_is_a_form_error_and_admits_nobody(client, gate, user, now_slot, adult):
+    ticket = ticket_of(user, now_slot, adult)
+
+    response = scan(client, ticket_code(ticket.secret), gate="")
+
+    assert response.context["answer"] is None
+    assert list(response.context["form"].errors) == ["gate"]
+    assert CheckIn.objects.count() == 0
+
+
+def test_an_administrator_checks_in_too(client, administrator, user, now_slot, adult):
+    client.force_login(administrator)
+    ticket = ticket_of(user, now_slot, adult)
+
+    assert answer(scan(client, ticket_code(ticket.secret))) == ("VALID", "valid")
+    assert CheckIn.objects.get().checked_in_by == administrator
+
+
+@pytest.mark.parametrize("role", [Role.TICKET_OFFICE, Role.FINANCE, Role.CURATOR])
+def test_staff_the_api_does_not_let_check_in_are_refused(client, user, now_slot, adult, role):
+    """The ticket office reads check-ins in the API but does not make them: 403 here too."""
+    ticket = ticket_of(user, now_slot, adult)
+    client.force_login(staff_member(role))
+
+    assert client.get(SCAN).status_code == 403
+    assert scan(client, ticket_code(ticket.secret)).status_code == 403
+    assert CheckIn.objects.count() == 0
+    assert AuditEvent.objects.filter(action="tickets.ticket.checked_in").count() == 0
+
+
+def test_a_visitor_is_sent_to_sign_in(client, user, now_slot, adult):
+    ticket = ticket_of(user, now_slot, adult)
+    client.force_login(UserFactory())
+
+    response = scan(client, ticket_code(ticket.secret))
+
+    assert response.status_code == 302
+    assert CheckIn.objects.count() == 0
+
+
+def test_the_check_ins_list_links_to_the_scan_page_for_the_gate(client, gate):
+    assert SCAN in client.get("/admin/tickets/checkin/").content.decode()
+    client.force_login(staff_member(Role.TICKET_OFFICE))
+    response = client.get("/admin/tickets/checkin/")
+    assert response.status_code == 200
+    assert SCAN not in response.content.decode()
