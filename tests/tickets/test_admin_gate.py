@@ -3,42 +3,31 @@ through ``tickets.ticket_check_in`` as ``POST /api/v1/tickets/check-ins/``; the 
 words (and colour), the field empty for the next scan."""
 
 import datetime
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from apps.business.payments import services as payments
-from apps.business.tickets.models import CheckIn, Ticket, TimeSlot
+from apps.business.tickets.models import CheckIn, Ticket
 from apps.business.tickets.signing import ticket_code
 from apps.support.audit.models import AuditEvent
 from apps.support.security.roles import Role
-from tests.factories import TicketTypeFactory, UserFactory
+from tests.factories import UserFactory
 from tests.helpers import staff_member
 from tests.sales import paid_order
+from tests.tickets.pages import adult_type, signed_in, slot_at
 
 pytestmark = pytest.mark.django_db
 
 SCAN = "/admin/tickets/checkin/scan/"
 
 
-def slot_at(starts_at, *, date=None, hours=2):
-    return TimeSlot.objects.create(
-        date=date or timezone.localtime(starts_at).date(),
-        starts_at=starts_at,
-        ends_at=starts_at + datetime.timedelta(hours=hours),
-        capacity=10,
-    )
-
-
-@pytest.fixture
-def adult():
-    return TicketTypeFactory(code="adult", name_en="Adult", price=Decimal("2900.00"))
+adult = pytest.fixture(adult_type)
 
 
 @pytest.fixture
 def now_slot():
-    return slot_at(timezone.localtime().replace(minute=0, second=0, microsecond=0))
+    return slot_at()
 
 
 def ticket_of(user, slot, adult) -> Ticket:
@@ -47,9 +36,7 @@ def ticket_of(user, slot, adult) -> Ticket:
 
 @pytest.fixture
 def gate(client):
-    user = staff_member(Role.GATE_STAFF)
-    client.force_login(user)
-    return user
+    return signed_in(client, Role.GATE_STAFF)
 
 
 def scan(client, code, gate="Norte", language="en"):
@@ -206,9 +193,20 @@ def test_a_visitor_is_sent_to_sign_in(client, user, now_slot, adult):
     assert CheckIn.objects.count() == 0
 
 
-def test_the_check_ins_list_links_to_the_scan_page_for_the_gate(client, gate):
-    assert SCAN in client.get("/admin/tickets/checkin/").content.decode()
-    client.force_login(staff_member(Role.TICKET_OFFICE))
-    response = client.get("/admin/tickets/checkin/")
+@pytest.mark.parametrize(
+    ("listing", "page", "user_of_it", "other"),
+    [
+        ("/admin/tickets/checkin/", SCAN, Role.GATE_STAFF, Role.TICKET_OFFICE),
+        ("/admin/payments/order/", "/admin/payments/order/sell/", Role.TICKET_OFFICE, Role.FINANCE),
+    ],
+)
+def test_the_lists_link_to_their_task_page_for_who_may_use_it(
+    client, listing, page, user_of_it, other
+):
+    """The gate's scan page from the check-ins, the counter sale from the orders."""
+    signed_in(client, user_of_it)
+    assert page in client.get(listing).content.decode()
+    signed_in(client, other)
+    response = client.get(listing)
     assert response.status_code == 200
-    assert SCAN not in response.content.decode()
+    assert page not in response.content.decode()

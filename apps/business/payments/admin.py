@@ -127,6 +127,27 @@ REFUND_OUTCOMES = {
 }
 
 
+# The order's workflows of its page: title, what it does, the confirming button.
+ORDER_WORKFLOWS = {
+    "cancel": (
+        _("Cancel order %(code)s"),
+        _(
+            "Its tickets are voided and their seats go back on sale; what was paid is "
+            "refunded to where it was paid from (cash: give it back at the counter)."
+        ),
+        _("Yes, cancel the order"),
+    ),
+    "refund": (
+        _("Refund order %(code)s"),
+        _(
+            "The whole order is refunded to where it was paid from: its tickets are voided, "
+            "their seats go back on sale and the order is cancelled."
+        ),
+        _("Yes, refund the order"),
+    ),
+}
+
+
 @admin.register(Order)
 class OrderAdmin(RecordAdmin):
     """Orders are created, paid and cancelled through the payments services, as in the API.
@@ -211,15 +232,12 @@ class OrderAdmin(RecordAdmin):
         info = self.opts.app_label, self.opts.model_name
         own = [
             path(
-                "<int:order_id>/cancel/",
-                self.admin_site.admin_view(self.cancel_view),
-                name="{}_{}_cancel".format(*info),
-            ),
-            path(
-                "<int:order_id>/refund/",
-                self.admin_site.admin_view(self.refund_view),
-                name="{}_{}_refund".format(*info),
-            ),
+                f"<int:order_id>/{what}/",
+                self.admin_site.admin_view(self.workflow_view),
+                {"what": what},
+                name="{}_{}_{}".format(*info, what),
+            )
+            for what in ORDER_WORKFLOWS
         ]
         return own + super().get_urls()
 
@@ -242,53 +260,22 @@ class OrderAdmin(RecordAdmin):
         }
         return super().change_view(request, object_id, form_url, context)
 
-    def cancel_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+    def workflow_view(self, request: HttpRequest, order_id: int, what: str) -> HttpResponse:
+        """Cancel or refund an order: a confirmation page (as Django's delete confirmation),
+        whose POST calls the service."""
         order = get_object_or_404(Order, pk=order_id)
-        if not self.may_cancel(request, order):
+        if what == "cancel":
+            allowed, act = self.may_cancel(request, order), self._cancel
+        else:
+            allowed = self.has_view_permission(request, order) and self.may_refund(request)
+            act = self._refund
+        if not allowed:
             raise PermissionDenied
-        return self._confirmed(
-            request,
-            order,
-            title=_("Cancel order %(code)s") % {"code": order.code},
-            explanation=_(
-                "Its tickets are voided and their seats go back on sale; what was paid is "
-                "refunded to where it was paid from (cash: give it back at the counter)."
-            ),
-            button=_("Yes, cancel the order"),
-            act=lambda reason: self._cancel(request, order, reason),
-        )
-
-    def refund_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
-        order = get_object_or_404(Order, pk=order_id)
-        if not (self.has_view_permission(request, order) and self.may_refund(request)):
-            raise PermissionDenied
-        return self._confirmed(
-            request,
-            order,
-            title=_("Refund order %(code)s") % {"code": order.code},
-            explanation=_(
-                "The whole order is refunded to where it was paid from: its tickets are voided, "
-                "their seats go back on sale and the order is cancelled."
-            ),
-            button=_("Yes, refund the order"),
-            act=lambda reason: self._refund(request, order, reason),
-        )
-
-    def _confirmed(
-        self,
-        request: HttpRequest,
-        order: Order,
-        *,
-        title: Any,
-        explanation: Any,
-        button: Any,
-        act: Any,
-    ) -> HttpResponse:
-        """A confirmation page (as Django's delete confirmation); its POST does ``act``."""
+        title, explanation, button = ORDER_WORKFLOWS[what]
         form = CancelForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
-                act(form.cleaned_data["reason"])
+                act(request, order, form.cleaned_data["reason"])
             except ServiceError as error:
                 self.message_user(request, str(error.message), messages.ERROR)
             return HttpResponseRedirect(
@@ -299,7 +286,7 @@ class OrderAdmin(RecordAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
-            "title": title,
+            "title": title % {"code": order.code},
             "order": order,
             "explanation": explanation,
             "button": button,

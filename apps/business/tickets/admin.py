@@ -1,9 +1,9 @@
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -197,8 +197,37 @@ SCAN_REFUSALS = {
 GATE_SESSION_KEY = "tickets.gate"
 
 
+class PageMixin:
+    """A page of a model's admin for a task (``<page>/``), linked from its list for those who
+    may use it."""
+
+    page: ClassVar[str]
+    page_label: ClassVar[Any]
+    admin_site: admin.AdminSite
+    opts: Any
+
+    def may_use_page(self, request: HttpRequest) -> bool:
+        raise NotImplementedError
+
+    def page_view(self, request: HttpRequest) -> HttpResponse:
+        raise NotImplementedError
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if self.may_use_page(request):
+            url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_{self.page}")
+            extra_context = {**(extra_context or {}), "page": (url, self.page_label)}
+        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+
+    def get_urls(self) -> list[URLPattern]:
+        name = f"{self.opts.app_label}_{self.opts.model_name}_{self.page}"
+        view = self.admin_site.admin_view(self.page_view)
+        return [path(f"{self.page}/", view, name=name), *super().get_urls()]  # type: ignore[misc]
+
+
 @admin.register(CheckIn)
-class CheckInAdmin(RecordAdmin):
+class CheckInAdmin(PageMixin, RecordAdmin):
     """Accepted scans at the gates (``services.ticket_check_in``), and the gate's scanning
     page (``scan/``): whoever the API lets check in (``POST /api/v1/tickets/check-ins/``)."""
 
@@ -207,30 +236,16 @@ class CheckInAdmin(RecordAdmin):
     search_fields = ("gate", "=ticket__secret", "ticket__order__code", "checked_in_by__email")
     list_select_related = ("ticket__ticket_type", "ticket__slot", "checked_in_by")
     date_hierarchy = "checked_in_at"
-    change_list_template = "admin/tickets/checkin/change_list.html"
+    change_list_template = "admin/tickets/page_change_list.html"
+    page = "scan"
+    page_label = _("Scan tickets at the gate")
 
-    def may_scan(self, request: HttpRequest) -> bool:
+    def may_use_page(self, request: HttpRequest) -> bool:
         return bool(self._access(request, "add"))
 
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        extra_context = {**(extra_context or {}), "may_scan": self.may_scan(request)}
-        return super().changelist_view(request, extra_context)
-
-    def get_urls(self) -> list[URLPattern]:
-        own = [
-            path(
-                "scan/",
-                self.admin_site.admin_view(self.scan_view),
-                name="tickets_checkin_scan",
-            )
-        ]
-        return own + super().get_urls()
-
-    def scan_view(self, request: HttpRequest) -> HttpResponse:
+    def page_view(self, request: HttpRequest) -> HttpResponse:
         """One POST per scan: the answer on the same page, the field empty for the next."""
-        if not self.may_scan(request):
+        if not self.may_use_page(request):
             raise PermissionDenied
         gate = request.session.get(GATE_SESSION_KEY, "")
         answer: dict[str, Any] | None = None
@@ -377,7 +392,7 @@ admin.site.unregister(Order)
 
 
 @admin.register(Order)
-class OrderAdmin(payments_admin.OrderAdmin):
+class OrderAdmin(PageMixin, payments_admin.OrderAdmin):
     """Payments' orders, with their tickets, and the ticket office's counter sale
     (``sell/``): it sells through ``payments.order_buy`` as ``POST /api/v1/payments/orders/``
     with ``channel: counter`` and ``pay: cash | card_present`` does."""
@@ -385,30 +400,16 @@ class OrderAdmin(payments_admin.OrderAdmin):
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         return [*super().get_inlines(request, obj), TicketInline]
 
-    change_list_template = "admin/tickets/order/change_list.html"
+    change_list_template = "admin/tickets/page_change_list.html"
+    page = "sell"
+    page_label = _("Sell at the counter")
 
-    def may_sell(self, request: HttpRequest) -> bool:
+    def may_use_page(self, request: HttpRequest) -> bool:
         """The roles the service lets sell at the counter."""
         return has_any_role(request.user, COUNTER_STAFF)
 
-    def changelist_view(
-        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        extra_context = {**(extra_context or {}), "may_sell": self.may_sell(request)}
-        return super().changelist_view(request, extra_context)
-
-    def get_urls(self) -> list[URLPattern]:
-        own = [
-            path(
-                "sell/",
-                self.admin_site.admin_view(self.sell_view),
-                name="payments_order_sell",
-            )
-        ]
-        return own + super().get_urls()
-
-    def sell_view(self, request: HttpRequest) -> HttpResponse:
-        if not self.may_sell(request):
+    def page_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.may_use_page(request):
             raise PermissionDenied
         day_form = DayForm(request.GET or None)
         day = day_form.cleaned_data["date"] if day_form.is_valid() else timezone.localdate()
@@ -443,8 +444,7 @@ class OrderAdmin(payments_admin.OrderAdmin):
                 email=form.cleaned_data["email"],
             )
         except ServiceError as error:
-            field = error.field if error.field in form.fields else NON_FIELD_ERRORS
-            form.add_error(None if field == NON_FIELD_ERRORS else field, str(error.message))
+            form.add_error(error.field if error.field in form.fields else None, str(error.message))
             return None
         return payment.order
 
