@@ -257,7 +257,7 @@ def test_sales_records_are_read_only_in_the_back_office(back_office, model):
     assert back_office.get(f"/admin/{model}/add/").status_code == 403
 
 
-def test_an_order_shows_its_lines_and_payments_read_only(back_office, sales_records):
+def test_an_order_shows_its_lines_payments_and_tickets_read_only(back_office, sales_records):
     from apps.business.payments.models import Order
 
     response = back_office.get(f"/admin/payments/order/{sales_records.pk}/change/")
@@ -266,7 +266,7 @@ def test_an_order_shows_its_lines_and_payments_read_only(back_office, sales_reco
     assert [
         (inline.opts.model.__name__, len(inline.formset.forms))
         for inline in response.context["inline_admin_formsets"]
-    ] == [("OrderLine", 1), ("Payment", 1)]
+    ] == [("OrderLine", 1), ("Payment", 1), ("Ticket", 2)]
     response = back_office.post(
         f"/admin/payments/order/{sales_records.pk}/change/", {"status": "canceled"}
     )
@@ -464,7 +464,8 @@ def test_the_ticket_office_sees_orders_but_not_payments_in_the_back_office(clien
     response = client.get(f"/admin/payments/order/{sales_records.pk}/change/")
     assert response.status_code == 200
     assert [inline.opts.model.__name__ for inline in response.context["inline_admin_formsets"]] == [
-        "OrderLine"
+        "OrderLine",
+        "Ticket",
     ]
     client.force_login(staff_member(Role.FINANCE))
     assert client.get("/admin/payments/payment/").status_code == 200
