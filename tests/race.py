@@ -231,10 +231,19 @@ def is_busy(error: Exception) -> bool:
 
 
 def meet_after(
-    monkeypatch: Any, owner: Any, name: str, *, table: str, armed: bool = False
+    monkeypatch: Any,
+    owner: Any,
+    name: str,
+    *,
+    table: str,
+    armed: bool = False,
+    racers: int | None = None,
 ) -> Callable[[], None]:
     """Make ``owner.name`` a check that racers meet at: once it has run, a racer waits until
     a rival has run it too, or is seen waiting for a lock on ``table`` (``wait_for_rival``).
+    With ``racers`` (how many run it), a racer waits until all of them have run it, or a
+    rival is seen blocked: no racer of a crowd goes on after a timeout however slowly its
+    rivals start (a busy machine), so even the last ones read before anyone writes.
 
     Without the lock under test, every racer reads the same state before any writes: the
     interleaving that shows the bug is certain, not lucky. With it, the first racer goes on as
@@ -253,12 +262,15 @@ def meet_after(
         with readers.get_lock():
             readers.value += 1
             mine = readers.value
-        wait_for_rival(
-            lambda: readers.value > mine,
-            table=table,
-            timeout=5,
-            rival_may_never_come=True,  # the last racers of a crowd
-        )
+        if racers is not None:
+            wait_for_rival(lambda: readers.value >= racers, table=table)
+        else:
+            wait_for_rival(
+                lambda: readers.value > mine,
+                table=table,
+                timeout=5,
+                rival_may_never_come=True,  # the last racers of a crowd
+            )
         return result
 
     monkeypatch.setattr(owner, name, run_then_meet)

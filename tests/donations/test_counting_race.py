@@ -79,7 +79,14 @@ def expected(orders):
 def test_a_donor_counts_once_when_their_gifts_are_paid_at_once(monkeypatch):
     campaign = make_campaign()
     orders = place_orders(campaign)
-    meet_after(monkeypatch, services, "gave_before", table="donations_campaign", armed=True)
+    meet_after(
+        monkeypatch,
+        services,
+        "gave_before",
+        table="donations_campaign",
+        armed=True,
+        racers=len(orders),
+    )
 
     answers = pay_all(orders)
 
@@ -93,7 +100,14 @@ def test_control_without_the_campaign_lock_the_donor_is_counted_twice(monkeypatc
     campaign = make_campaign()
     orders = place_orders(campaign)
     monkeypatch.setattr(services, "lock_campaigns", lambda campaign_ids: None)
-    meet_after(monkeypatch, services, "gave_before", table="donations_campaign", armed=True)
+    meet_after(
+        monkeypatch,
+        services,
+        "gave_before",
+        table="donations_campaign",
+        armed=True,
+        racers=len(orders),
+    )
 
     answers = pay_all(orders)
 

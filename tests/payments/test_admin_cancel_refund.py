@@ -49,16 +49,16 @@ def test_the_ticket_office_cancels_a_paid_order_and_its_payment_is_refunded(
     order,
     fake_stripe,  # noqa: F811
 ):
-    client.force_login(staff_member(Role.TICKET_OFFICE))
+    client.force_login(staff_member(Role.TICKET_OFFICE, preferred_language="en"))
     before = state(order)
 
-    confirmation = client.get(page(order, "cancel"), HTTP_ACCEPT_LANGUAGE="en")
+    confirmation = client.get(page(order, "cancel"))
     assert confirmation.status_code == 200
     assert "Yes, cancel the order" in confirmation.content.decode()
     assert state(order) == before  # asking is not doing
 
     response = client.post(
-        page(order, "cancel"), {"reason": "Asked at the counter"}, HTTP_ACCEPT_LANGUAGE="en"
+        page(order, "cancel"), {"reason": "Asked at the counter"}
     )
 
     assert response.status_code == 302
@@ -84,13 +84,13 @@ def test_the_ticket_office_cancels_a_paid_order_and_its_payment_is_refunded(
 
 
 def test_finance_refunds_the_whole_order(client, order, fake_stripe):  # noqa: F811
-    finance = staff_member(Role.FINANCE)
+    finance = staff_member(Role.FINANCE, preferred_language="en")
     client.force_login(finance)
-    confirmation = client.get(page(order, "refund"), HTTP_ACCEPT_LANGUAGE="en")
+    confirmation = client.get(page(order, "refund"))
     assert "Yes, refund the order" in confirmation.content.decode()
     assert Refund.objects.count() == 0
 
-    response = client.post(page(order, "refund"), {"reason": ""}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(page(order, "refund"), {"reason": ""})
 
     assert response.status_code == 302
     refund = Refund.objects.get()
@@ -106,7 +106,7 @@ def test_finance_refunds_the_whole_order(client, order, fake_stripe):  # noqa: F
 
 
 def test_a_refund_the_gateway_refuses_is_told_as_failed(client, order, fake_stripe):  # noqa: F811
-    client.force_login(staff_member(Role.FINANCE))
+    client.force_login(staff_member(Role.FINANCE, preferred_language="en"))
     fake_stripe.answer_next(
         400,
         {
@@ -118,7 +118,7 @@ def test_a_refund_the_gateway_refuses_is_told_as_failed(client, order, fake_stri
         },
     )
 
-    response = client.post(page(order, "refund"), {}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(page(order, "refund"), {})
 
     refund = Refund.objects.get()
     assert refund.status == "failed"
@@ -132,12 +132,12 @@ def test_a_refund_the_gateway_refuses_is_told_as_failed(client, order, fake_stri
 
 
 def test_a_refusal_of_the_service_is_a_message_and_changes_nothing(client, order):
-    cashier = staff_member(Role.TICKET_OFFICE)
+    cashier = staff_member(Role.TICKET_OFFICE, preferred_language="en")
     payments.order_cancel(order=order, actor=cashier)
     client.force_login(cashier)
     before = state(order)
 
-    response = client.post(page(order, "cancel"), {}, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(page(order, "cancel"), {})
 
     assert response.status_code == 302
     assert said(response) == [("error", "The order is already cancelled.")]

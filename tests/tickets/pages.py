@@ -26,8 +26,9 @@ def adult_type() -> TicketType:
     return TicketTypeFactory(code="adult", name_en="Adult", price=Decimal("2900.00"))
 
 
-def signed_in(client, role):
-    """A member of staff of ``role``, signed in to the back office with ``client``."""
-    user = staff_member(role)
+def signed_in(client, role, language="en"):
+    """A member of staff of ``role`` whose back office is in ``language``, signed in with
+    ``client``."""
+    user = staff_member(role, preferred_language=language)
     client.force_login(user)
     return user

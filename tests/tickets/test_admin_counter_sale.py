@@ -64,7 +64,7 @@ def test_the_page_offers_the_days_slots_with_seats_in_the_parks_time(client, cas
         ends_at=slot.ends_at + datetime.timedelta(minutes=30),
         capacity=0,
     )
-    response = client.get(SELL, HTTP_ACCEPT_LANGUAGE="en")
+    response = client.get(SELL)
 
     assert response.status_code == 200
     choices = list(response.context["form"].fields["slot"].widget.choices)
@@ -97,7 +97,7 @@ def test_one_submit_sells_two_tickets_paid_in_cash(client, cashier, slot, adult,
     assert [ticket.ticket_type.code for ticket in tickets] == ["adult", "child"]
     assert TimeSlot.objects.get().sold == 2
 
-    shown = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    shown = client.get(response["Location"])
     html = shown.content.decode()
     assert shown.context["sold"]["order"] == order
     assert [ticket["code"] for ticket in shown.context["sold"]["tickets"]] == [
@@ -140,7 +140,7 @@ def test_the_sale_is_audited_as_the_apis_counter_sale(client, cashier, slot, adu
 
 
 def test_a_sale_above_the_seats_left_is_refused_and_leaves_nothing(client, cashier, slot, adult):
-    response = client.post(SELL, sale(slot, [(adult, 5)]), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(SELL, sale(slot, [(adult, 5)]))
 
     assert response.status_code == 200
     [refusal] = response.context["form"].non_field_errors()
@@ -152,7 +152,7 @@ def test_a_sale_above_the_seats_left_is_refused_and_leaves_nothing(client, cashi
 def test_a_closed_slot_is_refused_by_the_service_and_leaves_nothing(client, cashier, slot, adult):
     TimeSlot.objects.filter(pk=slot.pk).update(is_closed=True)
 
-    response = client.post(SELL, sale(slot, [(adult, 2)]), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(SELL, sale(slot, [(adult, 2)]))
 
     assert response.status_code == 200
     [refusal] = response.context["form"].non_field_errors()
@@ -162,7 +162,7 @@ def test_a_closed_slot_is_refused_by_the_service_and_leaves_nothing(client, cash
 
 
 def test_a_sale_without_tickets_is_refused_and_leaves_nothing(client, cashier, slot, adult):
-    response = client.post(SELL, sale(slot, [(adult, 0)]), HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(SELL, sale(slot, [(adult, 0)]))
 
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
