@@ -57,9 +57,7 @@ def test_the_ticket_office_cancels_a_paid_order_and_its_payment_is_refunded(
     assert "Yes, cancel the order" in confirmation.content.decode()
     assert state(order) == before  # asking is not doing
 
-    response = client.post(
-        page(order, "cancel"), {"reason": "Asked at the counter"}
-    )
+    response = client.post(page(order, "cancel"), {"reason": "Asked at the counter"})
 
     assert response.status_code == 302
     assert response["Location"] == f"/admin/payments/order/{order.pk}/change/"
