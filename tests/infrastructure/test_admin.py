@@ -11,7 +11,7 @@ from apps.business.infrastructure import services
 from apps.business.infrastructure.models import WaterAlert, WaterReading
 from apps.support.audit.models import AuditEvent
 from apps.support.security.roles import Role
-from tests.factories import HabitatFactory
+from tests.factories import AnimalFactory, HabitatFactory
 from tests.helpers import staff_member
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +152,44 @@ def test_the_alert_list_shows_hours_open_and_filters_open_closed_and_by_habitat(
 def test_the_alerts_are_not_shown_to_roles_the_api_refuses(client, role):
     client.force_login(staff_member(role))
     assert client.get(ALERTS).status_code == 403
+
+
+def habitat_form(habitat, **changes):
+    """The habitat's change form as stored, with ``changes``, and its ranges inline empty."""
+    return {
+        "name": habitat.name,
+        "section": habitat.section_id,
+        "kind": habitat.kind,
+        "water_type": habitat.water_type,
+        "volume_litres": habitat.volume_litres,
+        "capacity": habitat.capacity,
+        "is_public": "on" if habitat.is_public else "",
+        "description": habitat.description,
+        "water_ranges-TOTAL_FORMS": "0",
+        "water_ranges-INITIAL_FORMS": "0",
+        **changes,
+    }
+
+
+def test_a_habitats_capacity_below_its_animals_is_refused_as_through_the_api(client, administrator):
+    """The back office writes habitats through ``habitat_update``: the rule that a capacity
+    never drops below the animals living there holds on its form too."""
+    habitat = HabitatFactory(capacity=5)
+    AnimalFactory.create_batch(3, current_habitat=habitat)
+    page = f"/admin/infrastructure/habitat/{habitat.pk}/change/"
+    client.force_login(administrator)
+
+    refused = client.post(page, habitat_form(habitat, capacity=2))
+
+    assert refused.status_code == 200
+    assert refused.context["adminform"].form.errors == {
+        "capacity": ["Animales que viven aquí: 3; la capacidad no puede ser menor."]
+    }
+    habitat.refresh_from_db()
+    assert habitat.capacity == 5
+
+    saved = client.post(page, habitat_form(habitat, capacity=3, name="Laguna"))
+
+    assert saved.status_code == 302
+    habitat.refresh_from_db()
+    assert (habitat.capacity, habitat.name) == (3, "Laguna")

@@ -12,7 +12,6 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.support.common.admin import (
-    BackOfficeAdmin,
     BackOfficeInline,
     RecordAdmin,
     ServiceForm,
@@ -30,8 +29,21 @@ from .models import (
 )
 
 
+class SectionForm(ServiceForm):
+    class Meta:
+        model = Section
+        fields = services.SECTION_FIELDS
+
+    def write(self) -> Section:
+        data = self.submitted(services.SECTION_FIELDS)
+        if self.adding:
+            return services.section_create(data=data)
+        return services.section_update(section=self.instance, data=data)
+
+
 @admin.register(Section)
-class SectionAdmin(BackOfficeAdmin):
+class SectionAdmin(ServiceFormAdmin):
+    form = SectionForm
     list_display = ("name_es", "name_en", "is_public", "display_order")
     list_filter = ("is_public",)
     search_fields = ("name_es", "name_en")
@@ -43,8 +55,24 @@ class WaterTargetRangeInline(BackOfficeInline):
     extra = 0
 
 
+class HabitatForm(ServiceForm):
+    """Written by ``habitat_create``/``habitat_update``, as through the API: a capacity below
+    the animals living there is refused on the form."""
+
+    class Meta:
+        model = Habitat
+        fields = services.HABITAT_FIELDS
+
+    def write(self) -> Habitat:
+        data = self.submitted(services.HABITAT_FIELDS)
+        if self.adding:
+            return services.habitat_create(data=data)
+        return services.habitat_update(habitat=self.instance, data=data)
+
+
 @admin.register(Habitat)
-class HabitatAdmin(BackOfficeAdmin):
+class HabitatAdmin(ServiceFormAdmin):
+    form = HabitatForm
     list_display = (
         "name",
         "section",
