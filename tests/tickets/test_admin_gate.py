@@ -11,6 +11,7 @@ from apps.business.payments import services as payments
 from apps.business.tickets.models import CheckIn, Ticket
 from apps.business.tickets.signing import ticket_code
 from apps.support.audit.models import AuditEvent
+from apps.support.security.models import User
 from apps.support.security.roles import Role
 from tests.factories import UserFactory
 from tests.helpers import staff_member
@@ -40,6 +41,9 @@ def gate(client):
 
 
 def scan(client, code, gate="Norte", language="en"):
+    """A scan by the signed-in member of staff, whose profile speaks ``language`` (the back
+    office speaks the profile's language, not the browser's)."""
+    User.objects.filter(pk=client.session["_auth_user_id"]).update(preferred_language=language)
     return client.post(SCAN, {"code": code, "gate": gate}, HTTP_ACCEPT_LANGUAGE=language)
 
 
