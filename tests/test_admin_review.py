@@ -22,7 +22,7 @@ from apps.support.audit.models import AuditEvent
 from apps.support.security.roles import Role
 from tests.factories import HabitatFactory, SpeciesFactory, UserFactory
 from tests.helpers import staff_member
-from tests.tickets.pages import adult_type, slot_at
+from tests.tickets.pages import adult_type, signed_in, slot_at
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +57,7 @@ adult = pytest.fixture(adult_type)
 
 @pytest.fixture
 def cashier(client):
-    user = staff_member(Role.TICKET_OFFICE)
-    client.force_login(user)
-    return user
+    return signed_in(client, Role.TICKET_OFFICE)
 
 
 def sale_key(response) -> str:
@@ -351,9 +349,7 @@ def test_accounts_without_a_role_change_nothing(client, slot, adult, staff, url)
 
 @pytest.fixture
 def gate(client):
-    user = staff_member(Role.GATE_STAFF)
-    client.force_login(user)
-    return user
+    return signed_in(client, Role.GATE_STAFF)
 
 
 @pytest.mark.parametrize(
@@ -427,9 +423,7 @@ def test_the_scan_page_as_every_role(client, role, adult):
 
 @pytest.fixture
 def curator(client):
-    user = staff_member(Role.CURATOR)
-    client.force_login(user)
-    return user
+    return signed_in(client, Role.CURATOR)
 
 
 @pytest.fixture
