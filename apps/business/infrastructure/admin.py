@@ -5,6 +5,7 @@ records, listed with the hours they have been open."""
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -89,6 +90,11 @@ class HabitatAdmin(ServiceFormAdmin):
 
 
 class WaterReadingForm(ServiceForm):
+    # As long as the API takes them (its water reading serializer).
+    notes = forms.CharField(
+        label=_("notes"), required=False, max_length=2000, widget=forms.Textarea
+    )
+
     class Meta:
         model = WaterReading
         fields = ("habitat", "taken_at", *WaterParameter.values, "notes")

@@ -1,11 +1,12 @@
+import uuid
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -16,7 +17,12 @@ from apps.business.payments import services as payments
 from apps.business.payments.handlers import LineRequest
 from apps.business.payments.models import COUNTER_METHODS, Channel, Order, PaymentMethod
 from apps.support.common.admin import BackOfficeAdmin, RecordAdmin
-from apps.support.common.errors import ServiceError
+from apps.support.common.errors import ConflictError, ServiceError
+from apps.support.common.idempotency import (
+    fingerprint,
+    idempotency_key_claim,
+    idempotency_key_finish,
+)
 from apps.support.security.models import User
 from apps.support.security.roles import COUNTER_STAFF, has_any_role
 
@@ -310,9 +316,13 @@ class CounterSaleForm(forms.Form):
         widget=forms.RadioSelect,
         initial=PaymentMethod.CASH,
     )
+    # The sale's one-time key, new on each page shown: the same sale submitted twice (the
+    # button pressed twice, the page sent again) is sold once, as the API's Idempotency-Key.
+    sale_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
 
     def __init__(self, *args: Any, day: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["sale_key"].initial = uuid.uuid4().hex
         # Offered: the day's slots with seats left. Any slot is accepted: whether it can
         # still be sold is the service's to say (a slot that sold out meanwhile, a closure).
         offered = selectors.slot_availability(date_from=day, date_to=day).filter(bookable=True)
@@ -335,6 +345,27 @@ class CounterSaleForm(forms.Form):
                 initial=0,
                 required=False,
             )
+
+    def refuse(self, error: ServiceError) -> None:
+        """The service's refusal, next to its field when it names one of the form's."""
+        self.add_error(error.field if error.field in self.fields else None, str(error.message))
+
+    def renew_key(self) -> None:
+        """A new key for the page shown again (its sale was refused: a corrected one is
+        another sale)."""
+        data = cast(QueryDict, self.data).copy()
+        data["sale_key"] = uuid.uuid4().hex
+        self.data = data
+
+    def request_fingerprint(self, path: str) -> str:
+        """What was asked, but the key and the CSRF token."""
+        data = cast(QueryDict, self.data)
+        asked = {
+            name: data.getlist(name)
+            for name in sorted(data)
+            if name not in ("sale_key", "csrfmiddlewaretoken")
+        }
+        return fingerprint(method="POST", path=path, body=asked)
 
     def quantity_fields(self) -> list[Any]:
         return [self[f"quantity_{ticket_type.pk}"] for ticket_type in self.ticket_types]
@@ -422,6 +453,7 @@ class OrderAdmin(PageMixin, payments_admin.OrderAdmin):
                 if order is not None:
                     url = reverse("admin:payments_order_sell")
                     return HttpResponseRedirect(f"{url}?date={day.isoformat()}&sold={order.pk}")
+                form.renew_key()
         else:
             form = CounterSaleForm(day=day)
         context = {
@@ -435,18 +467,55 @@ class OrderAdmin(PageMixin, payments_admin.OrderAdmin):
         return TemplateResponse(request, "admin/tickets/order/sell.html", context)
 
     def _sell(self, request: HttpRequest, form: CounterSaleForm) -> Order | None:
+        """Sell once per sale key: a key already answered gives its order (or its refusal)
+        again; the key is claimed and kept as ``POST /api/v1/payments/orders/`` keeps its
+        Idempotency-Key (``apps.support.common.idempotency``)."""
+        actor = _actor(request)
+        key = form.cleaned_data["sale_key"]
+        if not key:  # a form sent without its key (not the page's): sold as it comes
+            try:
+                return self._buy(actor, form)
+            except ServiceError as error:
+                form.refuse(error)
+                return None
+        key = f"counter-sale:{key}"
         try:
-            payment = payments.order_buy(
-                actor=_actor(request),
-                lines=form.lines(),
-                method=form.cleaned_data["method"],
-                channel=Channel.COUNTER,
-                email=form.cleaned_data["email"],
+            replay = idempotency_key_claim(
+                user_id=actor.pk,
+                key=key,
+                request_fingerprint=form.request_fingerprint(request.path),
             )
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, str(error.message))
+            form.refuse(error)
             return None
-        return payment.order
+        if replay is not None:
+            if "order" in replay.body:
+                return Order.objects.get(pk=replay.body["order"])
+            form.add_error(None, replay.body["detail"])
+            return None
+        try:
+            order = self._buy(actor, form)
+        except ServiceError as error:
+            form.refuse(error)
+            status_code = 409 if isinstance(error, ConflictError) else 400
+            body = {"code": error.code, "detail": str(error.message)}
+            idempotency_key_finish(user_id=actor.pk, key=key, status_code=status_code, body=body)
+            return None
+        except BaseException:
+            idempotency_key_finish(user_id=actor.pk, key=key, status_code=500, body=None)
+            raise
+        idempotency_key_finish(user_id=actor.pk, key=key, status_code=201, body={"order": order.pk})
+        return order
+
+    @staticmethod
+    def _buy(actor: User, form: CounterSaleForm) -> Order:
+        return payments.order_buy(
+            actor=actor,
+            lines=form.lines(),
+            method=form.cleaned_data["method"],
+            channel=Channel.COUNTER,
+            email=form.cleaned_data["email"],
+        ).order
 
     def _sold(self, request: HttpRequest) -> dict[str, Any] | None:
         """The order just sold (``?sold=<id>``): its code, tickets and total."""

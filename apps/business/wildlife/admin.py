@@ -383,7 +383,8 @@ class AnimalAdmin(ServiceFormAdmin):
         if animal is None:
             raise Http404
         form_class = WORKFLOWS[workflow]
-        form = form_class(request.POST or None)
+        # An empty POST is a form without its fields (errors shown), not the blank page.
+        form = form_class(request.POST if request.method == "POST" else None)
         actor = cast(User, request.user)  # admin_view: a signed-in member of staff
         if request.method == "POST" and form.is_valid() and form.run(actor=actor, animal=animal):
             animal.refresh_from_db()

@@ -5,10 +5,12 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
 
 from apps.support.common.errors import ServiceError
 from apps.support.common.images import checked_image
@@ -63,6 +65,19 @@ class RoleAccessMixin:
 
 class BackOfficeAdmin(RoleAccessMixin, admin.ModelAdmin):
     """The base of every ModelAdmin of the project."""
+
+    def response_action(
+        self, request: HttpRequest, queryset: Any, *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
+        # Django filters the list by the ids as sent: one that is no id of the model
+        # ("abc") would be a 500. Such a request selected nothing.
+        try:
+            for selected in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                self.model._meta.pk.to_python(selected)
+        except ValidationError:
+            self.message_user(request, _("No valid item was selected."), messages.WARNING)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset, *args, **kwargs)
 
 
 class BackOfficeInline(RoleAccessMixin, admin.TabularInline):
