@@ -3,17 +3,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from apps.support.common.admin import BackOfficeInline, RecordAdmin
+from apps.support.common.admin import BackOfficeInline, RecordAdmin, WorkflowPagesMixin
 from apps.support.common.errors import ServiceError
 from apps.support.security.models import User
 from apps.support.security.roles import Role, has_any_role
@@ -149,11 +149,13 @@ ORDER_WORKFLOWS = {
 
 
 @admin.register(Order)
-class OrderAdmin(RecordAdmin):
+class OrderAdmin(WorkflowPagesMixin, RecordAdmin):
     """Orders are created, paid and cancelled through the payments services, as in the API.
     The list shows what the ticket office looks for (code, state, channel, buyer's email,
     amount, when); the rest is on the order's page, with its cancellation (ticket office,
     finance) and refund (finance): a confirmation page each, then the service."""
+
+    workflow_names = tuple(ORDER_WORKFLOWS)
 
     list_display = ("code", "status", "channel", "email", "amount", "created_at")
     list_filter = (
@@ -228,19 +230,6 @@ class OrderAdmin(RecordAdmin):
         """Finance and administrators, as ``POST /api/v1/payments/orders/{id}/refunds/``."""
         return has_any_role(request.user, (Role.FINANCE,))
 
-    def get_urls(self) -> list[URLPattern]:
-        info = self.opts.app_label, self.opts.model_name
-        own = [
-            path(
-                f"<int:order_id>/{what}/",
-                self.admin_site.admin_view(self.workflow_view),
-                {"what": what},
-                name="{}_{}_{}".format(*info, what),
-            )
-            for what in ORDER_WORKFLOWS
-        ]
-        return own + super().get_urls()
-
     def change_view(
         self,
         request: HttpRequest,
@@ -260,10 +249,13 @@ class OrderAdmin(RecordAdmin):
         }
         return super().change_view(request, object_id, form_url, context)
 
-    def workflow_view(self, request: HttpRequest, order_id: int, what: str) -> HttpResponse:
+    def workflow_view(self, request: HttpRequest, object_id: str, workflow: str) -> HttpResponse:
         """Cancel or refund an order: a confirmation page (as Django's delete confirmation),
         whose POST calls the service."""
-        order = get_object_or_404(Order, pk=order_id)
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            raise Http404
+        what = workflow
         if what == "cancel":
             allowed, act = self.may_cancel(request, order), self._cancel
         else:

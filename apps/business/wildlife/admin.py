@@ -22,7 +22,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -34,6 +34,7 @@ from apps.support.common.admin import (
     RecordAdmin,
     ServiceForm,
     ServiceFormAdmin,
+    WorkflowPagesMixin,
 )
 from apps.support.common.errors import ServiceError
 from apps.support.security.models import User
@@ -270,11 +271,13 @@ class MoveActionForm(ActionForm):
 
 
 @admin.register(Animal)
-class AnimalAdmin(ServiceFormAdmin):
+class AnimalAdmin(WorkflowPagesMixin, ServiceFormAdmin):
     """Registered in their first habitat through ``services.animal_register``. Where an
     animal is and its status change through the workflows (move, release, transfer or death:
     capacity, history, audit); on the form they are read-only, as are its identifier, species
     and origin once registered. Never deleted: its history refers to it."""
+
+    workflow_names = tuple(WORKFLOWS)
 
     form = AnimalForm
     action_form = MoveActionForm
@@ -346,19 +349,6 @@ class AnimalAdmin(ServiceFormAdmin):
         if animal.origin in (Origin.RESCUED, Origin.CONFISCATED):
             names.insert(1, "release")
         return [(name, WORKFLOWS[name].title) for name in names]
-
-    def get_urls(self) -> list[URLPattern]:
-        info = self.opts.app_label, self.opts.model_name
-        workflows = [
-            path(
-                f"<path:object_id>/{name}/",
-                self.admin_site.admin_view(self.workflow_view),
-                {"workflow": name},
-                name=f"{info[0]}_{info[1]}_{name}",
-            )
-            for name in WORKFLOWS
-        ]
-        return workflows + super().get_urls()
 
     def change_view(
         self,

@@ -10,6 +10,7 @@ from django.contrib.admin import helpers
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
 from apps.support.common.errors import ServiceError
@@ -82,6 +83,32 @@ class BackOfficeAdmin(RoleAccessMixin, admin.ModelAdmin):
 
 class BackOfficeInline(RoleAccessMixin, admin.TabularInline):
     """The base of every inline of the project."""
+
+
+class WorkflowPagesMixin:
+    """An admin whose rows have workflow pages (cancel an order, move an animal) at
+    ``<id>/<workflow>/``, named ``<app>_<model>_<workflow>``, each answered by
+    ``workflow_view(request, object_id, workflow)`` behind the site's sign-in."""
+
+    admin_site: admin.AdminSite
+    opts: Any
+    workflow_names: ClassVar[Iterable[str]] = ()
+
+    def get_urls(self) -> list[URLPattern]:
+        app, model = self.opts.app_label, self.opts.model_name
+        pages = [
+            path(
+                f"<path:object_id>/{workflow}/",
+                self.admin_site.admin_view(self.workflow_view),
+                {"workflow": workflow},
+                name=f"{app}_{model}_{workflow}",
+            )
+            for workflow in self.workflow_names
+        ]
+        return pages + super().get_urls()  # type: ignore[misc]
+
+    def workflow_view(self, request: HttpRequest, object_id: str, workflow: str) -> HttpResponse:
+        raise NotImplementedError
 
 
 class RecordAdmin(BackOfficeAdmin):
