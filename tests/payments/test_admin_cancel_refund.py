@@ -49,7 +49,7 @@ def test_the_ticket_office_cancels_a_paid_order_and_its_payment_is_refunded(
     order,
     fake_stripe,  # noqa: F811
 ):
-    client.force_login(staff_member(Role.TICKET_OFFICE))
+    client.force_login(staff_member(Role.TICKET_OFFICE, preferred_language="en"))
     before = state(order)
 
     confirmation = client.get(page(order, "cancel"), HTTP_ACCEPT_LANGUAGE="en")
@@ -84,7 +84,7 @@ def test_the_ticket_office_cancels_a_paid_order_and_its_payment_is_refunded(
 
 
 def test_finance_refunds_the_whole_order(client, order, fake_stripe):  # noqa: F811
-    finance = staff_member(Role.FINANCE)
+    finance = staff_member(Role.FINANCE, preferred_language="en")
     client.force_login(finance)
     confirmation = client.get(page(order, "refund"), HTTP_ACCEPT_LANGUAGE="en")
     assert "Yes, refund the order" in confirmation.content.decode()
@@ -106,7 +106,7 @@ def test_finance_refunds_the_whole_order(client, order, fake_stripe):  # noqa: F
 
 
 def test_a_refund_the_gateway_refuses_is_told_as_failed(client, order, fake_stripe):  # noqa: F811
-    client.force_login(staff_member(Role.FINANCE))
+    client.force_login(staff_member(Role.FINANCE, preferred_language="en"))
     fake_stripe.answer_next(
         400,
         {
@@ -132,7 +132,7 @@ def test_a_refund_the_gateway_refuses_is_told_as_failed(client, order, fake_stri
 
 
 def test_a_refusal_of_the_service_is_a_message_and_changes_nothing(client, order):
-    cashier = staff_member(Role.TICKET_OFFICE)
+    cashier = staff_member(Role.TICKET_OFFICE, preferred_language="en")
     payments.order_cancel(order=order, actor=cashier)
     client.force_login(cashier)
     before = state(order)

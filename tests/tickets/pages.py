@@ -27,7 +27,8 @@ def adult_type() -> TicketType:
 
 
 def signed_in(client, role):
-    """A member of staff of ``role``, signed in to the back office with ``client``."""
-    user = staff_member(role)
+    """A member of staff of ``role`` who reads the back office in English (the profile's
+    language decides it), signed in with ``client``."""
+    user = staff_member(role, preferred_language="en")
     client.force_login(user)
     return user
