@@ -15,6 +15,9 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from apps.support.security.models import User
+from tests.helpers import staff_member
+
 ROOT = Path(__file__).resolve().parents[2]
 # Kept by the test run (gitignored): one folder per test, one picture per step.
 SCREENSHOTS = ROOT / "test-results" / "screenshots"
@@ -60,6 +63,12 @@ class Steps:
         return path
 
 
+def english_staff(role: str, **fields: Any) -> User:
+    """A member of staff of ``role`` whose back office is in English (the profile's
+    ``preferred_language`` decides it; Spanish is every account's default)."""
+    return staff_member(role, preferred_language="en", **fields)
+
+
 def sign_in(page: Page, steps: Steps, email: str, password: str = PASSWORD) -> None:
     """Signs in through the back office's login page, as staff do."""
     page.goto("/admin/login/?next=/admin/")
@@ -69,6 +78,12 @@ def sign_in(page: Page, steps: Steps, email: str, password: str = PASSWORD) -> N
     page.click("#login-form [type=submit]")
     page.wait_for_url("**/admin/")
     steps("signed in", page)
+
+
+def submit(page: Page, selector: str) -> None:
+    """Clicks ``selector`` and waits for the page the form's submit loads."""
+    with page.expect_navigation():
+        page.click(selector)
 
 
 def app_labels(page: Page) -> list[str]:

@@ -5,8 +5,7 @@ import pytest
 from playwright.sync_api import Page
 
 from apps.support.security.roles import Role
-from tests.e2e.browser import app_labels, axe_violations, blocking, sign_in
-from tests.helpers import staff_member
+from tests.e2e.browser import app_labels, axe_violations, blocking, english_staff, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -67,7 +66,7 @@ def test_each_role_signs_in_and_sees_the_modules_of_its_role(browser_page, steps
     assert list(APPS) == list(Role)
     seen, headers = {}, {}
     for role in Role:
-        member = staff_member(role, email=f"{role}@parquemarino.test")
+        member = english_staff(role, email=f"{role}@parquemarino.test")
         sign_in(page, steps, member.email)
         headers[role] = page.inner_text("#site-name")
         seen[role] = app_labels(page)

@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.widgets import AdminDateWidget, AdminSplitDateTime
+from django.contrib.admin.widgets import AdminDateWidget
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -34,6 +34,7 @@ from apps.support.common.admin import (
     RecordAdmin,
     ServiceForm,
     ServiceFormAdmin,
+    SplitDateTimeField,
     WorkflowPagesMixin,
 )
 from apps.support.common.errors import ServiceError
@@ -148,10 +149,9 @@ class AnimalForm(ServiceForm):
         label=_("first habitat"),
         help_text=_("Where the animal arrives; a rehabilitation unit makes it in rehabilitation."),
     )
-    arrived_at = forms.SplitDateTimeField(
+    arrived_at = SplitDateTimeField(
         label=_("arrived at"),
         required=False,
-        widget=AdminSplitDateTime,
         help_text=_("Now, when left empty."),
     )
     reason = forms.CharField(label=_("reason"), required=False, max_length=255)
@@ -206,10 +206,9 @@ class MoveForm(WorkflowForm):
 
     habitat = forms.ModelChoiceField(queryset=_habitats(), label=_("destination habitat"))
     reason = forms.CharField(label=_("reason"), max_length=255)
-    moved_at = forms.SplitDateTimeField(
+    moved_at = SplitDateTimeField(
         label=_("moved at"),
         required=False,
-        widget=AdminSplitDateTime,
         help_text=_("Now, when left empty."),
     )
 

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -64,8 +65,39 @@ class RoleAccessMixin:
         )
 
 
+class LabelledSplitDateTime(AdminSplitDateTime):
+    """Django admin's date and time inputs, each with its own accessible name ("arrived at,
+    date", "arrived at, time"): Django's widget writes "Date:" and "Time:" as plain text
+    beside them, a label of neither, and the field's ``<label>`` names no input of the pair.
+    ``label`` is the field's (``SplitDateTimeField`` sets it)."""
+
+    label: Any = ""
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        names = (_("%(field)s, date"), _("%(field)s, time"))
+        for subwidget, accessible_name in zip(context["widget"]["subwidgets"], names, strict=True):
+            subwidget["attrs"]["aria-label"] = accessible_name % {"field": self.label}
+        return context
+
+
+class SplitDateTimeField(forms.SplitDateTimeField):
+    """A date and a time in two labelled inputs (``LabelledSplitDateTime``): every date and
+    time of the back office's forms, the models' (``BackOfficeAdmin``) and the workflows'."""
+
+    widget = LabelledSplitDateTime
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.widget.label = self.label
+
+
 class BackOfficeAdmin(RoleAccessMixin, admin.ModelAdmin):
     """The base of every ModelAdmin of the project."""
+
+    formfield_overrides = {
+        models.DateTimeField: {"form_class": SplitDateTimeField, "widget": LabelledSplitDateTime}
+    }
 
     def response_action(
         self, request: HttpRequest, queryset: Any, *args: Any, **kwargs: Any
