@@ -161,7 +161,7 @@ def habitat_form(habitat, **changes):
         "section": habitat.section_id,
         "kind": habitat.kind,
         "water_type": habitat.water_type,
-        "volume_litres": habitat.volume_litres,
+        "volume_litres": habitat.volume_litres or "",
         "capacity": habitat.capacity,
         "is_public": "on" if habitat.is_public else "",
         "description": habitat.description,
@@ -193,3 +193,47 @@ def test_a_habitats_capacity_below_its_animals_is_refused_as_through_the_api(cli
     assert saved.status_code == 302
     habitat.refresh_from_db()
     assert (habitat.capacity, habitat.name) == (3, "Laguna")
+
+
+def test_a_target_range_the_api_refuses_is_refused_on_the_habitats_form(client, administrator):
+    """The ranges inline asks ``water_range_check`` as ``water_range_set`` does: no range for
+    a habitat without water, none with its minimum above its maximum; nothing is saved."""
+    habitat = HabitatFactory(water_type="none", volume_litres=None)
+    page = f"/admin/infrastructure/habitat/{habitat.pk}/change/"
+    client.force_login(administrator)
+    ranges = {
+        "water_ranges-TOTAL_FORMS": "1",
+        "water_ranges-0-parameter": "ph",
+        "water_ranges-0-minimum": "7.9",
+        "water_ranges-0-maximum": "8.4",
+    }
+
+    refused = client.post(page, habitat_form(habitat, **ranges))
+
+    assert refused.status_code == 200
+    assert [form.errors for form in refused.context["inline_admin_formsets"][0].formset] == [
+        {"__all__": ["Este hábitat no tiene agua."]}
+    ]
+    inverted = client.post(
+        page,
+        habitat_form(
+            habitat,
+            water_type="salt",
+            volume_litres=50000,
+            **{**ranges, "water_ranges-0-minimum": "9"},
+        ),
+    )
+    assert [form.errors for form in inverted.context["inline_admin_formsets"][0].formset] == [
+        {"__all__": ["El mínimo es mayor que el máximo."]}
+    ]
+    habitat.refresh_from_db()
+    assert (habitat.water_type, habitat.water_ranges.count()) == ("none", 0)
+
+    saved = client.post(
+        page, habitat_form(habitat, water_type="salt", volume_litres=50000, **ranges)
+    )
+
+    assert saved.status_code == 302
+    assert list(habitat.water_ranges.values_list("parameter", "minimum", "maximum")) == [
+        ("ph", Decimal("7.900"), Decimal("8.400"))
+    ]

@@ -18,6 +18,7 @@ from apps.support.common.admin import (
     ServiceForm,
     ServiceFormAdmin,
 )
+from apps.support.common.errors import ServiceError
 
 from . import services
 from .models import (
@@ -51,8 +52,36 @@ class SectionAdmin(ServiceFormAdmin):
     ordering = ("display_order", "name_es")
 
 
+class WaterTargetRangeForm(forms.ModelForm):
+    """A habitat's target range, refused as ``water_range_set`` refuses it (no water in the
+    habitat as submitted, minimum above maximum)."""
+
+    class Meta:
+        model = WaterTargetRange
+        fields = ("parameter", "minimum", "maximum")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors or data.get("DELETE"):
+            return data
+        try:
+            services.water_range_check(
+                habitat=self.instance.habitat, minimum=data["minimum"], maximum=data["maximum"]
+            )
+        except ServiceError as error:
+            raise forms.ValidationError(str(error.message), code=error.code) from error
+        return data
+
+    def _post_clean(self) -> None:
+        # A range already refused is not checked against the model's constraints again (the
+        # same refusal, in the database's words).
+        if not self.errors:
+            super()._post_clean()  # type: ignore[misc]
+
+
 class WaterTargetRangeInline(BackOfficeInline):
     model = WaterTargetRange
+    form = WaterTargetRangeForm
     extra = 0
 
 

@@ -77,16 +77,23 @@ def habitat_update(*, habitat: Habitat, data: Mapping[str, Any]) -> Habitat:
         return model_update(instance=habitat, fields=HABITAT_FIELDS, data=data)[0]
 
 
-def water_range_set(
-    *, habitat: Habitat, parameter: str, minimum: Decimal, maximum: Decimal
-) -> WaterTargetRange:
-    """Set (or replace) the acceptable range of one parameter in one habitat."""
+def water_range_check(*, habitat: Habitat, minimum: Decimal, maximum: Decimal) -> None:
+    """Refuse a range the habitat cannot have: none where it holds no water, and none whose
+    minimum is above its maximum (the API's ``water_range_set`` and the back office's
+    habitat form both ask here)."""
     if habitat.water_type == WaterType.NONE:
         raise ServiceError(_("This habitat holds no water."), code=errors.NO_WATER, field="habitat")
     if minimum > maximum:
         raise ServiceError(
             _("The minimum is above the maximum."), code=errors.RANGE_INVERTED, field="minimum"
         )
+
+
+def water_range_set(
+    *, habitat: Habitat, parameter: str, minimum: Decimal, maximum: Decimal
+) -> WaterTargetRange:
+    """Set (or replace) the acceptable range of one parameter in one habitat."""
+    water_range_check(habitat=habitat, minimum=minimum, maximum=maximum)
     with transaction.atomic():
         target, _created = WaterTargetRange.objects.update_or_create(
             habitat=habitat, parameter=parameter, defaults={"minimum": minimum, "maximum": maximum}
