@@ -1,5 +1,6 @@
 """Serializer bases for every module."""
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -188,3 +189,20 @@ class ModelSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: DateTimeField,
     }
+
+
+@functools.cache
+def _built(serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+    return serializer_class()
+
+
+def represent(serializer_class: type[serializers.Serializer], instance: Any) -> dict[str, Any]:
+    """``serializer_class(instance).data``, with the serializer's fields built once per process.
+
+    DRF builds a serializer's fields anew for every serializer it creates: for a model
+    serializer with nested ones (an order with its lines, payments and their refunds) that
+    costs more than writing the answer (docs/adr/0053). Writing an answer reads the fields
+    and changes none of them, so one built serializer serves every request and thread. Only
+    for answers that need no context (no request in the fields: no hyperlinks, no fields that
+    depend on the user)."""
+    return _built(serializer_class).to_representation(instance)

@@ -313,3 +313,31 @@ def test_a_buy_records_its_payment_attempt_before_it_locks_the_seats(user, slot,
         i for i, sql in enumerate(statements) if i > order_insert and "tickets_timeslot" in sql
     )
     assert order_insert < first('INSERT INTO "payments_payment"', order_insert) < slot_lock
+
+
+def test_the_answers_of_buy_and_pay_are_the_order_as_read_afterwards(user, slot, adult):
+    """The answers are written from what the payment's settlement read and wrote (docs/adr/0053):
+    they must be the order as a fresh read shows it, to the last field."""
+    from api.v1.payments.serializers import OrderCreatedSerializer, OrderSerializer
+    from apps.business.payments.selectors import order_list
+
+    client = client_for(user)
+    bought = buy(client, slot, adult, 2, headers={"Accept-Language": "en"})
+    assert bought.status_code == 201, bought.json()
+    fresh = OrderCreatedSerializer(order_list().get(pk=bought.json()["id"])).data
+    assert bought.json() == {**fresh, "guest_token": None}
+
+    lines = [{"slot": slot.pk, "ticket_type": adult.pk, "quantity": 1}]
+    created = client.post(ORDERS, {"lines": lines}, format="json")
+    declined = client.post(
+        f"{ORDERS}{created.json()['id']}/pay/",
+        {"gateway": "sandbox", "sandbox": {"outcome": "decline"}},
+        format="json",
+    )
+    assert declined.status_code == 402
+    paid = client.post(
+        f"{ORDERS}{created.json()['id']}/pay/", {"gateway": "sandbox"}, format="json"
+    )
+    assert paid.status_code == 200, paid.json()
+    assert [p["status"] for p in paid.json()["payments"]] == ["failed", "succeeded"]
+    assert paid.json() == OrderSerializer(order_list().get(pk=created.json()["id"])).data

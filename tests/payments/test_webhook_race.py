@@ -13,9 +13,9 @@ from django.db import connection
 
 from apps.business.payments.models import Order, OrderStatus, Payment, WebhookEvent
 from apps.business.payments.services import payments as payment_services
+from apps.business.payments.services.common import lock_payment
 from apps.business.tickets.models import Ticket, TimeSlot
 from apps.support.audit.models import AuditEvent
-from apps.support.common.locking import lock_rows
 from tests.factories import TicketTypeFactory, TimeSlotFactory
 from tests.payments.conftest import WEBHOOK
 from tests.race import meet_after, race
@@ -32,20 +32,14 @@ DELIVERIES = 10
 class PaymentRead:
     """How a delivery reads the payment it settles: locked, as the product does, or not."""
 
-    rows = staticmethod(lock_rows)
+    read = staticmethod(lock_payment)
 
 
 def meet_having_read_the_payment(monkeypatch):
     """Having read the payment, wait for a rival delivery (module docstring). Returns ``arm``."""
-    arm = meet_after(monkeypatch, PaymentRead, "rows", table="payments_order")
+    arm = meet_after(monkeypatch, PaymentRead, "read", table="payments_order")
     monkeypatch.setattr(
-        payment_services,
-        "lock_rows",
-        lambda queryset, **kwargs: (
-            PaymentRead.rows(queryset, **kwargs)
-            if queryset.model is Payment
-            else lock_rows(queryset, **kwargs)
-        ),
+        payment_services, "lock_payment", lambda payment_id: PaymentRead.read(payment_id)
     )
     return arm
 
@@ -97,7 +91,7 @@ def test_control_without_the_locks_two_deliveries_settle_the_order_twice(user, m
         payment_services, "lock_order", lambda order_id: Order.objects.get(pk=order_id)
     )
     monkeypatch.setattr(
-        PaymentRead, "rows", staticmethod(lambda queryset, **kwargs: list(queryset))
+        PaymentRead, "read", staticmethod(lambda payment_id: Payment.objects.get(pk=payment_id))
     )
     order, _event_id, _results = deliver_at_once(user, meet_having_read_the_payment(monkeypatch))
     # The second settlement waits for the first one's write of the payment, then sends

@@ -21,6 +21,7 @@ from api.errors import ErrorSerializer
 from api.idempotency import IDEMPOTENCY_PARAMETER, idempotent
 from api.ownership import OwnedObjectsMixin, visible_to
 from api.permissions import role_permission, signed_in_user
+from api.serializers import represent
 from api.throttling import GuestOrderThrottle
 from api.viewsets import BaseViewSet
 from apps.business.payments import selectors, services
@@ -145,7 +146,9 @@ class OrderViewSet(
         pay = data.validated_data.get("pay")
         if pay is None:
             order = services.order_create(actor=actor, lines=lines, channel=channel, email=email)
-            return Response(OrderCreatedSerializer(order).data, status=status.HTTP_201_CREATED)
+            return Response(
+                represent(OrderCreatedSerializer, order), status=status.HTTP_201_CREATED
+            )
         payment = services.order_buy(
             actor=actor,
             lines=lines,
@@ -156,10 +159,14 @@ class OrderViewSet(
         )
         if payment.status == PaymentStatus.PENDING:
             # The order as it stands: its payment's next_action says what the buyer does next.
-            body = OrderCreatedSerializer(selectors.order_list().get(pk=payment.order_id)).data
+            body = represent(
+                OrderCreatedSerializer, selectors.order_list().get(pk=payment.order_id)
+            )
             body["guest_token"] = getattr(payment.order, "guest_token", "") or None
             return Response(body, status=status.HTTP_202_ACCEPTED)
-        return Response(OrderCreatedSerializer(payment.order).data, status=status.HTTP_201_CREATED)
+        return Response(
+            represent(OrderCreatedSerializer, payment.order), status=status.HTTP_201_CREATED
+        )
 
     def get_queryset(self) -> QuerySet[Any]:
         if not self.request.user.is_authenticated:
@@ -179,7 +186,7 @@ class OrderViewSet(
         return super().get_queryset()
 
     def _representation(self, order_id: int) -> dict[str, Any]:
-        return OrderSerializer(selectors.order_list().get(pk=order_id)).data
+        return represent(OrderSerializer, selectors.order_list().get(pk=order_id))
 
     @extend_schema(
         operation_id="payments_orders_pay",
@@ -215,7 +222,7 @@ class OrderViewSet(
         )
         if payment.status == PaymentStatus.PENDING:
             return Response(self._representation(order.pk), status=status.HTTP_202_ACCEPTED)
-        return Response(OrderSerializer(payment.order).data)
+        return Response(represent(OrderSerializer, payment.order))
 
     @extend_schema(
         operation_id="payments_orders_cancel", request=CancelInput, responses={200: OrderSerializer}

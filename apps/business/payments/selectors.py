@@ -4,6 +4,8 @@ from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
 
+from apps.support.common.statements import prefetched
+
 from .models import (
     GatewayStatement,
     GatewayStatementLine,
@@ -63,18 +65,10 @@ def webhook_event_list() -> QuerySet[WebhookEvent]:
 def order_with_relations(order: Order, *, lines: list[OrderLine], payments: list[Payment]) -> Order:
     """``order`` with its lines and payments already at hand, as ``order_list`` would load
     them: a service that has just written them returns the order without reading it again."""
-    order._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-    cache = {}
     for name, rows in (("lines", lines), ("payments", payments)):
-        queryset = getattr(order, name).get_queryset()  # not evaluated
         for row in rows:
             row.order = order
-        # What prefetch_related leaves behind: a queryset whose results are already known, so
-        # .all() reads them and .filter()/.get() still query as usual.
-        queryset._result_cache = list(rows)
-        queryset._prefetch_done = True
-        cache[name] = queryset
-    order._prefetched_objects_cache = cache  # type: ignore[attr-defined]
+        prefetched(order, name, rows)
     return order
 
 

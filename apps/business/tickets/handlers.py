@@ -20,7 +20,8 @@ from apps.business.payments.handlers import LineRequest, PricedLine
 from apps.business.payments.models import Order, OrderLine
 from apps.support.common import readcache
 from apps.support.common.errors import ConflictError, ServiceError
-from apps.support.common.locking import lock_rows
+from apps.support.common.locking import lock_compiled, lock_rows
+from apps.support.common.statements import Compiled, ModelT
 
 from . import errors
 from .models import (
@@ -79,8 +80,25 @@ def _ensure_open(slot: TimeSlot, now: datetime, field: str | None = None) -> Non
         )
 
 
+_SLOT = Compiled(lambda pk: TimeSlot.objects.filter(pk=pk))
+_SLOT_LOCKED = Compiled(lambda pk: TimeSlot.objects.filter(pk=pk).select_for_update())
+_TICKET_TYPE = Compiled(lambda pk: TicketType.objects.filter(pk=pk))
+_ORDER_RESERVATIONS = Compiled(lambda order: Reservation.objects.filter(order_id=order))
+
+
 def _lock_slots(slot_ids: set[int]) -> dict[int, TimeSlot]:
-    return {slot.pk: slot for slot in lock_rows(TimeSlot.objects.filter(pk__in=slot_ids))}
+    """The slots, each locked in turn in the order of their keys (as every path locks
+    them: no deadlock), by one statement compiled once (an order has a slot or two)."""
+    return {
+        slot.pk: slot
+        for slot_id in sorted(slot_ids)
+        for slot in lock_compiled(_SLOT_LOCKED, slot_id)
+    }
+
+
+def _by_key(statement: Compiled[ModelT], keys: Sequence[int]) -> dict[int, ModelT]:
+    """``in_bulk(keys)`` for the few keys of an order's lines, one compiled statement each."""
+    return {row.pk: row for key in dict.fromkeys(keys) for row in statement(key)}
 
 
 class TicketHandler:
@@ -93,8 +111,8 @@ class TicketHandler:
         self, *, lines: Sequence[LineRequest], channel: str, now: datetime
     ) -> list[PricedLine]:
         wanted = [(line, _line_id(line, "slot"), _line_id(line, "ticket_type")) for line in lines]
-        slots = TimeSlot.objects.in_bulk([slot_id for _line, slot_id, _type in wanted])
-        types = TicketType.objects.in_bulk([type_id for _line, _slot, type_id in wanted])
+        slots = _by_key(_SLOT, [slot_id for _line, slot_id, _type in wanted])
+        types = _by_key(_TICKET_TYPE, [type_id for _line, _slot, type_id in wanted])
         priced = []
         for line, slot_id, type_id in wanted:
             slot, ticket_type = slots.get(slot_id), types.get(type_id)
@@ -178,7 +196,7 @@ class TicketHandler:
         readcache.changed(readcache.SLOTS)  # availability, once this commits
         reservations = [
             reservation
-            for reservation in Reservation.objects.filter(order=order)
+            for reservation in _ORDER_RESERVATIONS(order.pk)
             if reservation.status != ReservationStatus.CONFIRMED
         ]
         if not reservations:

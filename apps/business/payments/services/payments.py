@@ -29,7 +29,6 @@ from apps.support.common.locking import (
     BUSY,
     is_lock_failure,
     lock_row_if_free,
-    lock_rows,
 )
 from apps.support.security.models import User
 from apps.support.security.roles import COUNTER_STAFF, has_any_role
@@ -49,7 +48,14 @@ from ..models import (
 from ..selectors import order_with_relations
 from ..signals import order_paid
 from . import refunds
-from .common import lock_order, payment_attempt_new, to_minor_units
+from .common import (
+    lock_order,
+    lock_payment,
+    order_lines,
+    order_payments_with_refunds,
+    payment_attempt_new,
+    to_minor_units,
+)
 from .orders import order_place
 
 SETTLE_ATTEMPTS = 3
@@ -552,7 +558,7 @@ def _payment_settle(
 ) -> tuple[Payment, bool]:
     with transaction.atomic():
         order = lock_order(payment.order_id)
-        payment = lock_rows(Payment.objects.filter(pk=payment.pk))[0]
+        payment = lock_payment(payment.pk)
         if payment.status == PaymentStatus.SUCCEEDED:
             return payment, False
         # A failed payment that the gateway approves after all (a late webhook) took money:
@@ -570,7 +576,7 @@ def _payment_settle(
                 % {"status": order.get_status_display()},
                 code=errors.ORDER_NOT_PAYABLE,
             )
-        lines = list(order.lines.all())
+        lines = order_lines(order.pk)
         now = timezone.now()
         payment.status = PaymentStatus.SUCCEEDED
         payment.gateway_reference = gateway_reference or payment.gateway_reference
@@ -593,7 +599,7 @@ def _payment_settle(
         order.status = OrderStatus.PAID
         order.paid_at = now
         order.save(update_fields=["status", "paid_at", "updated_at"])
-        order_with_relations(order, lines=lines, payments=list(order.payments.order_by("id")))
+        order_with_relations(order, lines=lines, payments=order_payments_with_refunds(order.pk))
         payment = next(p for p in order.payments.all() if p.pk == payment.pk)
         # What the items lock (a slot's seats) is locked last: only the audit entry follows.
         for handler in handlers_for([line.kind for line in lines]):
@@ -621,7 +627,7 @@ def _refund_unfulfillable(
     intent is recorded and committed, then the gateway is asked (docs/adr/0026)."""
     with transaction.atomic():
         lock_order(payment.order_id)
-        payment = lock_rows(Payment.objects.filter(pk=payment.pk))[0]
+        payment = lock_payment(payment.pk)
         if payment.status not in (PaymentStatus.PENDING, PaymentStatus.FAILED):
             return
         # The gateway took the money: the payment is captured (then refunded), never paid.

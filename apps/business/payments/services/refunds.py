@@ -52,7 +52,7 @@ from ..models import (
     RefundStatus,
 )
 from ..signals import refund_succeeded
-from .common import from_minor_units, lock_order, to_minor_units
+from .common import from_minor_units, lock_order, lock_payment, to_minor_units
 
 logger = logging.getLogger(__name__)
 
@@ -526,7 +526,7 @@ def refunds_reconcile(*, payment: Payment) -> int:
             continue
         with transaction.atomic():
             order = lock_order(payment.order_id)
-            payment = lock_rows(Payment.objects.filter(pk=payment.pk))[0]
+            payment = lock_payment(payment.pk)
             if payment.status not in CAPTURED_STATUSES:
                 raise ConflictError(
                     _("The payment is not settled yet; its refunds are reconciled after it."),

@@ -1,0 +1,141 @@
+"""Statements compiled once (apps.support.common.statements.Compiled, docs/adr/0053): the
+rows they give are the rows their queryset gives, on every database, for every value."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from apps.business.payments import services as payments
+from apps.business.payments.models import OrderLine, Payment, Refund
+from apps.business.payments.selectors import order_list
+from apps.business.payments.services.common import (
+    lock_order,
+    order_lines,
+    order_payments_with_refunds,
+)
+from apps.support.common.locking import lock_compiled
+from apps.support.common.statements import Compiled
+from apps.support.security.roles import Role
+from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
+from tests.helpers import staff_member
+from tests.sales import paid_order
+
+pytestmark = pytest.mark.django_db
+
+_PAYMENT = Compiled(lambda pk: Payment.objects.filter(pk=pk))
+_REFUNDS = Compiled(lambda order: Refund.objects.filter(payment__order_id=order))
+_LINES_OF_KIND = Compiled(
+    lambda order, quantity: OrderLine.objects.filter(order_id=order, quantity__gte=quantity), 2
+)
+
+
+def _columns(instance) -> dict:
+    return {
+        field.attname: getattr(instance, field.attname)
+        for field in type(instance)._meta.concrete_fields
+    }
+
+
+@pytest.fixture
+def orders():
+    """Two paid orders, the first with two refunds (one of a line, one of an amount)."""
+    visitor = UserFactory()
+    slot, ticket_type = TimeSlotFactory(capacity=50), TicketTypeFactory(price=Decimal("2900"))
+    first = paid_order(visitor, slot, ticket_type, quantity=3)
+    second = paid_order(visitor, slot, ticket_type, quantity=1)
+    finance = staff_member(Role.FINANCE)
+    payments.refund_request(order=first, actor=finance, amount=Decimal("1000.00"))
+    line = first.lines.get()
+    payments.refund_request(
+        order=first, actor=finance, lines=[payments.LineRefund(line=line.pk, quantity=1)]
+    )
+    return first, second
+
+
+def test_rows_are_the_querysets_rows_column_for_column(orders):
+    first, second = orders
+    for order in (first, second):
+        payment = order.payments.get()
+        # JSON (next_action), decimals, datetimes and text come back converted as the ORM
+        # converts them on this database.
+        assert [_columns(row) for row in _PAYMENT(payment.pk)] == [_columns(payment)]
+        assert [_columns(row) for row in _REFUNDS(order.pk)] == [
+            _columns(row) for row in Refund.objects.filter(payment__order=order)
+        ]
+        assert [_columns(row) for row in order_lines(order.pk)] == [
+            _columns(row) for row in order.lines.all()
+        ]
+    assert len(_REFUNDS(first.pk)) == 2  # the newest first, as Refund's ordering says
+    assert _REFUNDS(first.pk)[0].amount == Decimal("2900.00")
+    assert _REFUNDS(second.pk) == []
+
+
+def test_each_run_takes_its_own_values_in_their_places(orders):
+    first, second = orders
+    assert [line.order_id for line in _LINES_OF_KIND(first.pk, 3)] == [first.pk]
+    assert _LINES_OF_KIND(first.pk, 4) == []
+    assert [line.order_id for line in _LINES_OF_KIND(second.pk, 1)] == [second.pk]
+    assert _LINES_OF_KIND(second.pk, 2) == []
+    assert _PAYMENT(10**9) == []
+
+
+def test_one_statement_per_run_seen_by_the_query_log(orders):
+    first, _second = orders
+    payment = first.payments.get()
+    _PAYMENT(payment.pk)  # compiled by now
+    with CaptureQueriesContext(connection) as captured:
+        _PAYMENT(payment.pk + 1)
+        order_lines(first.pk)
+    assert len(captured) == 2
+    assert "payments_payment" in captured[0]["sql"]
+    assert "payments_orderline" in captured[1]["sql"]
+
+
+def test_payments_come_with_their_refunds_read_once(orders):
+    first, second = orders
+    for order in (first, second):
+        with CaptureQueriesContext(connection) as captured:
+            found = order_payments_with_refunds(order.pk)
+            refunds = {payment.pk: list(payment.refunds.all()) for payment in found}
+        assert len(captured) == 2  # the payments, then the refunds of them all
+        expected = order_list().get(pk=order.pk).payments.all()
+        assert [payment.pk for payment in found] == [payment.pk for payment in expected]
+        assert {pk: [refund.pk for refund in rows] for pk, rows in refunds.items()} == {
+            payment.pk: [refund.pk for refund in payment.refunds.all()] for payment in expected
+        }
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_lock_is_taken_inside_a_transaction_only(orders):
+    first, _second = orders
+    with pytest.raises(RuntimeError, match=r"transaction\.atomic"):
+        lock_order(first.pk)
+    locked = Compiled(lambda pk: Payment.objects.filter(pk=pk).select_for_update())
+    with pytest.raises(RuntimeError, match=r"transaction\.atomic"):
+        lock_compiled(locked, first.payments.get().pk)
+    with transaction.atomic():
+        assert lock_order(first.pk).pk == first.pk
+        assert [p.pk for p in lock_compiled(locked, first.payments.get().pk)] == [
+            first.payments.get().pk
+        ]
+
+
+def test_querysets_of_another_shape_are_refused():
+    with pytest.raises(ValueError, match="plain querysets"):
+        Compiled(lambda pk: Payment.objects.filter(pk=pk).select_related("order"))(1)
+    with pytest.raises(ValueError, match="plain querysets"):
+        Compiled(lambda pk: Payment.objects.filter(pk=pk).values("pk"))(1)
+    with pytest.raises(ValueError, match="once among"):
+        Compiled(lambda pk: Payment.objects.all())(1)
+    with pytest.raises(ValueError, match="depends on its values"):
+        Compiled(
+            lambda pk: (
+                Payment.objects.filter(pk=pk)
+                if pk > 2_147_475_000
+                else Payment.objects.filter(order_id=pk)
+            )
+        )(1)
+    with pytest.raises(TypeError, match="1 values expected, 2 given"):
+        _PAYMENT(1, 2)
