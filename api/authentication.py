@@ -15,6 +15,8 @@ from django.db.models.expressions import RawSQL
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework_simplejwt import authentication
 
+from apps.support.common.statements import Compiled
+
 # The names of the user's groups as a JSON array (NULL without any), per database.
 _ROLE_NAMES_SQL = {
     "postgresql": "json_agg(g.name)",
@@ -28,6 +30,19 @@ WHERE ug.user_id = security_user.id
 )"""
 
 
+def _user_with_roles(user_id: int) -> QuerySet[Any]:
+    names = _ROLE_NAMES_SQL[connection.vendor]
+    subquery = _ROLES_OF_USER.format(names=names)  # constant text: nothing of a request
+    return (
+        get_user_model().objects.filter(pk=user_id).annotate(role_names_json=RawSQL(subquery, ()))  # noqa: S611
+    )
+
+
+# Compiled once per process (docs/adr/0053): it runs on every signed-in request.
+_USER_WITH_ROLES = Compiled(_user_with_roles)
+_LARGEST_KEY = 2**63 - 1
+
+
 class _UsersWithRoles:
     """What simplejwt asks of its user model (``objects.get``, ``DoesNotExist``), answered
     by users read with their role names."""
@@ -35,10 +50,19 @@ class _UsersWithRoles:
     DoesNotExist = get_user_model().DoesNotExist
 
     @property
-    def objects(self) -> QuerySet[Any]:
-        names = _ROLE_NAMES_SQL[connection.vendor]
-        subquery = _ROLES_OF_USER.format(names=names)  # constant text: nothing of a request
-        return get_user_model().objects.annotate(role_names_json=RawSQL(subquery, ()))  # noqa: S611
+    def objects(self) -> "_UsersWithRoles":
+        return self
+
+    def get(self, **lookup: Any) -> Any:
+        (user_id,) = lookup.values()  # simplejwt's USER_ID_FIELD: the key
+        if isinstance(user_id, str) and user_id.isdecimal():
+            user_id = int(user_id)  # a token's claim may carry it as text
+        if type(user_id) is not int or not 0 < user_id <= _LARGEST_KEY:
+            raise self.DoesNotExist
+        found = _USER_WITH_ROLES(user_id)
+        if not found:
+            raise self.DoesNotExist
+        return found[0]
 
 
 class JWTAuthentication(authentication.JWTAuthentication):

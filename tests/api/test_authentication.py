@@ -63,3 +63,36 @@ def test_simplejwt_s_own_checks_still_refuse():
 
     assert (inactive.status_code, inactive.json()["code"]) == (401, "user_inactive")
     assert (unknown.status_code, unknown.json()["code"]) == (401, "user_not_found")
+
+
+@pytest.mark.parametrize("claim", ["abc", "", 2**63, 2**70, -1, 0, 1.5, True, None, [1], {"id": 1}])
+def test_a_signed_token_whose_user_id_is_no_key_finds_no_user(claim):
+    """The user is read by a statement compiled once (docs/adr/0053): a claim that is no key
+    never reaches it; the answer is simplejwt's own."""
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(staff_member(Role.FINANCE))
+    token["user_id"] = claim
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    answer = client.get(PAYMENTS)
+
+    assert (answer.status_code, answer.json()["code"]) == (401, "user_not_found")
+
+
+def test_a_token_whose_user_id_is_text_finds_its_user():
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    finance = staff_member(Role.FINANCE)
+    token = AccessToken.for_user(finance)
+    token["user_id"] = str(finance.pk)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    answer = client.get(PAYMENTS)
+
+    assert answer.status_code == 200
+    assert answer.wsgi_request.user.pk == finance.pk

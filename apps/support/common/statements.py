@@ -43,13 +43,15 @@ class _Plan:
     init_list: tuple[str, ...]
     start: int
     end: int
+    annotations: tuple[tuple[str, int], ...]  # (attribute, column): set on each instance
 
 
 class Compiled(Generic[ModelT]):
     """``build(*values)``'s rows, the statement compiled once per process and connection.
 
     ``build`` takes ``arity`` integers and returns a queryset of model instances (no
-    ``select_related``, no ``values()``, no annotations). Locking querysets
+    ``select_related``, no ``values()``, no aggregation; annotations are set on each
+    instance, as the ORM sets them). Locking querysets
     (``select_for_update``) compile inside a transaction, as the ORM requires.
     """
 
@@ -73,9 +75,9 @@ class Compiled(Generic[ModelT]):
             cursor.execute(plan.sql, params)
             rows: Any = cursor.fetchall()
         model, start, end = plan.model, plan.start, plan.end
-        if not plan.converters:
+        if not plan.converters and not plan.annotations:
             return [model.from_db(connection.alias, plan.init_list, row[start:end]) for row in rows]
-        converted = []
+        instances = []
         for row in rows:
             columns = list(row)
             for position, (converters, expression) in plan.converters:
@@ -83,8 +85,11 @@ class Compiled(Generic[ModelT]):
                 for converter in converters:
                     value = converter(value, expression, connection)
                 columns[position] = value
-            converted.append(model.from_db(connection.alias, plan.init_list, columns[start:end]))
-        return converted
+            instance = model.from_db(connection.alias, plan.init_list, columns[start:end])
+            for name, position in plan.annotations:
+                setattr(instance, name, columns[position])
+            instances.append(instance)
+        return instances
 
     def _compile(self) -> _Plan:
         compiled = [self._compiled_with(base) for base in _STAND_INS]
@@ -103,13 +108,14 @@ class Compiled(Generic[ModelT]):
             init_list=tuple(column[0].target.attname for column in select[start:end]),
             start=start,
             end=end,
+            annotations=tuple(compiler.annotation_col_map.items()),
         )
 
     def _compiled_with(self, base: int) -> tuple[Any, str, list[Any], tuple[int | None, ...]]:
         """The statement built with stand-ins from ``base`` up, and where each value goes."""
         stand_ins = [base + n for n in range(self._arity)]
         query = self._build(*stand_ins).query
-        if query.select_related or query.annotations or query.values_select:
+        if query.select_related or query.values_select or query.group_by is not None:
             raise ValueError("Compiled takes plain querysets of model instances.")
         compiler = query.get_compiler(using=DEFAULT_DB_ALIAS)
         sql, params = compiler.as_sql()
