@@ -55,8 +55,10 @@ class _UsersWithRoles:
 
     def get(self, **lookup: Any) -> Any:
         (user_id,) = lookup.values()  # simplejwt's USER_ID_FIELD: the key
-        if isinstance(user_id, str) and user_id.isdecimal():
-            user_id = int(user_id)  # a token's claim may carry it as text
+        if isinstance(user_id, str) and 0 < len(user_id) <= 19 and user_id.isascii():
+            # A token's claim may carry it as text (at most a key's 19 digits: int() refuses
+            # thousands of them, and takes Unicode digits a key never has).
+            user_id = int(user_id) if user_id.isdigit() else None
         if type(user_id) is not int or not 0 < user_id <= _LARGEST_KEY:
             raise self.DoesNotExist
         found = _USER_WITH_ROLES(user_id)

@@ -133,9 +133,45 @@ def test_querysets_of_another_shape_are_refused():
         Compiled(
             lambda pk: (
                 Payment.objects.filter(pk=pk)
-                if pk > 2_147_475_000
+                if pk > 31_500
                 else Payment.objects.filter(order_id=pk)
             )
         )(1)
     with pytest.raises(TypeError, match="1 values expected, 2 given"):
         _PAYMENT(1, 2)
+
+
+def test_a_value_derived_from_another_never_passes_for_a_stand_in(orders):
+    """A builder that derives a value from another (``pk + 100``, one set's spacing) and
+    leaves a value unused is refused, not run with the value in the wrong place."""
+    first, _second = orders
+    line = first.lines.get()
+    derived = Compiled(lambda pk, _unused: OrderLine.objects.filter(pk=pk, id__lt=pk + 100), 2)
+    with pytest.raises(ValueError, match="once among"):
+        derived(line.pk, 0)
+
+
+def test_small_integer_columns_take_values_on_every_database(orders):
+    """The stand-ins fit the smallest integer column (a ticket type's minimum quantity): the
+    statement compiles and answers as the ORM does on every database."""
+    from apps.business.tickets.models import TicketType
+
+    at_most = Compiled(lambda n: TicketType.objects.filter(min_quantity__lte=n))
+    for n in (0, 1, 5, 32_767):
+        expected = TicketType.objects.filter(min_quantity__lte=n).values_list("pk", flat=True)
+        assert sorted(row.pk for row in at_most(n)) == sorted(expected)
+    assert len(at_most(32_767)) == TicketType.objects.count() == 1
+
+
+def test_features_it_would_drop_are_refused():
+    from apps.business.payments.models import Order
+
+    for build in (
+        lambda pk: Order.objects.filter(pk=pk).prefetch_related("lines"),
+        lambda pk: Order.objects.using("default").filter(pk=pk),
+        lambda pk: Order.objects.filter(pk=pk).union(Order.objects.filter(pk=pk)),
+    ):
+        with pytest.raises(ValueError, match="plain querysets"):
+            Compiled(build)(1)
+    with pytest.raises(ValueError, match="1 to 7 values"):
+        Compiled(lambda *values: Order.objects.filter(pk=values[0]), 8)

@@ -371,3 +371,17 @@ def test_register_race_on_one_email_is_400_not_500(api_client, monkeypatch):
     assert response.status_code == 400
     assert response.json()["code"] == "email_taken"
     assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize("claim", ["1" * 1000, "²", "\uff11", str(2**63), "-1"])
+def test_a_signed_refresh_token_whose_user_id_is_no_key_is_no_500(api_client, user, claim):
+    """The user's row is locked by the claim's key only when it is one (int() refuses
+    thousands of digits and takes Unicode digits): the token's own row decides the rest."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    token = RefreshToken.for_user(user)
+    token["user_id"] = claim
+
+    answer = refresh(api_client, str(token))
+
+    assert answer.status_code == 200, answer.json()

@@ -27,10 +27,13 @@ from django.db.models import Model, QuerySet
 
 ModelT = TypeVar("ModelT", bound=Model)
 
-# Stand-ins for the values, twice: in range for every integer column (the ORM drops or
-# empties a lookup whose value a column cannot hold); compiled with both, the statement
-# must be the same, and each stand-in must be found in its place.
-_STAND_INS = (2_147_480_000, 2_147_470_000)
+# Stand-ins for the values, two sets (first, spacing): in range for every integer column,
+# small ones included (the ORM drops or empties a lookup whose value a column cannot hold,
+# differently on each database), and spaced differently, so that a value the builder derives
+# from another (``pk + 1``) cannot pass for a stand-in in both. Compiled with both sets, the
+# statement must be the same and each stand-in found once, in the same place.
+_STAND_INS = ((32_000, 100), (31_000, 7))
+_MOST_VALUES = 7  # 32_000 + 100 * 6 is below 32_767, the smallest integer column's limit
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,15 @@ class _Plan:
 class Compiled(Generic[ModelT]):
     """``build(*values)``'s rows, the statement compiled once per process and connection.
 
-    ``build`` takes ``arity`` integers and returns a queryset of model instances (no
-    ``select_related``, no ``values()``, no aggregation; annotations are set on each
-    instance, as the ORM sets them). Locking querysets
+    ``build`` takes ``arity`` integers (1 to 7) and returns a queryset of model instances
+    (no ``select_related``, ``prefetch_related``, ``values()``, aggregation, union or
+    ``using()``; annotations are set on each instance, as the ORM sets them). Locking querysets
     (``select_for_update``) compile inside a transaction, as the ORM requires.
     """
 
     def __init__(self, build: Callable[..., QuerySet[ModelT]], arity: int = 1) -> None:
+        if not 1 <= arity <= _MOST_VALUES:
+            raise ValueError(f"Compiled takes 1 to {_MOST_VALUES} values.")
         self._build, self._arity = build, arity
         self._plans: dict[tuple[str, str], _Plan] = {}
 
@@ -92,7 +97,7 @@ class Compiled(Generic[ModelT]):
         return instances
 
     def _compile(self) -> _Plan:
-        compiled = [self._compiled_with(base) for base in _STAND_INS]
+        compiled = [self._compiled_with(*stand_ins) for stand_ins in _STAND_INS]
         (compiler, sql, params, slots), (_, other_sql, _, other_slots) = compiled
         if sql != other_sql or slots != other_slots:
             raise ValueError("The statement's shape depends on its values.")
@@ -111,11 +116,22 @@ class Compiled(Generic[ModelT]):
             annotations=tuple(compiler.annotation_col_map.items()),
         )
 
-    def _compiled_with(self, base: int) -> tuple[Any, str, list[Any], tuple[int | None, ...]]:
-        """The statement built with stand-ins from ``base`` up, and where each value goes."""
-        stand_ins = [base + n for n in range(self._arity)]
-        query = self._build(*stand_ins).query
-        if query.select_related or query.values_select or query.group_by is not None:
+    def _compiled_with(
+        self, first: int, spacing: int
+    ) -> tuple[Any, str, list[Any], tuple[int | None, ...]]:
+        """The statement built with these stand-ins, and where each value goes."""
+        stand_ins = [first + spacing * n for n in range(self._arity)]
+        queryset: Any = self._build(*stand_ins)  # its private state is read below
+        query = queryset.query
+        if (
+            query.select_related
+            or query.values_select
+            or query.group_by is not None
+            or query.combinator
+            or queryset._prefetch_related_lookups
+            or queryset._known_related_objects
+            or queryset._db is not None  # using(): these run on the primary
+        ):
             raise ValueError("Compiled takes plain querysets of model instances.")
         compiler = query.get_compiler(using=DEFAULT_DB_ALIAS)
         sql, params = compiler.as_sql()

@@ -174,8 +174,16 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         raise AuthenticationError(_("Token has wrong type."), code=errors.INVALID_REFRESH_TOKEN)
     with transaction.atomic():
         user_id = payload.get(jwt_settings.USER_ID_CLAIM)
-        if user_id is not None and str(user_id).isdigit():
-            _lock_sessions(int(user_id))
+        text = str(user_id)
+        # A key's digits only (int() refuses thousands of them and takes Unicode digits).
+        if (
+            user_id is not None
+            and text.isascii()
+            and text.isdigit()
+            and len(text) <= 19
+            and int(text) < 2**63
+        ):
+            _lock_sessions(int(text))
         # One refresh at a time per token: two racing requests cannot both rotate it.
         outstanding = (
             OutstandingToken.objects.select_for_update(of=_only_the_token())
