@@ -1,22 +1,28 @@
-"""Statements compiled once (apps.support.common.statements.Compiled, docs/adr/0053): the
-rows they give are the rows their queryset gives, on every database, for every value."""
+"""Statements compiled once (apps.support.common.statements, docs/adr/0053 and 0054): the
+rows ``Compiled`` gives are the rows its queryset gives, and the row ``Insert`` stores is the row
+``create()`` stores, on every database, for every value."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.business.payments import services as payments
-from apps.business.payments.models import OrderLine, Payment, Refund
+from apps.business.payments.models import Order, OrderLine, Payment, Refund
 from apps.business.payments.selectors import order_list
 from apps.business.payments.services.common import (
     lock_order,
     order_lines,
     order_payments_with_refunds,
 )
+from apps.business.tickets.models import CheckIn
+from apps.business.wildlife.models import Species
 from apps.support.common.locking import lock_compiled
-from apps.support.common.statements import Compiled
+from apps.support.common.statements import Compiled, Insert
 from apps.support.security.roles import Role
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
 from tests.helpers import staff_member
@@ -175,3 +181,107 @@ def test_features_it_would_drop_are_refused():
             Compiled(build)(1)
     with pytest.raises(ValueError, match="1 to 7 values"):
         Compiled(lambda *values: Order.objects.filter(pk=values[0]), 8)
+
+
+_ORDER = Insert(Order)
+
+
+def _order_values(user) -> dict:
+    return {
+        "user": user,
+        "email": "ana@example.org",
+        "channel": "online",
+        "currency": "CRC",
+        "total": Decimal("8700.50"),
+        "expires_at": timezone.now() + timedelta(minutes=15),
+        "created_by": user,
+        "guest_token_hash": "",
+    }
+
+
+def test_an_insert_stores_the_row_create_stores():
+    user = UserFactory()
+    values = _order_values(user)
+    before = timezone.now()
+    inserted = _ORDER(values)
+    after = timezone.now()
+    created = Order.objects.create(**values)
+    assert inserted.pk is not None
+    assert inserted._state.adding is False
+    assert inserted._state.db == "default"
+    stored, expected = Order.objects.get(pk=inserted.pk), Order.objects.get(pk=created.pk)
+    generated = {"id", "code", "created_at", "updated_at"}  # a key, a fresh code, the clock
+    assert {k: v for k, v in _columns(stored).items() if k not in generated} == {
+        k: v for k, v in _columns(expected).items() if k not in generated
+    }
+    # What the instance holds is what was stored: defaults and the timestamps filled in.
+    assert _columns(inserted) == _columns(stored)
+    assert stored.total == Decimal("8700.50")
+    assert stored.status == "pending"
+    assert len(stored.code) == len(expected.code) > 0
+    assert stored.code != expected.code
+    assert before <= stored.created_at <= stored.updated_at <= after
+
+
+def test_each_insert_is_one_statement_and_takes_its_own_values():
+    user, other = UserFactory(), UserFactory()
+    with CaptureQueriesContext(connection) as captured:
+        first = _ORDER(_order_values(user))
+        second = _ORDER({**_order_values(other), "total": Decimal("1.00"), "email": ""})
+    assert len(captured) == 2
+    assert [q["sql"].split()[:3] for q in captured] == [
+        ["INSERT", "INTO", captured[0]["sql"].split()[2]]
+    ] * 2
+    assert Order.objects.filter(pk__in=[first.pk, second.pk]).count() == 2
+    assert list(
+        Order.objects.filter(pk__in=[first.pk, second.pk])
+        .order_by("id")
+        .values_list("user_id", "total", "email")
+    ) == [(user.pk, Decimal("8700.50"), "ana@example.org"), (other.pk, Decimal("1.00"), "")]
+
+
+def test_an_insert_sends_the_signals_save_sends():
+    seen = []
+
+    def before(sender, instance, raw, using, update_fields, **kwargs):
+        seen.append(("pre", sender, instance.pk, raw, using, update_fields))
+
+    def after(sender, instance, created, raw, using, update_fields, **kwargs):
+        seen.append(("post", sender, instance.pk, created, raw, using, update_fields))
+
+    pre_save.connect(before, sender=Order, weak=False)
+    post_save.connect(after, sender=Order, weak=False)
+    try:
+        order = _ORDER(_order_values(UserFactory()))
+    finally:
+        pre_save.disconnect(before, sender=Order)
+        post_save.disconnect(after, sender=Order)
+    assert seen == [
+        ("pre", Order, None, False, "default", None),
+        ("post", Order, order.pk, True, False, "default", None),
+    ]
+
+
+def test_a_refused_insert_raises_the_integrity_error_and_stores_nothing(orders):
+    first, _second = orders
+    ticket = first.tickets.first()
+    gate = staff_member(Role.GATE_STAFF)
+    check_in = Insert(CheckIn)
+    values = {
+        "ticket": ticket,
+        "gate": "G1",
+        "checked_in_at": timezone.now(),
+        "checked_in_by": gate,
+    }
+    stored = check_in(values)
+    with pytest.raises(IntegrityError), transaction.atomic():  # one check-in per ticket
+        check_in({**values, "gate": "G2"})
+    assert list(CheckIn.objects.filter(ticket=ticket).values_list("pk", "gate")) == [
+        (stored.pk, "G1")
+    ]
+
+
+def test_models_that_do_more_when_saved_are_refused():
+    with pytest.raises(ValueError, match="does more when saved"):
+        Insert(Species)({"scientific_name": "Chelonia mydas"})  # save() derives a search key
+    assert not Species.objects.exists()

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
+from django.test.utils import CaptureQueriesContext
 
 from apps.support.audit import services as audit
 from apps.support.audit.masking import MASK, mask
@@ -243,3 +244,32 @@ def test_nul_characters_never_break_an_entry(client):
     event.refresh_from_db()
     assert (event.target_id, event.metadata) == ("a\ufffdb", {"k\ufffd": "v\ufffd"})
     assert verify().strip().endswith("1 entries verified.")
+
+
+def test_an_entry_and_its_head_move_together_in_the_fewest_statements():
+    """PostgreSQL moves the head in the entry's own INSERT (docs/adr/0054): two statements, the
+    head's lock and the entry; elsewhere a third moves the head. Either way the head names the
+    entry just written, and the entry reads back as it was returned."""
+    first = audit.record(action="tickets.slot.generated", target_type="tickets.slot", target_id=1)
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        second = audit.record(action="tickets.slot.closed", metadata={"reason": "storm"})
+    statements = [query["sql"].split()[0].upper() for query in captured]
+    expected = {"postgresql": ["SELECT", "WITH"], "sqlite": ["SELECT", "INSERT", "UPDATE"]}
+    assert statements == expected.get(connection.vendor, ["SELECT", "INSERT", "UPDATE"])
+    head = AuditChainHead.objects.get()
+    assert (head.sequence, head.last_hash) == (2, second.hash)
+    assert (second.sequence, second.previous_hash) == (2, first.hash)
+    stored = AuditEvent.objects.get(pk=second.pk)
+    assert {f.attname: getattr(stored, f.attname) for f in AuditEvent._meta.concrete_fields} == {
+        f.attname: getattr(second, f.attname) for f in AuditEvent._meta.concrete_fields
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one statement on PostgreSQL only")
+def test_an_entry_refused_by_the_database_leaves_the_head_where_it_was():
+    first = audit.record(action="tickets.slot.generated")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        audit.record(action="x" * 101)  # longer than the column: the whole statement fails
+    head = AuditChainHead.objects.get()
+    assert (head.sequence, head.last_hash) == (1, first.hash)
+    assert list(AuditEvent.objects.values_list("sequence", flat=True)) == [1]

@@ -18,6 +18,7 @@ from apps.support.common import readcache
 from apps.support.common.errors import ConflictError, NotFoundError, ServiceError
 from apps.support.common.locking import ModelT, lock_rows
 from apps.support.common.services import model_create, model_update
+from apps.support.common.statements import Insert
 from apps.support.security.models import User
 
 from . import errors
@@ -262,6 +263,8 @@ def slot_update(
 # --- Check-in ---------------------------------------------------------------------------
 
 
+_CHECK_IN = Insert(CheckIn)  # its INSERT compiled once (docs/adr/0054)
+
 _ADMISSION_SQL = """
 SELECT t.id, t.secret, t.status, t.order_id, t.slot_id, t.ticket_type_id,
        s.date, s.starts_at, s.ends_at, o.code, tt.name_es, tt.name_en
@@ -386,8 +389,8 @@ def ticket_check_in(*, code: str, gate: str, actor: User, now: datetime | None =
                 details=slot_details,
             )
         try:
-            check_in = CheckIn.objects.create(
-                ticket=ticket, gate=gate, checked_in_at=now, checked_in_by=actor
+            check_in = _CHECK_IN(
+                {"ticket": ticket, "gate": gate, "checked_in_at": now, "checked_in_by": actor}
             )
         except IntegrityError as error:  # only without row locks (SQLite): the other gate won
             # Nothing else is read or written: the refusal rolls the whole transaction back.

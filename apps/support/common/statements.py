@@ -9,6 +9,8 @@ its values and builds the instances as the ORM's own iterable does (``Model.from
 backend's converters), so the rows come back exactly as the queryset would give them.
 
 SQLAlchemy's compiled cache and "baked queries" do the same for the same reason.
+``Insert`` does it for ``Model.objects.create`` of a model whose saving does nothing more than
+insert its row (docs/adr/0054).
 
 The values a statement takes are integers (keys, mostly): the queryset is built with a
 stand-in for each, and the stand-ins are found among the compiled statement's parameters; it
@@ -24,6 +26,10 @@ from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
+from django.db.models.signals import post_save, pre_save
+from django.db.models.sql import InsertQuery
+
+from .models import AppendOnlyModel
 
 ModelT = TypeVar("ModelT", bound=Model)
 
@@ -50,7 +56,7 @@ class _Plan:
 
 
 class Compiled(Generic[ModelT]):
-    """``build(*values)``'s rows, the statement compiled once per process and connection.
+    """``build(*values)``'s rows, the statement compiled once per process and database.
 
     ``build`` takes ``arity`` integers (1 to 7) and returns a queryset of model instances
     (no ``select_related``, ``prefetch_related``, ``values()``, aggregation, union or
@@ -150,3 +156,93 @@ def prefetched(instance: Model, name: str, rows: list[Any]) -> None:
     queryset._result_cache = list(rows)
     queryset._prefetch_done = True
     cache[name] = queryset
+
+
+@dataclass(frozen=True)
+class _InsertPlan:
+    sql: str
+    fields: tuple[Any, ...]  # the columns given, in the statement's order
+    returns_key: bool  # the statement ends in ``RETURNING`` the key
+
+
+class Insert(Generic[ModelT]):
+    """``model.objects.create(**values)``, the ``INSERT`` compiled once per process and
+    database: each call prepares the values as the ORM does (``Field.pre_save``, then
+    ``get_db_prep_save``), sends the kept statement and gives the saved instance with its key.
+
+    ``pre_save`` and ``post_save`` are sent as ``save()`` sends them. Only for a model whose
+    saving is nothing more than its row: no parent model, no ``save()`` of its own beyond
+    ``AppendOnlyModel``'s guard against changes (an ``Insert`` is never an update), no column
+    with a placeholder of its own; anything else is refused at the first call.
+
+    ``prefix`` is SQL put before the ``INSERT`` (a ``WITH`` clause) and its parameters, for a
+    statement that does one more thing in the same round trip.
+    """
+
+    def __init__(self, model: type[ModelT]) -> None:
+        self.model = model
+        self._plans: dict[tuple[str, str], _InsertPlan] = {}
+
+    def __call__(
+        self, values: dict[str, Any], *, prefix: tuple[str, list[Any]] = ("", [])
+    ) -> ModelT:
+        connection = connections[DEFAULT_DB_ALIAS]
+        key = (connection.alias, connection.vendor)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = self._compile(connection)
+        instance = self.model(**values)
+        using = connection.alias
+        pre_save.send(self.model, instance=instance, raw=False, using=using, update_fields=None)
+        params = [
+            *prefix[1],
+            *(
+                field.get_db_prep_save(field.pre_save(instance, True), connection)
+                for field in plan.fields
+            ),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(prefix[0] + plan.sql, params)
+            if plan.returns_key:
+                (primary_key,) = cursor.fetchone()
+            else:
+                meta = self.model._meta
+                primary_key = connection.ops.last_insert_id(
+                    cursor, meta.db_table, str(meta.pk.column)
+                )
+        instance.pk = primary_key
+        instance._state.adding = False
+        instance._state.db = using
+        post_save.send(
+            self.model, instance=instance, created=True, update_fields=None, raw=False, using=using
+        )
+        return instance
+
+    def _compile(self, connection: Any) -> _InsertPlan:
+        model, meta = self.model, self.model._meta
+        saves = [klass for klass in model.__mro__ if "save" in vars(klass)]
+        if (
+            meta.parents
+            or saves not in ([Model], [AppendOnlyModel, Model])
+            or list(meta.db_returning_fields) != [meta.pk]
+        ):
+            raise ValueError(f"{meta.label} does more when saved than insert its row.")
+        fields = [
+            field
+            for field in meta.local_concrete_fields
+            if field is not meta.auto_field and not field.generated
+        ]
+        if any(hasattr(field, "get_placeholder") for field in fields):
+            raise ValueError(f"{meta.label} has a column with a placeholder of its own.")
+        query = InsertQuery(model)
+        query.insert_values(fields, [model()])
+        compiler: Any = query.get_compiler(connection=connection)
+        compiler.returning_fields = meta.db_returning_fields
+        ((sql, params),) = compiler.as_sql()
+        if len(params) != len(fields) or sql.count("%s") != len(fields):
+            raise ValueError(f"{meta.label}'s INSERT does not take one value per column.")
+        return _InsertPlan(
+            sql=sql,
+            fields=tuple(fields),
+            returns_key=bool(connection.features.can_return_columns_from_insert),
+        )

@@ -5,7 +5,7 @@ from typing import Any
 
 from apps.integrations.payments.currency import currency_exponent
 from apps.support.common.locking import lock_compiled
-from apps.support.common.statements import Compiled, prefetched
+from apps.support.common.statements import Compiled, Insert, prefetched
 
 from ..models import (
     Order,
@@ -26,6 +26,7 @@ def from_minor_units(amount_minor: int, currency: str) -> Decimal:
     return (Decimal(amount_minor).scaleb(-currency_exponent(currency))).quantize(Decimal("0.01"))
 
 
+_PAYMENT = Insert(Payment)  # a new attempt: its INSERT compiled once (docs/adr/0054)
 _ORDER_LOCKED = Compiled(lambda pk: Order.objects.filter(pk=pk).select_for_update())
 _PAYMENT_LOCKED = Compiled(lambda pk: Payment.objects.filter(pk=pk).select_for_update())
 
@@ -68,6 +69,12 @@ def order_kinds(order: Order) -> list[str]:
 
 def payment_attempt_new(*, order: Order, method: str, actor: Any) -> Payment:
     """A new attempt to pay the whole of ``order`` (pending until its gateway answers)."""
-    return Payment.objects.create(
-        order=order, method=method, amount=order.total, currency=order.currency, created_by=actor
+    return _PAYMENT(
+        {
+            "order": order,
+            "method": method,
+            "amount": order.total,
+            "currency": order.currency,
+            "created_by": actor,
+        }
     )
