@@ -92,10 +92,10 @@ def test_a_busy_answer_is_counted_by_view(scrape, user, slot, adult, monkeypatch
     labels = {"view": "v1:order-pay"}
     before = REGISTRY.get_sample_value("parque_busy_answers_total", labels) or 0.0
 
-    def always_busy(slot_ids):
+    def always_busy(*args, **kwargs):
         raise ConflictError("busy", code="busy", retry_after=1)
 
-    monkeypatch.setattr(handlers, "_lock_slots", always_busy)
+    monkeypatch.setattr(handlers, "update_locked", always_busy)
     busy = client_for(user).post(f"{ORDERS}{order.pk}/pay/", {"gateway": "sandbox"}, format="json")
     assert (busy.status_code, busy.json()["code"]) == (409, "busy")
     assert REGISTRY.get_sample_value("parque_busy_answers_total", labels) == before + 1

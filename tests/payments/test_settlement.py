@@ -44,12 +44,12 @@ def test_a_declined_then_approved_payment_is_settled_not_kept(api_client, user, 
 
 def test_an_interrupted_settlement_is_resumed_by_paying_again(user, slot, adult, monkeypatch):
     order = place_order(user, slot, adult, 1)
-    lock_slots = handlers._lock_slots
+    update_locked = handlers.update_locked
 
-    def always_busy(slot_ids):
+    def always_busy(*args, **kwargs):
         raise ConflictError("busy", code="busy", retry_after=1)
 
-    monkeypatch.setattr(handlers, "_lock_slots", always_busy)
+    monkeypatch.setattr(handlers, "update_locked", always_busy)
     client = client_for(user)
     busy = client.post(f"{ORDERS}{order.pk}/pay/", {"gateway": "sandbox"}, format="json")
     assert (busy.status_code, busy.json()["code"]) == (409, "busy")
@@ -61,7 +61,7 @@ def test_an_interrupted_settlement_is_resumed_by_paying_again(user, slot, adult,
     )
     assert client.post(f"{ORDERS}{order.pk}/cancel/", {}, format="json").status_code == 409
 
-    monkeypatch.setattr(handlers, "_lock_slots", lock_slots)
+    monkeypatch.setattr(handlers, "update_locked", update_locked)
     resumed = client.post(f"{ORDERS}{order.pk}/pay/", {"gateway": "sandbox"}, format="json")
     assert resumed.status_code == 200
     assert [p["status"] for p in resumed.json()["payments"]] == ["succeeded"]

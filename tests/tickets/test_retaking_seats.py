@@ -1,12 +1,15 @@
 """Paying for a hold that ran out takes its seats again only while they are free: exactly at
 the boundary (one seat wanted, one seat free, or none) on a slot of one seat."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from apps.business.payments.models import OrderStatus, Payment, PaymentStatus
-from apps.business.tickets.models import Ticket, TicketStatus, TimeSlot
+from apps.business.payments.models import Order, OrderStatus, Payment, PaymentStatus
+from apps.business.tickets import handlers
+from apps.business.tickets.models import Reservation, Ticket, TicketStatus, TimeSlot
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
 from tests.helpers import client_for
 from tests.sales import paid_order, place_order, run_out_hold
@@ -73,3 +76,54 @@ def test_a_run_out_hold_takes_the_one_seat_that_is_still_free(capacity, sold_bef
     assert Payment.objects.get(order=late).status == PaymentStatus.SUCCEEDED
     assert valid_tickets() == sorted((order.pk, slot.pk) for order in [*earlier, late])
     assert TimeSlot.objects.get(pk=slot.pk).sold == capacity
+
+
+class _Clock:
+    """``handlers.timezone`` with a scripted ``now()``: the settlement's first two readings
+    (before the slot's lock), then every later one (once it is had)."""
+
+    def __init__(self, before, after):
+        self.readings = [before, before]
+        self.after = after
+
+    def now(self):
+        return self.readings.pop(0) if self.readings else self.after
+
+    def __getattr__(self, name):
+        return getattr(timezone, name)
+
+
+@pytest.mark.parametrize("other_has", ["a live hold", "paid"])
+def test_a_hold_that_runs_out_while_waiting_for_the_lock_finds_its_seat_taken(
+    other_has, monkeypatch
+):
+    """Live when the settlement began, run out by the time it had the slot's lock: the seat
+    was free for someone else meanwhile, and is not sold twice (docs/adr/0054)."""
+    slot, adult = TimeSlotFactory(capacity=1), TicketTypeFactory(price=Decimal("2900.00"))
+    ana, ben = UserFactory(), UserFactory()
+    late = place_order(ana, slot, adult, 1)
+    expires = timezone.now() + timedelta(minutes=5)  # before Ben's hold runs out
+    run_out_hold(late)  # for a moment: Ben takes the seat
+    other = (
+        paid_order(ben, slot, adult, 1) if other_has == "paid" else place_order(ben, slot, adult, 1)
+    )
+    Order.objects.filter(pk=late.pk).update(expires_at=expires)
+    Reservation.objects.filter(order=late).update(expires_at=expires)
+    clock = _Clock(before=expires - timedelta(minutes=1), after=expires + timedelta(seconds=1))
+    monkeypatch.setattr(handlers, "timezone", clock)
+
+    response = pay(ana, late)
+
+    assert (response.status_code, response.json()["code"]) == (409, "sold_out")
+    assert response.json()["message"].startswith("Solo quedan 0 cupos para el ")
+    assert clock.readings == []  # the hold was live at first, as the case requires
+    payment = Payment.objects.get(order=late)
+    assert (payment.status, payment.refunds.get().amount) == (
+        PaymentStatus.REFUNDED,
+        Decimal("2900.00"),
+    )
+    monkeypatch.undo()
+    if other_has == "a live hold":
+        assert pay(ben, other).status_code == 200
+    assert valid_tickets() == [(other.pk, slot.pk)]
+    assert TimeSlot.objects.get(pk=slot.pk).sold == 1

@@ -20,7 +20,7 @@ from apps.business.payments.handlers import LineRequest, PricedLine
 from apps.business.payments.models import Order, OrderLine
 from apps.support.common import readcache
 from apps.support.common.errors import ConflictError, ServiceError
-from apps.support.common.locking import lock_compiled, lock_rows
+from apps.support.common.locking import lock_compiled, lock_rows, update_locked
 from apps.support.common.statements import Compiled, ModelT
 
 from . import errors
@@ -65,13 +65,17 @@ def _sold_out(slot: TimeSlot, remaining: int) -> ConflictError:
     )
 
 
+def _closed(slot: TimeSlot, field: str | None = None) -> ConflictError:
+    return ConflictError(
+        _("The park does not admit visitors at %(slot)s.") % {"slot": _slot_label(slot)},
+        code=errors.SLOT_CLOSED,
+        field=field,
+    )
+
+
 def _ensure_open(slot: TimeSlot, now: datetime, field: str | None = None) -> None:
     if slot.is_closed:
-        raise ConflictError(
-            _("The park does not admit visitors at %(slot)s.") % {"slot": _slot_label(slot)},
-            code=errors.SLOT_CLOSED,
-            field=field,
-        )
+        raise _closed(slot, field)
     if slot.ends_at <= now:
         raise ConflictError(
             _("The slot at %(slot)s is over.") % {"slot": _slot_label(slot)},
@@ -94,6 +98,10 @@ def _lock_slots(slot_ids: set[int]) -> dict[int, TimeSlot]:
         for slot_id in sorted(slot_ids)
         for slot in lock_compiled(_SLOT_LOCKED, slot_id)
     }
+
+
+def _ran_out(reservation: Reservation, now: datetime) -> bool:
+    return reservation.status == ReservationStatus.RELEASED or reservation.expires_at <= now
 
 
 def _by_key(statement: Compiled[ModelT], keys: Sequence[int]) -> dict[int, ModelT]:
@@ -201,30 +209,14 @@ class TicketHandler:
         ]
         if not reservations:
             return
-        slots = _lock_slots({reservation.slot_id for reservation in reservations})
-        now = timezone.now()
-        for slot in slots.values():
-            # No tickets for a slot that is over or was closed since the seats were held: the
-            # payment is refunded instead.
-            _ensure_open(slot, now)
-        # Holds that ran out (or were released by the expiry job) take their seats again,
-        # if still free; live holds already count against capacity.
-        retaken: dict[int, int] = defaultdict(int)
-        for reservation in reservations:
-            if reservation.status == ReservationStatus.RELEASED or reservation.expires_at <= now:
-                retaken[reservation.slot_id] += reservation.quantity
-        if retaken:
-            held = held_seats(slot_ids=list(retaken), now=now)
-            for slot_id, seats in retaken.items():
-                slot = slots[slot_id]
-                remaining = slot.capacity - slot.sold - held.get(slot_id, 0)
-                if seats > remaining:
-                    raise _sold_out(slot, remaining)
         confirmed: dict[int, int] = defaultdict(int)
         for reservation in reservations:
             confirmed[reservation.slot_id] += reservation.quantity
-        for slot_id, seats in confirmed.items():
-            TimeSlot.objects.filter(pk=slot_id).update(sold=F("sold") + seats)
+        now = timezone.now()
+        if any(_ran_out(reservation, now) for reservation in reservations):
+            self._retake(reservations, confirmed)
+        else:
+            self._sell_held(reservations, confirmed)
         Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(
             status=ReservationStatus.CONFIRMED, updated_at=now
         )
@@ -246,6 +238,67 @@ class TicketHandler:
 
             order_id = order.pk
             transaction.on_commit(lambda: send_order_tickets.delay(order_id))
+
+    def _sell_held(self, reservations: list[Reservation], confirmed: dict[int, int]) -> None:
+        """Live holds: their seats already count against capacity, so each slot's are sold
+        by one conditional ``UPDATE``, in the order of the slots' keys (as every path locks
+        them). It locks the row, checks the slot as it is once locked (still open, the seats
+        still within capacity) and raises ``sold``: one statement where a lock, a read and a
+        write were three (docs/adr/0054)."""
+        now = timezone.now()
+        for slot_id in sorted(confirmed):
+            seats = confirmed[slot_id]
+            if not update_locked(
+                TimeSlot.objects.filter(
+                    pk=slot_id,
+                    is_closed=False,
+                    ends_at__gt=now,
+                    sold__lte=F("capacity") - seats,
+                ),
+                sold=F("sold") + seats,
+            ):
+                # No tickets for a slot that is over or was closed since the seats were held
+                # (the payment is refunded), nor past its capacity: a hold that ran out while
+                # we waited for the lock, its seats taken.
+                (slot,) = _SLOT(slot_id)
+                _ensure_open(slot, now)
+                if slot.sold + seats > slot.capacity:
+                    raise _sold_out(slot, slot.capacity - slot.sold)
+                raise _closed(slot)  # closed when it was locked, open again since
+        # Everyone who took these slots before us counted a hold live now, after the locks,
+        # as held; one that ran out while we waited must find its seats still free.
+        now = timezone.now()
+        late: dict[int, int] = defaultdict(int)
+        for reservation in reservations:
+            if _ran_out(reservation, now):
+                late[reservation.slot_id] += reservation.quantity
+        if late:
+            held = held_seats(slot_ids=list(late), now=now)
+            for slot_id, seats in late.items():
+                (slot,) = _SLOT(slot_id)  # locked above, our seats already in ``sold``
+                remaining = slot.capacity - (slot.sold - confirmed[slot_id]) - held.get(slot_id, 0)
+                if seats > remaining:
+                    raise _sold_out(slot, remaining)
+
+    def _retake(self, reservations: list[Reservation], confirmed: dict[int, int]) -> None:
+        """Holds that ran out (or were released by the expiry job) take their seats again,
+        if still free, under the slots' locks; live holds already count against capacity."""
+        slots = _lock_slots(set(confirmed))
+        now = timezone.now()  # after the locks
+        for slot in slots.values():
+            _ensure_open(slot, now)
+        retaken: dict[int, int] = defaultdict(int)
+        for reservation in reservations:
+            if _ran_out(reservation, now):
+                retaken[reservation.slot_id] += reservation.quantity
+        held = held_seats(slot_ids=list(retaken), now=now)
+        for slot_id, seats in retaken.items():
+            slot = slots[slot_id]
+            remaining = slot.capacity - slot.sold - held.get(slot_id, 0)
+            if seats > remaining:
+                raise _sold_out(slot, remaining)
+        for slot_id, seats in confirmed.items():
+            TimeSlot.objects.filter(pk=slot_id).update(sold=F("sold") + seats)
 
     def released(self, *, order: Order, reason: str) -> None:
         readcache.changed(readcache.SLOTS)  # availability, once this commits

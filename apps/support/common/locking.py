@@ -82,6 +82,18 @@ def lock_compiled(statement: "Compiled[ModelT]", *values: int) -> list[ModelT]:
         return statement(*values)
 
 
+def update_locked(queryset: QuerySet[ModelT], **values: Any) -> int:
+    """``queryset.update(**values)`` inside a transaction: the rows it changes stay locked until
+    the transaction ends, and a lock not had in time is answered as ``lock_rows`` answers it.
+    The number of rows changed. The queryset's conditions hold for each row as it is once
+    locked: PostgreSQL reads again a row it waited for, and InnoDB's ``UPDATE`` reads the
+    latest committed row. So a conditional update can stand for a lock, a check and a write."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("update_locked() must run inside transaction.atomic().")
+    with _busy_when_not_had():
+        return queryset.update(**values)
+
+
 @contextmanager
 def _busy_when_not_had() -> Iterator[None]:
     try:
