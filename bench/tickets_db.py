@@ -353,20 +353,36 @@ def profile(options: argparse.Namespace) -> dict[str, Any]:
         float
     )  # seconds each table's row locks were held, to commit
 
+    # A row lock is held from the statement that takes it (a locking read, an UPDATE) until the
+    # COMMIT returns; for each table, from the first such statement of the transaction.
+    locked_since: dict[str, float] = {}
+
     def timed(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         started = time.perf_counter()
-        if _LOCKING.search(sql):
-            table = brief(sql).split()[1]
-
-            def released() -> None:
-                held[table] += time.perf_counter() - started
-
-            connection.on_commit(released)
+        kind, table = [*brief(sql).split(), "", ""][:2]
+        locking = _LOCKING.search(sql) or kind == "UPDATE"
+        if locking and connection.in_atomic_block and table not in locked_since:
+            locked_since[table] = started
         try:
             return execute(sql, params, many, context)
         finally:
             sql_seconds[0] += time.perf_counter() - started
 
+    commit, rollback = connection._commit, connection._rollback  # type: ignore[attr-defined]
+
+    def timed_commit() -> None:
+        commit()
+        now = time.perf_counter()
+        for table, since in locked_since.items():
+            held[table] += now - since
+        locked_since.clear()
+
+    def timed_rollback() -> None:
+        rollback()
+        locked_since.clear()
+
+    setattr(connection, "_commit", timed_commit)  # noqa: B010 (the wrapper's private method)
+    setattr(connection, "_rollback", timed_rollback)  # noqa: B010
     for name, call in requests.items():
         with CaptureQueriesContext(connection) as captured:
             call()
