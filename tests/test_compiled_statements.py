@@ -285,3 +285,10 @@ def test_models_that_do_more_when_saved_are_refused():
     with pytest.raises(ValueError, match="does more when saved"):
         Insert(Species)({"scientific_name": "Chelonia mydas"})  # save() derives a search key
     assert not Species.objects.exists()
+
+
+def test_an_unsaved_related_object_is_refused_as_save_refuses_it():
+    unsaved = Order(currency="CRC", total=Decimal("1.00"), channel="online")
+    with pytest.raises(ValueError, match="unsaved related object 'order'"):
+        Insert(Payment)({"order": unsaved, "method": "sandbox", "amount": Decimal("1.00")})
+    assert not Payment.objects.exists()

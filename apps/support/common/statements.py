@@ -22,7 +22,7 @@ A queryset whose shape depends on its values (``__in`` of a list, a filter left 
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model, QuerySet
@@ -192,6 +192,7 @@ class Insert(Generic[ModelT]):
         if plan is None:
             plan = self._plans[key] = self._compile(connection)
         instance = self.model(**values)
+        cast(Any, instance)._prepare_related_fields_for_save(operation_name="save")  # as save()
         using = connection.alias
         pre_save.send(self.model, instance=instance, raw=False, using=using, update_fields=None)
         params = [
