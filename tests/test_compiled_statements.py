@@ -292,3 +292,9 @@ def test_an_unsaved_related_object_is_refused_as_save_refuses_it():
     with pytest.raises(ValueError, match="unsaved related object 'order'"):
         Insert(Payment)({"order": unsaved, "method": "sandbox", "amount": Decimal("1.00")})
     assert not Payment.objects.exists()
+
+
+def test_a_key_given_to_an_insert_is_refused():
+    with pytest.raises(ValueError, match="key comes from the database"):
+        _ORDER({**_order_values(UserFactory()), "id": 424242})
+    assert not Order.objects.filter(pk=424242).exists()

@@ -253,7 +253,9 @@ class TicketHandler:
                     pk=slot_id,
                     is_closed=False,
                     ends_at__gt=now,
-                    sold__lte=F("capacity") - seats,
+                    # Not ``sold <= capacity - n``: MySQL's unsigned columns refuse a
+                    # negative difference (a capacity lowered below the seats) as an error.
+                    capacity__gte=F("sold") + seats,
                 ),
                 sold=F("sold") + seats,
             ):

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Model, QuerySet
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
@@ -191,6 +191,8 @@ class Insert(Generic[ModelT]):
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = self._compile(connection)
+        if "pk" in values or self.model._meta.pk.attname in values:
+            raise ValueError("An Insert's key comes from the database.")
         instance = self.model(**values)
         cast(Any, instance)._prepare_related_fields_for_save(operation_name="save")  # as save()
         using = connection.alias
@@ -202,7 +204,8 @@ class Insert(Generic[ModelT]):
                 for field in plan.fields
             ),
         ]
-        with connection.cursor() as cursor:
+        # As save() does: a refused INSERT inside an atomic block marks it for rollback.
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
             cursor.execute(prefix[0] + plan.sql, params)
             if plan.returns_key:
                 (primary_key,) = cursor.fetchone()
