@@ -1,6 +1,8 @@
 """Helpers for tests that sell tickets through the real services."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 
@@ -37,3 +39,34 @@ def run_out_hold(order: Order) -> None:
     Order.objects.filter(pk=order.pk).update(expires_at=past)
     Reservation.objects.filter(order=order).update(expires_at=past)
     order.refresh_from_db()
+
+
+def order_values(user, **odd: Any) -> dict[str, Any]:
+    """What ``order_place`` gives ``Order`` for an online order of ``user``, changed by ``odd``."""
+    return {
+        "user": user,
+        "email": "ana@example.org",
+        "channel": "online",
+        "currency": "CRC",
+        "total": Decimal("8700.50"),
+        "expires_at": timezone.now() + timedelta(minutes=15),
+        "created_by": user,
+        "guest_token_hash": "",
+        **odd,
+    }
+
+
+class ScriptedClock:
+    """A stand-in for a module's ``timezone`` whose ``now()`` answers ``before`` for its first
+    ``readings`` calls, then ``after``: a settlement's readings before the slot's lock, then
+    once it is had. Everything else is ``django.utils.timezone``'s."""
+
+    def __init__(self, before: datetime, after: datetime, readings: int = 2) -> None:
+        self.readings = [before] * readings
+        self.after = after
+
+    def now(self) -> datetime:
+        return self.readings.pop(0) if self.readings else self.after
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(timezone, name)

@@ -2,7 +2,6 @@
 rows ``Compiled`` gives are the rows its queryset gives, and the row ``Insert`` stores is the row
 ``create()`` stores, on every database, for every value."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -26,7 +25,7 @@ from apps.support.common.statements import Compiled, Insert
 from apps.support.security.roles import Role
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
 from tests.helpers import staff_member
-from tests.sales import paid_order
+from tests.sales import order_values, paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -186,22 +185,9 @@ def test_features_it_would_drop_are_refused():
 _ORDER = Insert(Order)
 
 
-def _order_values(user) -> dict:
-    return {
-        "user": user,
-        "email": "ana@example.org",
-        "channel": "online",
-        "currency": "CRC",
-        "total": Decimal("8700.50"),
-        "expires_at": timezone.now() + timedelta(minutes=15),
-        "created_by": user,
-        "guest_token_hash": "",
-    }
-
-
 def test_an_insert_stores_the_row_create_stores():
     user = UserFactory()
-    values = _order_values(user)
+    values = order_values(user)
     before = timezone.now()
     inserted = _ORDER(values)
     after = timezone.now()
@@ -226,8 +212,8 @@ def test_an_insert_stores_the_row_create_stores():
 def test_each_insert_is_one_statement_and_takes_its_own_values():
     user, other = UserFactory(), UserFactory()
     with CaptureQueriesContext(connection) as captured:
-        first = _ORDER(_order_values(user))
-        second = _ORDER({**_order_values(other), "total": Decimal("1.00"), "email": ""})
+        first = _ORDER(order_values(user))
+        second = _ORDER({**order_values(other), "total": Decimal("1.00"), "email": ""})
     assert len(captured) == 2
     assert [q["sql"].split()[:3] for q in captured] == [
         ["INSERT", "INTO", captured[0]["sql"].split()[2]]
@@ -252,7 +238,7 @@ def test_an_insert_sends_the_signals_save_sends():
     pre_save.connect(before, sender=Order, weak=False)
     post_save.connect(after, sender=Order, weak=False)
     try:
-        order = _ORDER(_order_values(UserFactory()))
+        order = _ORDER(order_values(UserFactory()))
     finally:
         pre_save.disconnect(before, sender=Order)
         post_save.disconnect(after, sender=Order)
@@ -296,5 +282,5 @@ def test_an_unsaved_related_object_is_refused_as_save_refuses_it():
 
 def test_a_key_given_to_an_insert_is_refused():
     with pytest.raises(ValueError, match="key comes from the database"):
-        _ORDER({**_order_values(UserFactory()), "id": 424242})
+        _ORDER({**order_values(UserFactory()), "id": 424242})
     assert not Order.objects.filter(pk=424242).exists()

@@ -5,6 +5,7 @@ import warnings
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +19,7 @@ from apps.support.common.statements import Insert
 from apps.support.security.roles import Role
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
 from tests.helpers import staff_member
-from tests.sales import paid_order
+from tests.sales import order_values, paid_order
 
 pytestmark = pytest.mark.django_db
 
@@ -64,26 +65,12 @@ def _compare(model, values_for):
 
 def _order(**odd):
     user = UserFactory()
-
-    def values(_n):
-        return {
-            "user": user,
-            "email": "ana@example.org",
-            "channel": "online",
-            "currency": "CRC",
-            "total": Decimal("8700.50"),
-            "expires_at": NOW + timedelta(minutes=15),
-            "created_by": user,
-            "guest_token_hash": "",
-            **odd,
-        }
-
-    return values
+    return lambda _n: order_values(user, expires_at=NOW + timedelta(minutes=15), **odd)
 
 
 FIXED = datetime(2026, 12, 3, 10, 11, 12, 345678)  # noqa: DTZ001 (naive on purpose: one case of each)
 
-ORDER_CASES = {
+ORDER_CASES: dict[str, dict[str, Any]] = {
     "nul email": {"email": NUL},
     "long email": {"email": LONG},
     "long cancel reason": {"cancel_reason": LONG},
@@ -109,7 +96,7 @@ def test_order(case):
     _compare(Order, _order(**ORDER_CASES[case]))
 
 
-PAYMENT_CASES = {
+PAYMENT_CASES: dict[str, dict[str, Any]] = {
     "nested unicode json": {
         "next_action": {"a": ["ñ", {"b": "\u2603", "c": None, "d": [1, 2.5, True]}], "🐢": "x"}
     },
@@ -146,7 +133,7 @@ def test_payment(case):
     _compare(Payment, values)
 
 
-CHECK_IN_CASES = {
+CHECK_IN_CASES: dict[str, dict[str, Any]] = {
     "plain": {},
     "nul gate": {"gate": NUL},
     "long gate": {"gate": LONG},
@@ -176,7 +163,7 @@ def test_check_in(case):
     _compare(CheckIn, values)
 
 
-AUDIT_CASES = {
+AUDIT_CASES: dict[str, dict[str, Any]] = {
     "plain": {},
     "nul action": {"action": NUL},
     "long action": {"action": LONG},

@@ -51,7 +51,9 @@ def test_many_entries_and_refused_ones_in_savepoints_leave_the_chain_intact():
         stored += 1
         if index % 10 == 0:
             bad = REFUSED[(index // 10) % len(REFUSED)]
-            head = AuditChainHead.objects.values_list("sequence", "last_hash").get()
+            head: tuple[int, str] | None = AuditChainHead.objects.values_list(
+                "sequence", "last_hash"
+            ).get()
             try:
                 with transaction.atomic():
                     audit.record(**bad)

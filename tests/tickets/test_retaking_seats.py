@@ -12,7 +12,7 @@ from apps.business.tickets import handlers
 from apps.business.tickets.models import Reservation, Ticket, TicketStatus, TimeSlot
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
 from tests.helpers import client_for
-from tests.sales import paid_order, place_order, run_out_hold
+from tests.sales import ScriptedClock, paid_order, place_order, run_out_hold
 
 pytestmark = pytest.mark.django_db
 
@@ -78,21 +78,6 @@ def test_a_run_out_hold_takes_the_one_seat_that_is_still_free(capacity, sold_bef
     assert TimeSlot.objects.get(pk=slot.pk).sold == capacity
 
 
-class _Clock:
-    """``handlers.timezone`` with a scripted ``now()``: the settlement's first two readings
-    (before the slot's lock), then every later one (once it is had)."""
-
-    def __init__(self, before, after):
-        self.readings = [before, before]
-        self.after = after
-
-    def now(self):
-        return self.readings.pop(0) if self.readings else self.after
-
-    def __getattr__(self, name):
-        return getattr(timezone, name)
-
-
 @pytest.mark.parametrize("other_has", ["a live hold", "paid"])
 def test_a_hold_that_runs_out_while_waiting_for_the_lock_finds_its_seat_taken(
     other_has, monkeypatch
@@ -109,7 +94,9 @@ def test_a_hold_that_runs_out_while_waiting_for_the_lock_finds_its_seat_taken(
     )
     Order.objects.filter(pk=late.pk).update(expires_at=expires)
     Reservation.objects.filter(order=late).update(expires_at=expires)
-    clock = _Clock(before=expires - timedelta(minutes=1), after=expires + timedelta(seconds=1))
+    clock = ScriptedClock(
+        before=expires - timedelta(minutes=1), after=expires + timedelta(seconds=1)
+    )
     monkeypatch.setattr(handlers, "timezone", clock)
 
     response = pay(ana, late)

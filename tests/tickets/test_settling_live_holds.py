@@ -14,7 +14,7 @@ from apps.business.tickets.models import Reservation, Ticket, TimeSlot
 from apps.support.security.roles import Role
 from tests.factories import TicketTypeFactory, TimeSlotFactory, UserFactory
 from tests.helpers import client_for, staff_member
-from tests.sales import place_order, run_out_hold
+from tests.sales import ScriptedClock, place_order, run_out_hold
 
 pytestmark = pytest.mark.django_db
 
@@ -23,20 +23,6 @@ ORDERS = "/api/v1/payments/orders/"
 
 def pay(user, order):
     return client_for(user).post(f"{ORDERS}{order.pk}/pay/", {"gateway": "sandbox"}, format="json")
-
-
-class _Clock:
-    """``handlers.timezone`` with a scripted ``now()``: the first two readings, then later."""
-
-    def __init__(self, before, after):
-        self.readings = [before, before]
-        self.after = after
-
-    def now(self):
-        return self.readings.pop(0) if self.readings else self.after
-
-    def __getattr__(self, name):
-        return getattr(timezone, name)
 
 
 def test_capacity_lowered_below_a_hold_that_ran_out_during_the_wait_is_sold_out(monkeypatch):
@@ -55,7 +41,7 @@ def test_capacity_lowered_below_a_hold_that_ran_out_during_the_wait_is_sold_out(
     monkeypatch.setattr(
         handlers,
         "timezone",
-        _Clock(before=expires - timedelta(minutes=1), after=expires + timedelta(seconds=1)),
+        ScriptedClock(before=expires - timedelta(minutes=1), after=expires + timedelta(seconds=1)),
     )
 
     response = pay(ana, late)
