@@ -104,6 +104,32 @@ def _ran_out(reservation: Reservation, now: datetime) -> bool:
     return reservation.status == ReservationStatus.RELEASED or reservation.expires_at <= now
 
 
+def _ran_out_seats(reservations: Sequence[Reservation], now: datetime) -> dict[int, int]:
+    """Seats per slot of the holds that ran out (or were released by the expiry job)."""
+    seats: dict[int, int] = defaultdict(int)
+    for reservation in reservations:
+        if _ran_out(reservation, now):
+            seats[reservation.slot_id] += reservation.quantity
+    return seats
+
+
+def _ensure_free(
+    slots: dict[int, TimeSlot],
+    wanted: dict[int, int],
+    now: datetime,
+    ours: dict[int, int] | None = None,
+) -> None:
+    """Each slot has ``wanted`` seats free: its capacity less what is sold (less ``ours``,
+    seats of this order already in ``sold``) and what live holds keep. The slots are locked."""
+    held = held_seats(slot_ids=list(wanted), now=now)
+    for slot_id, seats in wanted.items():
+        slot = slots[slot_id]
+        sold = slot.sold - (ours or {}).get(slot_id, 0)
+        remaining = slot.capacity - sold - held.get(slot_id, 0)
+        if seats > remaining:
+            raise _sold_out(slot, remaining)
+
+
 def _by_key(statement: Compiled[ModelT], keys: Sequence[int]) -> dict[int, ModelT]:
     """``in_bulk(keys)`` for the few keys of an order's lines, one compiled statement each."""
     return {row.pk: row for key in dict.fromkeys(keys) for row in statement(key)}
@@ -179,13 +205,9 @@ class TicketHandler:
             wanted[line.reference["slot"]] += line.quantity
         slots = _lock_slots(set(wanted))
         now = timezone.now()  # after the lock: holds that ran out while we waited count as free
-        held = held_seats(slot_ids=list(wanted), now=now)
-        for slot_id, seats in wanted.items():
-            slot = slots[slot_id]
+        for slot in slots.values():
             _ensure_open(slot, now)
-            remaining = slot.capacity - slot.sold - held.get(slot_id, 0)
-            if seats > remaining:
-                raise _sold_out(slot, remaining)
+        _ensure_free(slots, wanted, now)
         Reservation.objects.bulk_create(
             [
                 Reservation(
@@ -213,7 +235,7 @@ class TicketHandler:
         for reservation in reservations:
             confirmed[reservation.slot_id] += reservation.quantity
         now = timezone.now()
-        if any(_ran_out(reservation, now) for reservation in reservations):
+        if _ran_out_seats(reservations, now):
             self._retake(reservations, confirmed)
         else:
             self._sell_held(reservations, confirmed)
@@ -270,17 +292,9 @@ class TicketHandler:
         # Everyone who took these slots before us counted a hold live now, after the locks,
         # as held; one that ran out while we waited must find its seats still free.
         now = timezone.now()
-        late: dict[int, int] = defaultdict(int)
-        for reservation in reservations:
-            if _ran_out(reservation, now):
-                late[reservation.slot_id] += reservation.quantity
-        if late:
-            held = held_seats(slot_ids=list(late), now=now)
-            for slot_id, seats in late.items():
-                (slot,) = _SLOT(slot_id)  # locked above, our seats already in ``sold``
-                remaining = slot.capacity - (slot.sold - confirmed[slot_id]) - held.get(slot_id, 0)
-                if seats > remaining:
-                    raise _sold_out(slot, remaining)
+        late = _ran_out_seats(reservations, now)
+        if late:  # the slots locked above, our seats already in their ``sold``
+            _ensure_free(_by_key(_SLOT, list(late)), late, now, ours=confirmed)
 
     def _retake(self, reservations: list[Reservation], confirmed: dict[int, int]) -> None:
         """Holds that ran out (or were released by the expiry job) take their seats again,
@@ -289,16 +303,7 @@ class TicketHandler:
         now = timezone.now()  # after the locks
         for slot in slots.values():
             _ensure_open(slot, now)
-        retaken: dict[int, int] = defaultdict(int)
-        for reservation in reservations:
-            if _ran_out(reservation, now):
-                retaken[reservation.slot_id] += reservation.quantity
-        held = held_seats(slot_ids=list(retaken), now=now)
-        for slot_id, seats in retaken.items():
-            slot = slots[slot_id]
-            remaining = slot.capacity - slot.sold - held.get(slot_id, 0)
-            if seats > remaining:
-                raise _sold_out(slot, remaining)
+        _ensure_free(slots, _ran_out_seats(reservations, now), now)
         for slot_id, seats in confirmed.items():
             TimeSlot.objects.filter(pk=slot_id).update(sold=F("sold") + seats)
 
