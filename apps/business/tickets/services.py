@@ -267,18 +267,21 @@ _CHECK_IN = Insert(CheckIn)  # its INSERT compiled once (docs/adr/0054)
 
 _ADMISSION_SQL = """
 SELECT t.id, t.secret, t.status, t.order_id, t.slot_id, t.ticket_type_id,
-       s.date, s.starts_at, s.ends_at, o.code, tt.name_es, tt.name_en
+       s.date, s.starts_at, s.ends_at, o.code, tt.name_es, tt.name_en,
+       c.checked_in_at, c.gate
 FROM tickets_ticket t
 JOIN tickets_timeslot s ON s.id = t.slot_id
 JOIN payments_order o ON o.id = t.order_id
 JOIN tickets_tickettype tt ON tt.id = t.ticket_type_id
+LEFT JOIN tickets_checkin c ON c.ticket_id = t.id
 WHERE t.{key} = %s{lock}
 """
 
 
-def _ticket_locked(secret: str) -> Ticket | None:
+def _ticket_locked(secret: str) -> tuple[Ticket, CheckIn | None] | None:
     """The ticket of ``secret``, locked until the transaction ends, with what admitting it
-    reads of its slot, order and type (only those fields: the others are deferred).
+    reads of its slot, order and type (only those fields: the others are deferred), and its
+    check-in if it had one when the statement began (its time and gate).
 
     Written by hand: it runs on every scan, and the ORM's statement joining four tables cost
     more to build than to run. Where the database can lock the ticket's row alone in a join
@@ -301,7 +304,7 @@ def _ticket_locked(secret: str) -> Ticket | None:
     if row is None:
         return None
     ticket_id, _secret, status, order_id, slot_id, type_id, day, starts_at, ends_at = row[:9]
-    order_code, name_es, name_en = row[9:]
+    order_code, name_es, name_en, checked_in_at, gate = row[9:]
     ticket = _read(
         Ticket,
         id=ticket_id,
@@ -320,7 +323,11 @@ def _ticket_locked(secret: str) -> Ticket | None:
     )
     ticket.order = _read(Order, id=order_id, code=order_code)
     ticket.ticket_type = _read(TicketType, id=type_id, name_es=name_es, name_en=name_en)
-    return ticket
+    if checked_in_at is None:
+        return ticket, None
+    return ticket, _read(
+        CheckIn, ticket_id=ticket_id, checked_in_at=datetime_from_cursor(checked_in_at), gate=gate
+    )
 
 
 def _read(model: type[ModelT], **values: Any) -> ModelT:
@@ -334,71 +341,90 @@ def ticket_check_in(*, code: str, gate: str, actor: User, now: datetime | None =
     """Admit the ticket behind ``code`` once, within its day and slot (plus the grace).
 
     Two gates scanning the same ticket at once: the ticket's row lock lets one in; the other
-    sees the first check-in (and the one-to-one constraint would refuse it anyway).
+    sees the first check-in, or (when the statement that took the lock read the ticket's
+    check-ins before it waited for the lock, as PostgreSQL's does) the one-to-one constraint
+    refuses its own, and the check-in that won is read after the rollback.
     """
     secret = secret_from_code(code)
     if secret is None:
         raise ServiceError(
             _("This is not a Parque Marino ticket code."), code=errors.INVALID_CODE, field="code"
         )
-    with transaction.atomic():
-        ticket = _ticket_locked(secret)
-        if ticket is None:
-            raise NotFoundError(_("No ticket has this code."), code=errors.UNKNOWN_TICKET)
-        now = now or timezone.now()
-        first = CheckIn.objects.filter(ticket=ticket).first()
-        if first is not None:
-            raise ConflictError(
-                _("Already used at %(time)s at %(gate)s.")
-                % {
-                    "time": timezone.localtime(first.checked_in_at).strftime("%H:%M:%S"),
-                    "gate": first.gate,
-                },
-                code=errors.ALREADY_CHECKED_IN,
-                details={
-                    "checked_in_at": timezone.localtime(first.checked_in_at).isoformat(),
-                    "gate": first.gate,
-                },
+    try:
+        with transaction.atomic():
+            found = _ticket_locked(secret)
+            if found is None:
+                raise NotFoundError(_("No ticket has this code."), code=errors.UNKNOWN_TICKET)
+            ticket, first = found
+            if first is not None:
+                raise _already_used(first)
+            now = now or timezone.now()
+            if ticket.status != TicketStatus.VALID:
+                raise ConflictError(_("This ticket was cancelled."), code=errors.TICKET_VOID)
+            _ensure_entry_time(ticket.slot, now)
+            try:
+                check_in = _CHECK_IN(
+                    {"ticket": ticket, "gate": gate, "checked_in_at": now, "checked_in_by": actor}
+                )
+            except IntegrityError as error:
+                # Nothing else is read or written: the refusal rolls the whole transaction back.
+                raise _AdmittedMeanwhile(ticket.pk) from error
+            audit.record(
+                action="tickets.ticket.checked_in",
+                actor=actor,
+                target=ticket,
+                metadata={"gate": gate, "slot": ticket.slot.pk},
             )
-        if ticket.status != TicketStatus.VALID:
-            raise ConflictError(_("This ticket was cancelled."), code=errors.TICKET_VOID)
-        slot = ticket.slot
-        grace = timedelta(minutes=settings.TICKETS_CHECK_IN_GRACE_MINUTES)
-        slot_details = {
-            "slot_starts_at": timezone.localtime(slot.starts_at).isoformat(),
-            "slot_ends_at": timezone.localtime(slot.ends_at).isoformat(),
-        }
-        if slot.date != timezone.localdate(now):
-            raise ConflictError(
-                _("This ticket is for %(date)s.") % {"date": slot.date.isoformat()},
-                code=errors.WRONG_DAY,
-                details=slot_details,
-            )
-        if now < slot.starts_at - grace:
-            raise ConflictError(
-                _("Too early: entry from %(time)s.")
-                % {"time": timezone.localtime(slot.starts_at - grace).strftime("%H:%M")},
-                code=errors.TOO_EARLY,
-                details=slot_details,
-            )
-        if now > slot.ends_at + grace:
-            raise ConflictError(
-                _("The entry time of this ticket ended at %(time)s.")
-                % {"time": timezone.localtime(slot.ends_at + grace).strftime("%H:%M")},
-                code=errors.SLOT_ENDED,
-                details=slot_details,
-            )
-        try:
-            check_in = _CHECK_IN(
-                {"ticket": ticket, "gate": gate, "checked_in_at": now, "checked_in_by": actor}
-            )
-        except IntegrityError as error:  # only without row locks (SQLite): the other gate won
-            # Nothing else is read or written: the refusal rolls the whole transaction back.
-            raise ConflictError(_("Already used."), code=errors.ALREADY_CHECKED_IN) from error
-        audit.record(
-            action="tickets.ticket.checked_in",
-            actor=actor,
-            target=ticket,
-            metadata={"gate": gate, "slot": slot.pk},
-        )
+    except _AdmittedMeanwhile as meanwhile:
+        first = CheckIn.objects.filter(ticket_id=meanwhile.ticket_id).first()
+        if first is None:  # gone again: only the refusal is known
+            raise ConflictError(_("Already used."), code=errors.ALREADY_CHECKED_IN) from meanwhile
+        raise _already_used(first) from meanwhile
     return check_in
+
+
+class _AdmittedMeanwhile(Exception):
+    """Another gate's check-in of the ticket committed while this one waited for the lock."""
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__(ticket_id)
+        self.ticket_id = ticket_id
+
+
+def _already_used(first: CheckIn) -> ConflictError:
+    at = timezone.localtime(first.checked_in_at)
+    return ConflictError(
+        _("Already used at %(time)s at %(gate)s.")
+        % {"time": at.strftime("%H:%M:%S"), "gate": first.gate},
+        code=errors.ALREADY_CHECKED_IN,
+        details={"checked_in_at": at.isoformat(), "gate": first.gate},
+    )
+
+
+def _ensure_entry_time(slot: TimeSlot, now: datetime) -> None:
+    """Refuse a scan on another day than the slot's, or outside its hours and the grace."""
+    grace = timedelta(minutes=settings.TICKETS_CHECK_IN_GRACE_MINUTES)
+    slot_details = {
+        "slot_starts_at": timezone.localtime(slot.starts_at).isoformat(),
+        "slot_ends_at": timezone.localtime(slot.ends_at).isoformat(),
+    }
+    if slot.date != timezone.localdate(now):
+        raise ConflictError(
+            _("This ticket is for %(date)s.") % {"date": slot.date.isoformat()},
+            code=errors.WRONG_DAY,
+            details=slot_details,
+        )
+    if now < slot.starts_at - grace:
+        raise ConflictError(
+            _("Too early: entry from %(time)s.")
+            % {"time": timezone.localtime(slot.starts_at - grace).strftime("%H:%M")},
+            code=errors.TOO_EARLY,
+            details=slot_details,
+        )
+    if now > slot.ends_at + grace:
+        raise ConflictError(
+            _("The entry time of this ticket ended at %(time)s.")
+            % {"time": timezone.localtime(slot.ends_at + grace).strftime("%H:%M")},
+            code=errors.SLOT_ENDED,
+            details=slot_details,
+        )
